@@ -1,0 +1,158 @@
+// Package action holds the declaration of every SSM Automation action capstan
+// knows (its inputs, the outputs it always produces, the IAM actions it needs)
+// and the implementations of those it executes. Validation, `capstan actions`
+// and least-privilege policy derivation all read the same declarations.
+package action
+
+import (
+	"context"
+	"time"
+)
+
+// Type names a value type in the SSM vocabulary. It is used for action inputs,
+// action outputs, runbook parameters and step output declarations.
+type Type string
+
+// The value types of SSM Automation. Any means the action accepts several
+// shapes for the input and checks it itself.
+const (
+	String     Type = "String"
+	StringList Type = "StringList"
+	Integer    Type = "Integer"
+	Boolean    Type = "Boolean"
+	StringMap  Type = "StringMap"
+	MapList    Type = "MapList"
+	Any        Type = "Any"
+)
+
+// Support says how far capstan goes with an action.
+type Support int
+
+const (
+	// Executes: capstan runs the action.
+	Executes Support = iota
+	// Declared: the action is public SSM vocabulary and fully declared, but
+	// capstan does not execute it yet; validation accepts it, a run fails the
+	// step with a clear message.
+	Declared
+	// Internal: the action is known to SSM but not public (AWS-internal);
+	// validation reports it as "known to SSM, not supported by capstan".
+	Internal
+)
+
+func (s Support) String() string {
+	switch s {
+	case Executes:
+		return "executes"
+	case Declared:
+		return "declared, not executable yet"
+	case Internal:
+		return "known to SSM, not supported by capstan"
+	}
+	return "unknown"
+}
+
+// Impact classifies what an action can change, as SSM's execution preview does.
+type Impact string
+
+const (
+	Mutating     Impact = "Mutating"
+	NonMutating  Impact = "NonMutating"
+	Undetermined Impact = "Undetermined"
+)
+
+// Input declares one input of an action.
+type Input struct {
+	Name     string
+	Type     Type
+	Required bool
+	Doc      string
+}
+
+// Output declares an output an action always produces.
+type Output struct {
+	Name string
+	Type Type
+	Doc  string
+}
+
+// Spec is the single declaration of an action.
+type Spec struct {
+	Name    string // e.g. "aws:executeAwsApi"
+	Summary string // one line
+	Inputs  []Input
+	Outputs []Output
+	// OpenInputs: inputs beyond the declared ones are passed through (the
+	// request fields of aws:executeAwsApi and the wait/assert actions).
+	OpenInputs bool
+	// UserOutputs: the step may declare its own outputs with selectors.
+	UserOutputs bool
+	// NestedSteps: the action carries a step list of its own (aws:loop).
+	NestedSteps bool
+	// NoOnCancel: SSM rejects onCancel on this action, or rejects it as an
+	// onCancel target.
+	NoOnCancel bool
+	// DefaultTimeout applies when the step sets no timeoutSeconds; zero means
+	// no limit beyond the execution's.
+	DefaultTimeout time.Duration
+	// MaxTimeout is SSM's hard ceiling for one run of the action, zero if none.
+	MaxTimeout time.Duration
+	// RetrySafe: the action may be run again after a crash interrupted it
+	// (reads, waits, idempotent calls).
+	RetrySafe bool
+	Impact    Impact
+	Support   Support
+	// IAM returns the IAM actions (service:Action) a step with these resolved
+	// or literal inputs needs. Values may still hold unresolved templates.
+	IAM func(inputs map[string]any) []string
+}
+
+// Input returns the declared input with that name.
+func (s *Spec) Input(name string) (Input, bool) {
+	for _, in := range s.Inputs {
+		if in.Name == name {
+			return in, true
+		}
+	}
+	return Input{}, false
+}
+
+// Action executes one step. Implementations are stateless; everything an
+// execution owns arrives in the Request.
+type Action interface {
+	Run(ctx context.Context, req *Request) (*Result, error)
+}
+
+// Invoker calls one AWS API operation by service and operation name, as SSM
+// names them, with the request and response as JSON-like values using the API
+// model's member names. internal/awsapi implements it.
+type Invoker interface {
+	Invoke(ctx context.Context, service, operation string, input map[string]any) (map[string]any, error)
+}
+
+// Request is what one attempt of one step receives.
+type Request struct {
+	ExecutionID string
+	Step        string
+	// Inputs are the step inputs with every template already substituted.
+	Inputs map[string]any
+	AWS    Invoker
+	Now    func() time.Time
+}
+
+// Result is what a step attempt produced.
+type Result struct {
+	// Outputs are the action's own named outputs.
+	Outputs map[string]any
+	// Response is the value user-declared output selectors run against
+	// (the API response; {"Payload": ...} for scripts and lambdas).
+	Response any
+	// NextStep overrides the step's successor (aws:branch).
+	NextStep string
+	// WaitUntil asks the engine to keep the step in progress until the time
+	// (aws:sleep). The engine persists it so a restart keeps the deadline.
+	WaitUntil time.Time
+	// WaitSignal asks the engine to park the step until a signal arrives
+	// (aws:pause, aws:approve).
+	WaitSignal bool
+}
