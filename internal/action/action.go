@@ -7,22 +7,22 @@ package action
 import (
 	"context"
 	"time"
+
+	"github.com/capstan-run/capstan/internal/value"
 )
 
-// Type names a value type in the SSM vocabulary. It is used for action inputs,
-// action outputs, runbook parameters and step output declarations.
-type Type string
+// Type is an SSM value type; see package value.
+type Type = value.Type
 
-// The value types of SSM Automation. Any means the action accepts several
-// shapes for the input and checks it itself.
+// The SSM value types, re-exported so declarations read naturally.
 const (
-	String     Type = "String"
-	StringList Type = "StringList"
-	Integer    Type = "Integer"
-	Boolean    Type = "Boolean"
-	StringMap  Type = "StringMap"
-	MapList    Type = "MapList"
-	Any        Type = "Any"
+	String     = value.String
+	StringList = value.StringList
+	Integer    = value.Integer
+	Boolean    = value.Boolean
+	StringMap  = value.StringMap
+	MapList    = value.MapList
+	Any        = value.Any
 )
 
 // Support says how far capstan goes with an action.
@@ -155,4 +155,6 @@ type Result struct {
 	// WaitSignal asks the engine to park the step until a signal arrives
 	// (aws:pause, aws:approve).
 	WaitSignal bool
+	// Variables are runbook variables the step sets (aws:updateVariable).
+	Variables map[string]any
 }

@@ -3,7 +3,7 @@
 // positioned diagnostics, parameter types and the coercion of user input.
 package document
 
-import "github.com/capstan-run/capstan/internal/action"
+import "github.com/capstan-run/capstan/internal/value"
 
 // Pos is a 1-based line and column in the source file.
 type Pos struct {
@@ -61,7 +61,7 @@ type ParamType string
 // Variable is one entry of the document's variables map (aws:updateVariable).
 type Variable struct {
 	Name        string
-	Type        action.Type
+	Type        value.Type
 	Default     any
 	HasDefault  bool
 	Description string
@@ -115,7 +115,7 @@ type Transition struct {
 type StepOutput struct {
 	Name     string
 	Selector string
-	Type     action.Type // String when the document omits Type
+	Type     value.Type // String when the document omits Type
 	Pos      Pos
 }
 
