@@ -1,0 +1,242 @@
+// Package store defines capstan's durable store: the event log and summary
+// rows of executions, the versioned documents, sealed key storage, the users
+// of the SSM-compatible API and the record of AWS calls an execution made.
+//
+// Executions are event-sourced: every change of an execution is a batch of
+// events appended in one transaction together with the execution's summary
+// row. The store keeps events opaque; the engine folds them into state.
+//
+// The embedded implementation is package store/sqlite; package
+// store/storetest holds the conformance suite every implementation passes.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors; implementations wrap them with context, so test with
+// errors.Is.
+var (
+	// ErrNotFound: the execution, document, version, secret or user does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrExists: an execution id, client token, document name or user name
+	// (or access key id) is already taken.
+	ErrExists = errors.New("already exists")
+	// ErrConflict: an optimistic-concurrency check failed (Append with a stale
+	// Seq), or the operation is not allowed in the current state (deleting the
+	// default version of a document that has other versions).
+	ErrConflict = errors.New("conflict")
+	// ErrDuplicateContent: a new document version has the same content as
+	// the latest one (SSM's DuplicateDocumentContent).
+	ErrDuplicateContent = errors.New("duplicate document content")
+	// ErrDuplicateVersionName: a new document version reuses a VersionName
+	// of the same document (SSM's DuplicateDocumentVersionName).
+	ErrDuplicateVersionName = errors.New("duplicate document version name")
+	// ErrInvalidToken: a page token that this store did not issue.
+	ErrInvalidToken = errors.New("invalid page token")
+	// ErrClosed: the store was closed.
+	ErrClosed = errors.New("store closed")
+)
+
+// Event is one change of an execution. Data is JSON chosen by the engine;
+// the store never looks inside.
+type Event struct {
+	Seq  int64 // 1, 2, 3 ... per execution; assigned by the store
+	Type string
+	Time time.Time // set to the current time by the store when zero
+	Data []byte
+}
+
+// Execution is the summary row of an execution, written by the engine in the
+// same transaction as the events that changed it. It serves listings
+// (DescribeAutomationExecutions) and recovery without folding every log.
+type Execution struct {
+	ID              string
+	DocumentName    string
+	DocumentVersion string
+	Status          string
+	Mode            string
+	ParentID        string
+	ExecutedBy      string
+	CurrentStep     string
+	CurrentAction   string
+	AutomationType  string
+	FailureMessage  string
+	// ClientToken is StartAutomationExecution's idempotency token; empty for
+	// none. CreateExecution fails with ErrExists when another execution holds it.
+	ClientToken string
+	StartTime   time.Time
+	EndTime     time.Time // zero while running
+	Tags        map[string]string
+	Outputs     map[string][]string
+	// Done marks a terminal execution; Unfinished returns the others.
+	Done bool
+	// Seq is the sequence number of the execution's last event. On Append it
+	// is the Seq the caller last saw; the store refuses the append with
+	// ErrConflict when it differs from the stored one.
+	Seq int64
+}
+
+// ExecutionFilter selects executions for ListExecutions. Empty fields do not
+// filter; the values of one field are alternatives (OR), fields combine with AND.
+type ExecutionFilter struct {
+	DocumentNamePrefix string
+	Statuses           []string
+	IDs                []string
+	ParentIDs          []string
+	CurrentActions     []string
+	StartTimeBefore    time.Time // StartTime strictly before
+	StartTimeAfter     time.Time // StartTime strictly after
+	AutomationTypes    []string
+	TagKeys            []string // executions holding any of these tag keys
+	Limit              int      // page size; <= 0 means 50
+	PageToken          string   // from a previous call; "" for the first page
+}
+
+// Document is one version of a document. Tags belong to the document (all
+// versions share them).
+type Document struct {
+	Name         string
+	Content      string
+	Format       string // JSON | YAML | TEXT
+	DocumentType string // Automation | Command | ...
+	VersionName  string
+	DisplayName  string
+	Owner        string
+	Hash         string // hex sha256 of Content; computed by the store
+	Version      int    // 1..n, assigned by the store
+	CreatedDate  time.Time
+	IsDefault    bool              // filled on reads
+	Tags         map[string]string // set when the name is created
+	// DefaultVersion and LatestVersion describe the document as a whole;
+	// filled on reads (DescribeDocument reports both).
+	DefaultVersion int
+	LatestVersion  int
+}
+
+// Document version selectors accepted by GetDocument and DeleteDocument,
+// besides a decimal version number.
+const (
+	VersionDefault = "$DEFAULT"
+	VersionLatest  = "$LATEST"
+)
+
+// DocumentFilter selects documents for ListDocuments, which lists the default
+// version of each. Values of one field are alternatives; fields combine with AND.
+type DocumentFilter struct {
+	NamePrefix    string
+	DocumentTypes []string
+	Owners        []string
+	// Tags: every key must be present; a non-empty value list means the tag's
+	// value must be one of them.
+	Tags      map[string][]string
+	Limit     int // <= 0 means 50
+	PageToken string
+}
+
+// User is an identity of the SSM-compatible API. The secret access key is
+// stored sealed (encrypted by package keys); the store never sees it in clear.
+type User struct {
+	Name         string
+	ARN          string
+	AccessKeyID  string // unique across users
+	SealedSecret []byte
+	Created      time.Time // set to the current time by the store when zero
+}
+
+// Call is one AWS call an execution made, kept for audit and for deriving
+// least-privilege policies from real runs.
+type Call struct {
+	Step      string
+	Service   string // boto3 service name: ec2, logs, ...
+	Operation string // DescribeInstances
+	IAMAction string // ec2:DescribeInstances
+	Start     time.Time
+	Duration  time.Duration
+	ErrorCode string // "" on success
+}
+
+// Store is the durable store. Every method is safe for concurrent use.
+type Store interface {
+	// CreateExecution stores a new execution with its first events, numbered
+	// from 1 (e.Seq is ignored). ErrExists when the id or the client token is
+	// taken. Events' Seq fields are set in place.
+	CreateExecution(ctx context.Context, e Execution, events []Event) error
+	// Append adds events to an execution and replaces its summary row with e,
+	// in one transaction. e.Seq must equal the stored Seq (ErrConflict
+	// otherwise; ErrNotFound for an unknown id); the events get e.Seq+1, ...
+	// in place and the stored Seq becomes e.Seq+len(events). An execution's
+	// ClientToken cannot change after creation.
+	Append(ctx context.Context, e Execution, events []Event) error
+	// Execution returns the summary row.
+	Execution(ctx context.Context, id string) (Execution, error)
+	// Events returns the events with Seq > afterSeq in order. ErrNotFound for
+	// an unknown id.
+	Events(ctx context.Context, id string, afterSeq int64) ([]Event, error)
+	// ListExecutions lists executions newest first (StartTime, then id, both
+	// descending); nextToken is "" on the last page.
+	ListExecutions(ctx context.Context, f ExecutionFilter) (list []Execution, nextToken string, err error)
+	// Unfinished returns every execution with Done false, oldest first.
+	Unfinished(ctx context.Context) ([]Execution, error)
+	// ClientToken returns the id of the execution started with token;
+	// ErrNotFound when none.
+	ClientToken(ctx context.Context, token string) (executionID string, err error)
+
+	// PutDocument stores d as version 1 (and default) of a new name, or as the
+	// next version of an existing one; ErrDuplicateContent when Content equals
+	// the latest version's, ErrDuplicateVersionName when VersionName is
+	// already used by the name. Returns the stored version.
+	PutDocument(ctx context.Context, d Document) (Document, error)
+	// CreateDocument is PutDocument for a new name only: ErrExists otherwise.
+	CreateDocument(ctx context.Context, d Document) (Document, error)
+	// GetDocument returns one version: "" or "$DEFAULT" for the default,
+	// "$LATEST", or a decimal version number.
+	GetDocument(ctx context.Context, name, version string) (Document, error)
+	// GetDocumentByVersionName returns the version named versionName.
+	GetDocumentByVersionName(ctx context.Context, name, versionName string) (Document, error)
+	// ListDocuments lists the default version of each matching document,
+	// ordered by name.
+	ListDocuments(ctx context.Context, f DocumentFilter) ([]Document, string, error)
+	// ListDocumentVersions lists every version of name, oldest first, without
+	// Content. limit <= 0 means 50.
+	ListDocumentVersions(ctx context.Context, name string, limit int, token string) ([]Document, string, error)
+	// SetDefaultVersion makes version the default; ErrNotFound when the name
+	// or version does not exist.
+	SetDefaultVersion(ctx context.Context, name string, version int) error
+	// DeleteDocument deletes one version ("$LATEST" or a number), or every
+	// version when version is "". Deleting the default version while others
+	// remain is ErrConflict.
+	DeleteDocument(ctx context.Context, name, version string) error
+
+	// PutSecret stores (or replaces) the sealed bytes at path.
+	PutSecret(ctx context.Context, path string, sealed []byte) error
+	// GetSecret returns the sealed bytes stored at exactly path.
+	GetSecret(ctx context.Context, path string) ([]byte, error)
+	// ListSecrets returns the paths starting with prefix, sorted.
+	ListSecrets(ctx context.Context, prefix string) ([]string, error)
+	// DeleteSecret removes path; ErrNotFound when absent.
+	DeleteSecret(ctx context.Context, path string) error
+
+	// PutUser creates or replaces the user named u.Name. ErrExists when
+	// another user holds u.AccessKeyID.
+	PutUser(ctx context.Context, u User) error
+	// GetUser returns the user by name.
+	GetUser(ctx context.Context, name string) (User, error)
+	// GetUserByAccessKey returns the user holding accessKeyID.
+	GetUserByAccessKey(ctx context.Context, accessKeyID string) (User, error)
+	// ListUsers returns every user ordered by name.
+	ListUsers(ctx context.Context) ([]User, error)
+	// DeleteUser removes the user; ErrNotFound when absent.
+	DeleteUser(ctx context.Context, name string) error
+
+	// AppendCalls records AWS calls of execution id; ErrNotFound for an
+	// unknown execution.
+	AppendCalls(ctx context.Context, id string, calls []Call) error
+	// Calls returns the calls of execution id in the order they were appended.
+	Calls(ctx context.Context, id string) ([]Call, error)
+
+	// Close waits for pending writes and releases the store.
+	Close() error
+}
