@@ -1,0 +1,185 @@
+// Package awsservice is the table of AWS services capstan can call: the name
+// a runbook uses (boto3's client name, as SSM's aws:executeAwsApi accepts
+// it), the IAM action prefix, the endpoint service id, the aws-sdk-go-v2
+// package and the exact operation names of the API model. It imports no SDK
+// so validation and policy derivation can use it cheaply.
+//
+// The table is generated from botocore's models by internal/awsapi/gen.
+package awsservice
+
+import (
+	"sort"
+	"strings"
+	"unicode"
+)
+
+// Service describes one AWS service.
+type Service struct {
+	// Name is boto3's client name, the one runbooks use: "ec2", "logs",
+	// "elbv2", "stepfunctions".
+	Name string
+	// IAMPrefix is the service prefix of its IAM actions: "ec2",
+	// "elasticloadbalancing" for elbv2, "states" for stepfunctions.
+	IAMPrefix string
+	// EndpointID is the model's serviceId, which names the
+	// AWS_ENDPOINT_URL_<ID> variable (spaces become underscores, upper case).
+	EndpointID string
+	// SDKPackage is the aws-sdk-go-v2 service package name.
+	SDKPackage string
+	// Protocol is the wire protocol of the model (query, json, rest-json, …).
+	Protocol string
+	// APIVersion is the model's API version.
+	APIVersion string
+	// Operations are the model's operation names, sorted.
+	Operations []string
+}
+
+// EndpointEnv returns the environment variable that overrides this
+// service's endpoint, e.g. AWS_ENDPOINT_URL_CLOUDWATCH_LOGS.
+func (s Service) EndpointEnv() string {
+	return "AWS_ENDPOINT_URL_" + strings.ToUpper(strings.ReplaceAll(s.EndpointID, " ", "_"))
+}
+
+// Operation returns the model's spelling of api for this service, accepting
+// the operation name in any case, boto3's snake_case and camelCase.
+func (s Service) Operation(api string) (string, bool) {
+	if idx, ok := opsByService[s.Name]; ok {
+		op, ok := idx[opKey(api)]
+		return op, ok
+	}
+	key := opKey(api)
+	for _, op := range s.Operations {
+		if opKey(op) == key {
+			return op, true
+		}
+	}
+	return "", false
+}
+
+var (
+	byName = func() map[string]int {
+		m := make(map[string]int, len(services))
+		for i, s := range services {
+			m[nameKey(s.Name)] = i
+		}
+		// SDK package names and endpoint ids are accepted too, so
+		// "cloudwatchlogs", "CloudWatch Logs" and "sfn" resolve.
+		for i, s := range services {
+			for _, alt := range []string{s.SDKPackage, s.EndpointID} {
+				if _, taken := m[nameKey(alt)]; !taken {
+					m[nameKey(alt)] = i
+				}
+			}
+		}
+		return m
+	}()
+	// opsByService indexes each service's operations by normalised key.
+	opsByService = func() map[string]map[string]string {
+		m := make(map[string]map[string]string, len(services))
+		for _, s := range services {
+			idx := make(map[string]string, len(s.Operations))
+			for _, op := range s.Operations {
+				idx[opKey(op)] = op
+			}
+			m[s.Name] = idx
+		}
+		return m
+	}()
+	// allOps indexes every operation of every service by its normalised
+	// key, for OperationName, which is not told the service.
+	allOps = func() map[string]string {
+		m := map[string]string{}
+		for _, s := range services {
+			for _, op := range s.Operations {
+				m[opKey(op)] = op
+			}
+		}
+		return m
+	}()
+)
+
+// nameKey folds case and ignores '-', '_' and spaces so "waf-regional",
+// "WAF Regional" and "Codedeploy" all find their service.
+func nameKey(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r == '-' || r == '_' || r == ' ' {
+			continue
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+func opKey(s string) string {
+	return strings.ToLower(strings.ReplaceAll(s, "_", ""))
+}
+
+// Lookup finds a service by the name SSM accepts, in any case.
+func Lookup(name string) (Service, bool) {
+	i, ok := byName[nameKey(name)]
+	if !ok {
+		return Service{}, false
+	}
+	return services[i], true
+}
+
+// All returns every service, sorted by name.
+func All() []Service {
+	out := make([]Service, len(services))
+	copy(out, services)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Names returns the names of every service, sorted.
+func Names() []string {
+	out := make([]string, len(services))
+	for i, s := range services {
+		out[i] = s.Name
+	}
+	sort.Strings(out)
+	return out
+}
+
+// OperationName returns the model's spelling of an operation given in any
+// spelling SSM accepts: "describe_instances", "describeInstances" and
+// "DescribeInstances" all give "DescribeInstances", and boto3's
+// "describe_iam_instance_profile_associations" gives
+// "DescribeIamInstanceProfileAssociations". A name no supported service
+// defines is converted by rule (snake_case words capitalised).
+func OperationName(api string) string {
+	if op, ok := allOps[opKey(api)]; ok {
+		return op
+	}
+	var b strings.Builder
+	upper := true
+	for _, r := range api {
+		if r == '_' {
+			upper = true
+			continue
+		}
+		if upper {
+			r = unicode.ToUpper(r)
+			upper = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// IAMAction returns the IAM action an operation needs, e.g.
+// IAMAction("elbv2", "describe_load_balancers") gives
+// "elasticloadbalancing:DescribeLoadBalancers". It reports false when the
+// service is unknown or does not define the operation.
+func IAMAction(service, api string) (string, bool) {
+	s, ok := Lookup(service)
+	if !ok {
+		return "", false
+	}
+	op, ok := s.Operation(api)
+	if !ok {
+		return "", false
+	}
+	return s.IAMPrefix + ":" + op, true
+}
