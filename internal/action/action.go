@@ -66,7 +66,10 @@ type Input struct {
 	Name     string
 	Type     Type
 	Required bool
-	Doc      string
+	// Default is the value SSM uses when the input is absent, nil if none;
+	// shown in the docs only, the action applies it itself.
+	Default any
+	Doc     string
 }
 
 // Output declares an output an action always produces.
@@ -103,8 +106,11 @@ type Spec struct {
 	Impact    Impact
 	Support   Support
 	// IAM returns the IAM actions (service:Action) a step with these resolved
-	// or literal inputs needs. Values may still hold unresolved templates.
-	IAM func(inputs map[string]any) []string
+	// or literal inputs needs, sorted. Values may still hold unresolved
+	// templates. complete is false when the list cannot cover everything the
+	// step may call (a templated Service or Api, a script's own calls, a child
+	// runbook's needs); the caller then reports the policy as incomplete.
+	IAM func(inputs map[string]any) (actions []string, complete bool)
 }
 
 // Input returns the declared input with that name.

@@ -65,3 +65,22 @@ func (r *Registry) SetImpl(name string, impl Action) {
 		e.Impl = impl
 	}
 }
+
+// Builtin returns a registry holding every SSM Automation action capstan
+// knows: the ones it executes, the public ones it only declares, and the
+// AWS-internal ones it recognises. Each call returns a fresh registry.
+func Builtin() *Registry {
+	r := NewRegistry()
+	registerAPI(r)
+	registerFlow(r)
+	registerApprove(r)
+	registerAutomation(r)
+	registerCommand(r)
+	registerEC2(r)
+	registerStack(r)
+	registerLambda(r)
+	registerScript(r)
+	registerWebhook(r)
+	registerInternal(r)
+	return r
+}

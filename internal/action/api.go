@@ -1,0 +1,332 @@
+package action
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// apiInputs are the inputs shared by the three API-driven actions; the
+// operation's own request fields come on top (Spec.OpenInputs).
+var apiInputs = []Input{
+	req("Service", String, "AWS service namespace as boto3 names it (ec2, ssm, elbv2, logs, ...); case-insensitive."),
+	req("Api", String, "Operation name, PascalCase (DescribeInstances) or boto3 snake_case (describe_instances)."),
+}
+
+var propertyInputs = []Input{
+	req("PropertySelector", String, "JSONPath into the response selecting the property to check."),
+	req("DesiredValues", StringList, "Accepted values, compared as strings (booleans as True/False). A list selection matches only if every element is accepted."),
+}
+
+func registerAPI(r *Registry) {
+	r.Register(Spec{
+		Name:        "aws:executeAwsApi",
+		Summary:     "Call one AWS API operation and expose its response to output selectors.",
+		Inputs:      apiInputs,
+		OpenInputs:  true,
+		UserOutputs: true,
+		MaxTimeout:  25 * time.Second,
+		Impact:      Undetermined,
+		Support:     Executes,
+		IAM:         apiIAM,
+	}, executeAwsAPI{})
+	r.Register(Spec{
+		Name:           "aws:waitForAwsResourceProperty",
+		Summary:        "Poll an AWS API operation until a selected property has one of the desired values.",
+		Inputs:         append(append([]Input(nil), apiInputs...), propertyInputs...),
+		OpenInputs:     true,
+		DefaultTimeout: time.Hour,
+		RetrySafe:      true,
+		Impact:         NonMutating,
+		Support:        Executes,
+		IAM:            apiIAM,
+	}, &waitForProperty{initial: defaultPollInitial, max: defaultPollMax})
+	r.Register(Spec{
+		Name:           "aws:assertAwsResourceProperty",
+		Summary:        "Call an AWS API operation once and fail unless a selected property has one of the desired values.",
+		Inputs:         append(append([]Input(nil), apiInputs...), propertyInputs...),
+		OpenInputs:     true,
+		DefaultTimeout: time.Hour,
+		RetrySafe:      true,
+		Impact:         NonMutating,
+		Support:        Executes,
+		IAM:            apiIAM,
+	}, assertProperty{})
+}
+
+// apiIAM derives the one IAM action an API step needs from Service and Api.
+// A templated or unknown pair yields nothing and an incomplete policy.
+func apiIAM(inputs map[string]any) ([]string, bool) {
+	service, ok1 := literalString(inputs, "Service")
+	api, ok2 := literalString(inputs, "Api")
+	if !ok1 || !ok2 {
+		return nil, false
+	}
+	a, ok := iamActionFor(service, api)
+	if !ok {
+		return nil, false
+	}
+	return []string{a}, true
+}
+
+// apiCall splits a step's inputs into service, operation and the request,
+// dropping the action's own keys.
+func apiCall(action string, inputs map[string]any, own ...string) (service, api string, request map[string]any, err error) {
+	if service, err = stringInput(action, inputs, "Service"); err != nil {
+		return "", "", nil, err
+	}
+	if api, err = stringInput(action, inputs, "Api"); err != nil {
+		return "", "", nil, err
+	}
+	request = make(map[string]any, len(inputs))
+	for k, v := range inputs {
+		request[k] = v
+	}
+	delete(request, "Service")
+	delete(request, "Api")
+	for _, k := range own {
+		delete(request, k)
+	}
+	return service, api, request, nil
+}
+
+func invoke(ctx context.Context, req *Request, action, service, api string, request map[string]any) (map[string]any, error) {
+	if req.AWS == nil {
+		return nil, fmt.Errorf("%s: calling %s %s: no AWS invoker configured", action, service, api)
+	}
+	out, err := req.AWS.Invoke(ctx, service, api, request)
+	if err != nil {
+		return nil, fmt.Errorf("%s: calling %s %s: %w", action, service, api, err)
+	}
+	return out, nil
+}
+
+type executeAwsAPI struct{}
+
+func (executeAwsAPI) Run(ctx context.Context, req *Request) (*Result, error) {
+	const name = "aws:executeAwsApi"
+	service, api, request, err := apiCall(name, req.Inputs)
+	if err != nil {
+		return nil, err
+	}
+	out, err := invoke(ctx, req, name, service, api, request)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Response: out}, nil
+}
+
+// PropertyMismatchError says that a selected property did not have one of the
+// desired values (aws:assertAwsResourceProperty fails the step with it).
+type PropertyMismatchError struct {
+	Selector string
+	Found    bool // false when the selector matched nothing
+	Actual   any
+	Desired  []string
+}
+
+func (e *PropertyMismatchError) Error() string {
+	if !e.Found {
+		return fmt.Sprintf("property %s: selector matched nothing in the response; desired one of %s", e.Selector, quoteList(e.Desired))
+	}
+	return fmt.Sprintf("property %s is %s; desired one of %s", e.Selector, renderActual(e.Actual), quoteList(e.Desired))
+}
+
+// propertyCheck is the parsed PropertySelector/DesiredValues pair.
+type propertyCheck struct {
+	selector string
+	desired  []string
+}
+
+func newPropertyCheck(action string, inputs map[string]any) (*propertyCheck, error) {
+	sel, err := stringInput(action, inputs, "PropertySelector")
+	if err != nil {
+		return nil, err
+	}
+	raw, ok := inputs["DesiredValues"].([]any)
+	if !ok {
+		if ss, isStrings := inputs["DesiredValues"].([]string); isStrings {
+			for _, s := range ss {
+				raw = append(raw, s)
+			}
+		} else {
+			return nil, &InputError{Action: action, Input: "DesiredValues", Reason: "expected StringList"}
+		}
+	}
+	pc := &propertyCheck{selector: sel}
+	for _, v := range raw {
+		pc.desired = append(pc.desired, ssmString(v))
+	}
+	return pc, nil
+}
+
+// check selects the property and reports a mismatch, if any. A list
+// selection (from .., [*] or a filter) matches only when it is non-empty and
+// every element is desired: waiting on "all instances running" must not pass
+// while one is still pending.
+func (pc *propertyCheck) check(response any) error {
+	got, found, err := selectPath(pc.selector, response)
+	if err != nil {
+		return fmt.Errorf("property selector %s: %w", pc.selector, err)
+	}
+	mismatch := &PropertyMismatchError{Selector: pc.selector, Found: found, Actual: got, Desired: pc.desired}
+	if !found {
+		return mismatch
+	}
+	if list, ok := got.([]any); ok {
+		if len(list) == 0 {
+			return mismatch
+		}
+		for _, e := range list {
+			if !pc.accepts(e) {
+				return mismatch
+			}
+		}
+		return nil
+	}
+	if !pc.accepts(got) {
+		return mismatch
+	}
+	return nil
+}
+
+func (pc *propertyCheck) accepts(v any) bool {
+	s := ssmString(v)
+	for _, d := range pc.desired {
+		if d == s {
+			return true
+		}
+	}
+	return false
+}
+
+type assertProperty struct{}
+
+func (assertProperty) Run(ctx context.Context, req *Request) (*Result, error) {
+	const name = "aws:assertAwsResourceProperty"
+	pc, err := newPropertyCheck(name, req.Inputs)
+	if err != nil {
+		return nil, err
+	}
+	service, api, request, err := apiCall(name, req.Inputs, "PropertySelector", "DesiredValues")
+	if err != nil {
+		return nil, err
+	}
+	out, err := invoke(ctx, req, name, service, api, request)
+	if err != nil {
+		return nil, err
+	}
+	if err := pc.check(out); err != nil {
+		return nil, fmt.Errorf("%s: %s %s: %w", name, service, api, err)
+	}
+	return &Result{Response: out}, nil
+}
+
+// SSM does not document its poll interval. capstan starts at 2 s so short
+// waits finish promptly and doubles up to 30 s so hour-long waits cost about
+// 120 calls, well under any API throttle.
+const (
+	defaultPollInitial = 2 * time.Second
+	defaultPollMax     = 30 * time.Second
+)
+
+type waitForProperty struct {
+	initial, max time.Duration
+}
+
+func (w *waitForProperty) Run(ctx context.Context, req *Request) (*Result, error) {
+	const name = "aws:waitForAwsResourceProperty"
+	pc, err := newPropertyCheck(name, req.Inputs)
+	if err != nil {
+		return nil, err
+	}
+	service, api, request, err := apiCall(name, req.Inputs, "PropertySelector", "DesiredValues")
+	if err != nil {
+		return nil, err
+	}
+	interval := w.initial
+	for {
+		out, err := invoke(ctx, req, name, service, api, request)
+		if err != nil {
+			return nil, err
+		}
+		last := pc.check(out)
+		if last == nil {
+			return &Result{Response: out}, nil
+		}
+		var mismatch *PropertyMismatchError
+		if !errors.As(last, &mismatch) {
+			return nil, fmt.Errorf("%s: %s %s: %w", name, service, api, last)
+		}
+		t := time.NewTimer(interval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			// The engine turns the deadline into TimedOut; keep the last value
+			// so the user sees what the property was when time ran out.
+			return nil, fmt.Errorf("%s: %s %s: waiting: %w (last: %v)", name, service, api, ctx.Err(), last)
+		case <-t.C:
+		}
+		interval = min(interval*2, w.max)
+	}
+}
+
+// ssmString renders a decoded JSON value the way SSM (Python) compares it:
+// booleans as True/False, integral numbers without a fraction, null as None.
+func ssmString(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case bool:
+		if x {
+			return "True"
+		}
+		return "False"
+	case nil:
+		return "None"
+	case int:
+		return strconv.Itoa(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+			return strconv.FormatInt(int64(x), 10)
+		}
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+func renderActual(v any) string {
+	if list, ok := v.([]any); ok {
+		parts := make([]string, len(list))
+		for i, e := range list {
+			parts[i] = strconv.Quote(ssmString(e))
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	}
+	return strconv.Quote(ssmString(v))
+}
+
+func quoteList(ss []string) string {
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		parts[i] = strconv.Quote(s)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+var (
+	_ Action = executeAwsAPI{}
+	_ Action = assertProperty{}
+	_ Action = (*waitForProperty)(nil)
+)
