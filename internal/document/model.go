@@ -3,7 +3,10 @@
 // positioned diagnostics, parameter types and the coercion of user input.
 package document
 
-import "github.com/capstan-run/capstan/internal/value"
+import (
+	"github.com/capstan-run/capstan/internal/value"
+	"gopkg.in/yaml.v3"
+)
 
 // Pos is a 1-based line and column in the source file.
 type Pos struct {
@@ -25,6 +28,10 @@ type Document struct {
 	Outputs       []OutputRef
 	Files         map[string]any // accepted, reported as unsupported
 	Pos           Pos            // of the document root
+
+	lines  [][]byte       // source lines, to place template references exactly
+	keyPos map[string]Pos // value position of each top-level key
+	nodes  map[string]*yaml.Node
 }
 
 // Format is the source syntax of a document.
@@ -52,6 +59,9 @@ type Parameter struct {
 	MinValue       *int64
 	MaxValue       *int64
 	Pos            Pos
+
+	defaultNode *yaml.Node
+	fieldPos    map[string]Pos // value position of each key of the definition
 }
 
 // ParamType is a declared parameter type: one of the SSM value types or an
@@ -92,6 +102,14 @@ type Step struct {
 	NextStep       string
 	Steps          []*Step // nested steps of aws:loop
 	Pos            Pos
+	// IsCriticalSet says whether the document wrote isCritical (SSM only
+	// evaluates it when set explicitly; IsCritical holds the resolved value).
+	IsCriticalSet bool
+
+	inputsNode *yaml.Node            // the inputs mapping, nil when absent
+	inputNodes map[string]*yaml.Node // value node of each input
+	actionPos  Pos
+	nextPos    Pos
 }
 
 // TransitionKind is what onFailure/onCancel do.
