@@ -132,6 +132,15 @@ func (v *validator) hasOutput(s *Step, out string) bool {
 			return true
 		}
 	}
+	if out == "OutputPayload" {
+		// SSM exposes the whole payload of a Payload-producing step as
+		// OutputPayload (AWS-owned runbooks read step.OutputPayload).
+		for _, o := range e.Spec.Outputs {
+			if o.Name == "Payload" {
+				return true
+			}
+		}
+	}
 	return e.Spec.NestedSteps && loopOutputs[out]
 }
 

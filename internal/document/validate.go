@@ -225,7 +225,10 @@ func (v *validator) step(s *Step, scope map[string]bool, loop *Step) {
 		v.target(s, "onFailure", s.OnFailure.Step, s.OnFailure.Pos, scope)
 	}
 	if s.OnCancel.Kind != "" && spec != nil && spec.NoOnCancel {
-		v.errAt(s.OnCancel.Pos, s.Name, "onCancel is not allowed on %s steps", s.Action)
+		// The User Guide forbids it, yet AWS-owned runbooks set onCancel on
+		// aws:sleep, aws:createStack, aws:createImage, aws:approve and
+		// aws:updateVariable steps and SSM runs them: a warning.
+		v.add(Warning, s.OnCancel.Pos, s.Name, "onCancel on %s: the SSM User Guide says it is not allowed on this action; capstan may not run the cancel path", s.Action)
 	}
 	if s.OnCancel.Kind == GoToStep {
 		// The User Guide lists actions that cannot be an onCancel target, but
