@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/capstan-run/capstan/internal/awsservice"
 )
 
 // apiInputs are the inputs shared by the three API-driven actions; the
@@ -67,7 +69,7 @@ func apiIAM(inputs map[string]any) ([]string, bool) {
 	if !ok1 || !ok2 {
 		return nil, false
 	}
-	a, ok := iamActionFor(service, api)
+	a, ok := awsservice.IAMAction(service, api)
 	if !ok {
 		return nil, false
 	}

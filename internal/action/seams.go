@@ -2,39 +2,9 @@ package action
 
 import (
 	"strings"
-	"unicode"
 
 	"github.com/ohler55/ojg/jp"
 )
-
-// iamActionFor names the IAM action behind an SSM Service/Api pair.
-// Interim: internal/awsservice owns the real table (elbv2 →
-// elasticloadbalancing and the like); this stands in until it lands.
-func iamActionFor(service, api string) (string, bool) {
-	service = strings.ToLower(strings.TrimSpace(service))
-	if service == "" || api == "" {
-		return "", false
-	}
-	return service + ":" + pascal(api), true
-}
-
-// pascal turns boto3's snake_case and camelCase names into PascalCase.
-func pascal(api string) string {
-	var b strings.Builder
-	up := true
-	for _, r := range api {
-		if r == '_' || r == '-' {
-			up = true
-			continue
-		}
-		if up {
-			r = unicode.ToUpper(r)
-			up = false
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
 
 // selectPath runs an SSM selector against a response. Interim: the
 // template package owns selectors; this stands in until it lands.
