@@ -29,7 +29,7 @@ var (
 	// default version of a document that has other versions).
 	ErrConflict = errors.New("conflict")
 	// ErrDuplicateContent: a new document version has the same content as
-	// the latest one (SSM's DuplicateDocumentContent).
+	// one of the document's versions (SSM's DuplicateDocumentContent).
 	ErrDuplicateContent = errors.New("duplicate document content")
 	// ErrDuplicateVersionName: a new document version reuses a VersionName
 	// of the same document (SSM's DuplicateDocumentVersionName).
@@ -186,7 +186,7 @@ type Store interface {
 
 	// PutDocument stores d as version 1 (and default) of a new name, or as the
 	// next version of an existing one; ErrDuplicateContent when Content equals
-	// the latest version's, ErrDuplicateVersionName when VersionName is
+	// that of any of its versions, ErrDuplicateVersionName when VersionName is
 	// already used by the name. Returns the stored version.
 	PutDocument(ctx context.Context, d Document) (Document, error)
 	// CreateDocument is PutDocument for a new name only: ErrExists otherwise.

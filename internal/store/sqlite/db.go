@@ -1,0 +1,359 @@
+// Package sqlite is capstan's embedded store: SQLite through the pure-Go
+// modernc.org/sqlite driver, one file, no cgo.
+//
+// # Durability
+//
+// The database runs in WAL mode. With the default synchronous=NORMAL a
+// transaction is durable against a crash or kill -9 of the process as soon as
+// its commit returns (the WAL is in the OS page cache); an OS crash or power
+// loss may drop the last transactions committed before it, never corrupt the
+// file. Options.Sync selects synchronous=FULL, which fsyncs the WAL on every
+// commit and survives power loss too, at the cost of one fsync per commit
+// (shared by a whole group commit).
+//
+// # Concurrency
+//
+// Every write goes through one writer goroutine on one connection. Writes that
+// arrive while a transaction is committing are gathered into the next one
+// (group commit): each runs under its own savepoint, so one caller's failure
+// (a stale Seq, a taken id) rolls back only its own changes and the others
+// still commit. Each caller returns when its batch has committed. Reads use a
+// separate pool of read-only connections and never wait for the writer.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/capstan-run/capstan/internal/store"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Options tune Open. The zero value is the documented default.
+type Options struct {
+	// Sync makes every commit fsync the WAL (synchronous=FULL) so committed
+	// transactions survive power loss, not only a process crash. Default off.
+	Sync bool
+	// BusyTimeout is how long a connection waits for a lock held by another
+	// process before failing. Default 5s.
+	BusyTimeout time.Duration
+	// ReadConns is the size of the read connection pool. Default
+	// max(4, GOMAXPROCS).
+	ReadConns int
+	// MaxBatch caps how many writes one group commit gathers. Default 256.
+	MaxBatch int
+	// Logger receives warnings; default slog.Default().
+	Logger *slog.Logger
+}
+
+// DefaultPath is where capstan keeps its database unless --db says otherwise:
+// $XDG_DATA_HOME/capstan/capstan.db, else ~/.local/share/capstan/capstan.db
+// (capstan.db in the working directory when no home directory is known).
+func DefaultPath() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "capstan", "capstan.db")
+	}
+	if h, err := os.UserHomeDir(); err == nil && h != "" {
+		return filepath.Join(h, ".local", "share", "capstan", "capstan.db")
+	}
+	return "capstan.db"
+}
+
+// DB is the SQLite store. It implements store.Store.
+type DB struct {
+	path   string
+	read   *sql.DB
+	wdb    *sql.DB
+	w      *wconn
+	writes chan *writeReq
+	quit   chan struct{}
+	done   chan struct{}
+	max    int
+	log    *slog.Logger
+
+	stmtExecution *sql.Stmt
+	stmtEvents    *sql.Stmt
+}
+
+var _ store.Store = (*DB)(nil)
+
+// Open opens (creating it and its parent directory when missing) the database
+// at path and brings its schema up to date.
+func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+	if opts.BusyTimeout <= 0 {
+		opts.BusyTimeout = 5 * time.Second
+	}
+	if opts.ReadConns <= 0 {
+		opts.ReadConns = max(4, runtime.GOMAXPROCS(0))
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 256
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("open store %s: %w", path, err)
+		}
+	}
+	syncMode := "NORMAL"
+	if opts.Sync {
+		syncMode = "FULL"
+	}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opts.BusyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous("+syncMode+")")
+	q.Add("_pragma", "foreign_keys(ON)")
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?"
+
+	wdb, err := sql.Open("sqlite", dsn+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxLifetime(0)
+	conn, err := wdb.Conn(ctx)
+	if err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if err := migrate(ctx, conn); err != nil {
+		conn.Close()
+		wdb.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	w, err := newWConn(ctx, conn)
+	if err != nil {
+		conn.Close()
+		wdb.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+
+	q.Add("_pragma", "query_only(1)")
+	read, err := sql.Open("sqlite", dsn+q.Encode())
+	if err != nil {
+		w.close()
+		wdb.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	read.SetMaxOpenConns(opts.ReadConns)
+	read.SetMaxIdleConns(opts.ReadConns)
+	read.SetConnMaxLifetime(0)
+
+	d := &DB{
+		path: path, read: read, wdb: wdb, w: w,
+		writes: make(chan *writeReq),
+		quit:   make(chan struct{}),
+		done:   make(chan struct{}),
+		max:    opts.MaxBatch,
+		log:    opts.Logger,
+	}
+	if d.stmtExecution, err = read.PrepareContext(ctx, selectExecution+" WHERE id = ?"); err == nil {
+		d.stmtEvents, err = read.PrepareContext(ctx, `SELECT seq, type, time, data FROM events WHERE exec_id = ? AND seq > ? ORDER BY seq`)
+	}
+	if err != nil {
+		read.Close()
+		w.close()
+		wdb.Close()
+		return nil, fmt.Errorf("open store %s: prepare: %w", path, err)
+	}
+	go d.writer()
+	return d, nil
+}
+
+// Path is the database file.
+func (d *DB) Path() string { return d.path }
+
+// Close waits for the writes already submitted, then closes every connection.
+func (d *DB) Close() error {
+	select {
+	case <-d.quit:
+		return nil
+	default:
+	}
+	close(d.quit)
+	<-d.done
+	return errors.Join(d.stmtExecution.Close(), d.stmtEvents.Close(), d.read.Close(), d.w.close(), d.wdb.Close())
+}
+
+// writeReq is one caller's share of a group commit.
+type writeReq struct {
+	ctx  context.Context
+	fn   func(ctx context.Context, w *wconn) error
+	done chan error
+}
+
+// write runs fn inside the writer's current or next transaction and returns
+// once that transaction has committed (or fn's own error). Once the writer has
+// taken the request the caller waits for the outcome even if ctx ends, so an
+// error never hides a committed write.
+func (d *DB) write(ctx context.Context, fn func(ctx context.Context, w *wconn) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case d.writes <- r:
+	case <-d.quit:
+		return store.ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-r.done
+}
+
+func (d *DB) writer() {
+	defer close(d.done)
+	batch := make([]*writeReq, 0, d.max)
+	for {
+		select {
+		case r := <-d.writes:
+			batch = append(batch[:0], r)
+		case <-d.quit:
+			return
+		}
+	gather:
+		for len(batch) < d.max {
+			select {
+			case r := <-d.writes:
+				batch = append(batch, r)
+			default:
+				break gather
+			}
+		}
+		d.commit(batch)
+	}
+}
+
+// commit runs one batch in one transaction. A single write needs no
+// savepoint; in a larger batch each write gets one so its failure undoes only
+// its own statements.
+func (d *DB) commit(batch []*writeReq) {
+	ctx := context.Background() // a caller's cancellation must not abort the others' transaction
+	errs := make([]error, len(batch))
+	if _, err := d.w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		for _, r := range batch {
+			r.done <- fmt.Errorf("store: begin: %w", err)
+		}
+		return
+	}
+	ok := 0
+	if len(batch) == 1 {
+		r := batch[0]
+		if errs[0] = r.ctx.Err(); errs[0] == nil {
+			errs[0] = r.fn(r.ctx, d.w)
+		}
+		if errs[0] == nil {
+			ok = 1
+		}
+	} else {
+		for i, r := range batch {
+			if errs[i] = r.ctx.Err(); errs[i] != nil {
+				continue
+			}
+			if errs[i] = d.w.exec(ctx, "SAVEPOINT w"); errs[i] != nil {
+				continue
+			}
+			errs[i] = r.fn(r.ctx, d.w)
+			if errs[i] != nil {
+				if err := d.w.exec(ctx, "ROLLBACK TO w"); err != nil {
+					errs[i] = errors.Join(errs[i], err)
+				}
+			} else {
+				ok++
+			}
+			if err := d.w.exec(ctx, "RELEASE w"); err != nil && errs[i] == nil {
+				errs[i] = err
+				ok--
+			}
+		}
+	}
+	var end error
+	if ok == 0 {
+		end = d.w.exec(ctx, "ROLLBACK")
+		if end != nil {
+			d.log.Warn("store: rollback failed", "err", end)
+		}
+		end = nil
+	} else if end = d.w.exec(ctx, "COMMIT"); end != nil {
+		if err := d.w.exec(ctx, "ROLLBACK"); err != nil {
+			d.log.Warn("store: rollback after failed commit", "err", err)
+		}
+		end = fmt.Errorf("store: commit: %w", end)
+	}
+	for i, r := range batch {
+		if errs[i] == nil {
+			errs[i] = end
+		}
+		r.done <- errs[i]
+	}
+}
+
+// wconn is the writer's connection and its prepared statements.
+type wconn struct {
+	conn  *sql.Conn
+	stmts map[string]*sql.Stmt
+}
+
+func newWConn(_ context.Context, conn *sql.Conn) (*wconn, error) {
+	return &wconn{conn: conn, stmts: map[string]*sql.Stmt{}}, nil
+}
+
+// stmt returns the prepared statement for query, preparing it on first use;
+// only the writer goroutine calls it, so the map needs no lock.
+func (w *wconn) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if s, ok := w.stmts[query]; ok {
+		return s, nil
+	}
+	s, err := w.conn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	w.stmts[query] = s
+	return s, nil
+}
+
+func (w *wconn) exec(ctx context.Context, query string, args ...any) error {
+	s, err := w.stmt(ctx, query)
+	if err != nil {
+		return err
+	}
+	_, err = s.ExecContext(ctx, args...)
+	return err
+}
+
+func (w *wconn) close() error {
+	var errs []error
+	for _, s := range w.stmts {
+		errs = append(errs, s.Close())
+	}
+	errs = append(errs, w.conn.Close())
+	return errors.Join(errs...)
+}
+
+// nanos and fromNanos store times as Unix nanoseconds, zero for the zero time.
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
