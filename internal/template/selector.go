@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -51,21 +52,28 @@ const maxCachedSelectors = 4096
 var ojgErrAt = regexp.MustCompile(`^(.*) at (\d+) in `)
 
 // ParseSelector parses a selector such as "$.Reservations[0].Instances[0]"
-// or "$..InstanceId". It must start at the root "$".
+// or "$..InstanceId".
+//
+// Two forms that runbooks in the corpus use, and that SSM therefore
+// accepts, are rewritten before parsing: a selector without the root
+// ("Stacks[0].StackStatus", 12 AWS-owned uses) is taken from the root, and
+// a quoted member name after a dot ("$.Outputs.'step.ImageId'[0]", 8 uses)
+// is read as the bracket form "['step.ImageId']".
 func ParseSelector(sel string) (*Selector, error) {
 	if s, ok := selectorCache.Load(sel); ok {
 		return s.(*Selector), nil
 	}
-	if sel == "" || sel[0] != '$' {
-		return nil, &SelectorError{Selector: sel, Offset: 0, Msg: `a selector starts with "$"`}
+	if strings.TrimSpace(sel) == "" {
+		return nil, &SelectorError{Selector: sel, Offset: 0, Msg: "empty selector"}
 	}
-	x, err := jp.ParseString(sel)
+	norm, origin := normalizeSelector(sel)
+	x, err := jp.ParseString(norm)
 	if err != nil {
 		se := &SelectorError{Selector: sel, Offset: -1, Msg: err.Error()}
 		if m := ojgErrAt.FindStringSubmatch(err.Error()); m != nil {
 			se.Msg = m[1]
 			if n, convErr := strconv.Atoi(m[2]); convErr == nil {
-				se.Offset = min(max(n-1, 0), len(sel))
+				se.Offset = origin(n - 1)
 			}
 		}
 		return nil, se
@@ -85,6 +93,52 @@ func ParseSelector(sel string) (*Selector, error) {
 		}
 	}
 	return s, nil
+}
+
+// normalizeSelector rewrites the lenient forms ParseSelector accepts into
+// what jp parses; origin maps an offset in the result back to sel.
+func normalizeSelector(sel string) (string, func(int) int) {
+	var (
+		b   strings.Builder
+		src []int // src[i] is the offset in sel of byte i of the result
+	)
+	emit := func(s string, at int) {
+		b.WriteString(s)
+		for range len(s) {
+			src = append(src, at)
+		}
+	}
+	switch sel[0] {
+	case '$':
+	case '.', '[':
+		emit("$", 0)
+	default:
+		emit("$.", 0)
+	}
+	for i := 0; i < len(sel); i++ {
+		if sel[i] == '.' && i+1 < len(sel) && sel[i+1] == '\'' {
+			if end := strings.IndexByte(sel[i+2:], '\''); end >= 0 {
+				name := sel[i+2 : i+2+end]
+				emit("['", i)
+				for j := range len(name) {
+					emit(name[j:j+1], i+2+j)
+				}
+				emit("']", i+2+end)
+				i += 2 + end
+				continue
+			}
+		}
+		emit(sel[i:i+1], i)
+	}
+	return b.String(), func(off int) int {
+		if off < 0 {
+			return 0
+		}
+		if off >= len(src) {
+			return len(sel)
+		}
+		return src[off]
+	}
 }
 
 // String returns the selector as written.

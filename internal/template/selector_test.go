@@ -22,6 +22,7 @@ const describeInstances = `{
     {"Instances": [{"InstanceId": "i-2", "State": {"Name": "stopped", "Code": 80}}]}],
   "Stacks": [{"Outputs": [{"OutputKey": "LambdaFunctionName", "OutputValue": "fn"}, {"OutputKey": "Other", "OutputValue": "o"}]}],
   "Members": {"zeta": {"Id": "z"}, "alpha": {"Id": "a"}, "mid": {"Id": "m"}, "beta": {"Id": "b"}},
+  "Quoted": {"step.ImageId": ["ami-1"]},
   "Nothing": null
 }`
 
@@ -57,6 +58,10 @@ func TestSelect(t *testing.T) {
 		{"$.Members..Id", `["a","b","m","z"]`, true},
 		{"$.Nothing", `null`, true},
 		{"$.Missing", ``, false},
+		{"Reservations[0].Instances[0].State.Name", `"running"`, true},
+		{".Reservations[1].Instances[0].InstanceId", `"i-2"`, true},
+		{"$.Quoted.'step.ImageId'[0]", `"ami-1"`, true},
+		{"$.Quoted['step.ImageId'][0]", `"ami-1"`, true},
 		{"$.Reservations[7]", ``, false},
 		{"$..NoSuchKey", ``, false},
 		{"$.Stacks[0].Outputs[?(@.OutputKey == 'x')].OutputValue", ``, false},
@@ -117,7 +122,9 @@ func TestParseSelectorErrors(t *testing.T) {
 		offset int
 	}{
 		{"", 0},
-		{"Reservations[0]", 0},
+		{"   ", 0},
+		{"Reservations[0]]", 15},
+		{"$.Outputs.'a.b'[", 16},
 		{"$.[", 3},
 		{"$.a]", 3},
 		{"$['a", 4},
