@@ -167,8 +167,8 @@ type Store interface {
 	// Append adds events to an execution and replaces its summary row with e,
 	// in one transaction. e.Seq must equal the stored Seq (ErrConflict
 	// otherwise; ErrNotFound for an unknown id); the events get e.Seq+1, ...
-	// in place and the stored Seq becomes e.Seq+len(events). An execution's
-	// ClientToken cannot change after creation.
+	// in place and the stored Seq becomes e.Seq+len(events). ClientToken,
+	// StartTime and ParentID are fixed at creation; Append ignores them.
 	Append(ctx context.Context, e Execution, events []Event) error
 	// Execution returns the summary row.
 	Execution(ctx context.Context, id string) (Execution, error)

@@ -81,16 +81,18 @@ func (d *DB) Append(ctx context.Context, e store.Execution, events []store.Event
 	err = d.write(ctx, func(ctx context.Context, w *wconn) error {
 		// The optimistic check is part of the UPDATE: it matches only when the
 		// stored seq is the one the caller saw.
+		// StartTime and ParentID are fixed at creation: leaving indexed
+		// columns out of the SET spares SQLite rewriting their index pages.
 		s, err := w.stmt(ctx, `UPDATE executions SET document_name = ?, document_version = ?, status = ?, mode = ?,
-			parent_id = ?, executed_by = ?, current_step = ?, current_action = ?, automation_type = ?,
-			failure_message = ?, start_time = ?, end_time = ?, tags = ?, outputs = ?, done = ?, seq = ?
+			executed_by = ?, current_step = ?, current_action = ?, automation_type = ?,
+			failure_message = ?, end_time = ?, tags = ?, outputs = ?, done = ?, seq = ?
 			WHERE id = ? AND seq = ?`)
 		if err != nil {
 			return err
 		}
-		res, err := s.ExecContext(ctx, e.DocumentName, e.DocumentVersion, e.Status, e.Mode, e.ParentID,
+		res, err := s.ExecContext(ctx, e.DocumentName, e.DocumentVersion, e.Status, e.Mode,
 			e.ExecutedBy, e.CurrentStep, e.CurrentAction, e.AutomationType, e.FailureMessage,
-			nanos(e.StartTime), nanos(e.EndTime), tags, outputs, e.Done, newSeq, e.ID, e.Seq)
+			nanos(e.EndTime), tags, outputs, e.Done, newSeq, e.ID, e.Seq)
 		if err != nil {
 			return err
 		}
