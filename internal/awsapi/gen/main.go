@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -34,6 +35,11 @@ import (
 type service struct {
 	Name, Pkg, IAM string
 }
+
+// noSDK lists services whose SDK module the module proxy does not serve:
+// they stay in the service table (validation and IAM derivation know them)
+// but have no client.
+var noSDK = map[string]bool{"migration-hub-refactor-spaces": true}
 
 // services lists every service capstan reaches: those the corpus runbooks
 // name, and those common in remediation runbooks.
@@ -135,6 +141,9 @@ func main() {
 	svcs.WriteString(header + "package awsservice\n\nvar services = []Service{\n")
 	clients.WriteString(header + "package awsapi\n\nimport (\n\t\"reflect\"\n\n\t\"github.com/aws/aws-sdk-go-v2/aws\"\n")
 	for _, s := range services {
+		if noSDK[s.Name] {
+			continue
+		}
 		fmt.Fprintf(&clients, "\t%s \"github.com/aws/aws-sdk-go-v2/service/%s\"\n", alias(s), s.Pkg)
 	}
 	var unionImports bytes.Buffer
@@ -170,6 +179,9 @@ func main() {
 		}
 		svcs.WriteString("\n\t\t}},\n")
 
+		if noSDK[s.Name] {
+			continue
+		}
 		a := alias(s)
 		extra := ""
 		if s.Name == "s3" {
@@ -179,22 +191,27 @@ func main() {
 		}
 		fmt.Fprintf(&factories, "\t%q: func(cfg aws.Config) any {\n\t\treturn %s.NewFromConfig(cfg, func(o *%s.Options) { %s })\n\t},\n", s.Name, a, a, extra)
 
-		// Unions: Go interfaces whose members are <Shape>Member<Name>.
-		var unionNames []string
-		for name, sh := range m.Shapes {
-			if sh.Union && reachable(m)[name] {
-				unionNames = append(unionNames, name)
-			}
+		// Unions: the SDK's Go interfaces, whose members are
+		// <Shape>Member<Name>. Read from the SDK source rather than botocore,
+		// which does not mark every union (dynamodb AttributeValue).
+		goUnions, err := sdkUnions(s.Pkg)
+		if err != nil {
+			log.Fatalf("gen: %s: %v", s.Name, err)
 		}
-		sort.Strings(unionNames)
-		if len(unionNames) > 0 {
+		if len(goUnions) > 0 {
 			fmt.Fprintf(&unionImports, "\t%st \"github.com/aws/aws-sdk-go-v2/service/%s/types\"\n", a, s.Pkg)
 		}
-		for _, name := range unionNames {
-			sh := m.Shapes[name]
-			fmt.Fprintf(&unions, "\treflect.TypeFor[%st.%s](): {\n", a, goName(name))
-			for _, mem := range sortedKeys(sh.Members) {
-				fmt.Fprintf(&unions, "\t\t%q: reflect.TypeFor[%st.%sMember%s](),\n", mem, a, goName(name), goName(mem))
+		for _, name := range sortedKeys(goUnions) {
+			fmt.Fprintf(&unions, "\treflect.TypeFor[%st.%s](): {\n", a, name)
+			modelMembers := m.Shapes[shapeByGoName(m, name)].Members
+			for _, suffix := range goUnions[name] {
+				mem := suffix
+				for mn := range modelMembers {
+					if strings.EqualFold(mn, suffix) {
+						mem = mn
+					}
+				}
+				fmt.Fprintf(&unions, "\t\t%q: reflect.TypeFor[%st.%sMember%s](),\n", mem, a, name, suffix)
 			}
 			unions.WriteString("\t},\n")
 		}
@@ -339,35 +356,56 @@ func reachableNested(m *model) map[string]bool {
 	return seen
 }
 
-// reachable lists shapes reachable from an operation.
-func reachable(m *model) map[string]bool {
-	seen := map[string]bool{}
-	var walk func(string)
-	walk = func(n string) {
-		if seen[n] {
-			return
-		}
-		seen[n] = true
-		sh := m.Shapes[n]
-		for _, mem := range sh.Members {
-			walk(mem.Shape)
-		}
-		if sh.Member != nil {
-			walk(sh.Member.Shape)
-		}
-		if sh.Value != nil {
-			walk(sh.Value.Shape)
+// sdkUnions reads the SDK's types package and returns its union
+// interfaces with their member suffixes.
+func sdkUnions(pkg string) (map[string][]string, error) {
+	dir, err := exec.Command("go", "list", "-f", "{{.Dir}}", "github.com/aws/aws-sdk-go-v2/service/"+pkg+"/types").Output()
+	if err != nil {
+		return nil, fmt.Errorf("locating the SDK types package: %w", err)
+	}
+	src, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(dir)), "types.go"))
+	if err != nil {
+		return nil, err
+	}
+	ifaces := map[string]bool{}
+	for _, m := range ifaceRe.FindAllStringSubmatch(string(src), -1) {
+		ifaces[m[1]] = true
+	}
+	out := map[string][]string{}
+	for _, m := range memberRe.FindAllStringSubmatch(string(src), -1) {
+		// The interface name is the prefix before some "Member" (a union
+		// may itself contain the word).
+		t := m[1]
+		for idx := strings.Index(t, "Member"); idx >= 0; {
+			if prefix, suffix := t[:idx], t[idx+len("Member"):]; ifaces[prefix] && suffix != "" {
+				out[prefix] = append(out[prefix], suffix)
+				break
+			}
+			next := strings.Index(t[idx+1:], "Member")
+			if next < 0 {
+				break
+			}
+			idx += 1 + next
 		}
 	}
-	for _, op := range m.Operations {
-		if op.Input != nil {
-			walk(op.Input.Shape)
-		}
-		if op.Output != nil {
-			walk(op.Output.Shape)
+	for k := range out {
+		sort.Strings(out[k])
+	}
+	return out, nil
+}
+
+var (
+	ifaceRe  = regexp.MustCompile(`(?m)^type (\w+) interface \{`)
+	memberRe = regexp.MustCompile(`(?m)^type (\w+Member\w+) struct \{`)
+)
+
+func shapeByGoName(m *model, goType string) string {
+	for name := range m.Shapes {
+		if goName(name) == goType {
+			return name
 		}
 	}
-	return seen
+	return goType
 }
 
 func goName(s string) string {

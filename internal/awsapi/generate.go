@@ -1,0 +1,3 @@
+package awsapi
+
+//go:generate go run ./gen -out .
