@@ -35,10 +35,14 @@ type Options struct {
 	// Record, if set, is told about every call once it finishes, failed or
 	// not.
 	Record func(Call)
+	// StepOf, if set, names the step a call belongs to from the call's
+	// context (the engine's StepFromContext), for Call.Step.
+	StepOf func(context.Context) string
 }
 
 // Call records one AWS operation call (its retries included).
 type Call struct {
+	Step      string // from Options.StepOf; "" without it
 	Service   string // boto3 name
 	Operation string // model name
 	IAMAction string // e.g. "ec2:DescribeInstances"
@@ -158,11 +162,11 @@ func (c *Client) Invoke(ctx context.Context, service, operation string, input ma
 	start := time.Now()
 	op, err := resolve(service, operation)
 	if err != nil {
-		c.record(service, operation, "", start, err)
+		c.record(ctx, service, operation, "", start, err)
 		return nil, err
 	}
 	out, err := c.invoke(ctx, op, input)
-	c.record(op.service.Name, op.name, op.service.IAMPrefix+":"+op.name, start, err)
+	c.record(ctx, op.service.Name, op.name, op.service.IAMPrefix+":"+op.name, start, err)
 	return out, err
 }
 
@@ -217,11 +221,14 @@ func (c *Client) client(ctx context.Context, svc awsservice.Service) (reflect.Va
 	return v, nil
 }
 
-func (c *Client) record(service, operation, iam string, start time.Time, err error) {
+func (c *Client) record(ctx context.Context, service, operation, iam string, start time.Time, err error) {
 	if c.opts.Record == nil {
 		return
 	}
 	call := Call{Service: service, Operation: operation, IAMAction: iam, Start: start, Duration: time.Since(start)}
+	if c.opts.StepOf != nil {
+		call.Step = c.opts.StepOf(ctx)
+	}
 	if err != nil {
 		call.ErrorCode = errorKind(err)
 	}

@@ -43,6 +43,8 @@ func (s *throttler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprint(w, `{"Parameters":[{"Name":"p","Type":"String"}]}`)
 }
 
+type stepKey struct{}
+
 func testConfig(url string) aws.Config {
 	return aws.Config{
 		Region:       "us-east-1",
@@ -71,8 +73,10 @@ func TestRetries(t *testing.T) {
 			c := New(testConfig(ts.URL), Options{
 				MaxAttempts: tc.maxAttempts, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond,
 				Limiters: &Limiters{}, Record: func(cl Call) { recorded = append(recorded, cl) },
+				StepOf: func(ctx context.Context) string { s, _ := ctx.Value(stepKey{}).(string); return s },
 			})
-			out, err := c.Invoke(context.Background(), "ssm", "DescribeParameters", nil)
+			ctx := context.WithValue(context.Background(), stepKey{}, "describe")
+			out, err := c.Invoke(ctx, "ssm", "DescribeParameters", nil)
 			if tc.wantErr == "" {
 				if err != nil {
 					t.Fatalf("call failed: %v", err)
@@ -86,7 +90,7 @@ func TestRetries(t *testing.T) {
 			if srv.n != tc.wantReqs {
 				t.Errorf("server saw %d requests, want %d", srv.n, tc.wantReqs)
 			}
-			if len(recorded) != 1 || recorded[0].ErrorCode != tc.wantErr || recorded[0].IAMAction != "ssm:DescribeParameters" {
+			if len(recorded) != 1 || recorded[0].ErrorCode != tc.wantErr || recorded[0].IAMAction != "ssm:DescribeParameters" || recorded[0].Step != "describe" {
 				t.Errorf("recorded %+v", recorded)
 			}
 		})
