@@ -183,3 +183,30 @@ func TestMotoErrors(t *testing.T) {
 		t.Errorf("recorded %+v", calls[3])
 	}
 }
+
+// TestServiceEndpointEnv checks that AWS_ENDPOINT_URL_<SERVICE> wins over
+// AWS_ENDPOINT_URL, as with the aws CLI.
+func TestServiceEndpointEnv(t *testing.T) {
+	s := mototest.Start(t)
+	s.SetEnv(t)
+	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+	t.Setenv("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", s.URL)
+	cfg, err := LoadConfig(context.Background(), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := New(cfg, Options{MaxAttempts: 1, Limiters: &Limiters{}})
+	tests := []struct {
+		service, api string
+		unreachable  bool
+	}{
+		{"logs", "DescribeLogGroups", false},
+		{"sts", "GetCallerIdentity", true},
+	}
+	for _, tc := range tests {
+		_, err := c.Invoke(context.Background(), tc.service, tc.api, nil)
+		if got := errors.Is(err, ErrUnreachable); got != tc.unreachable {
+			t.Errorf("%s %s: error %v, want unreachable=%v", tc.service, tc.api, err, tc.unreachable)
+		}
+	}
+}
