@@ -237,56 +237,42 @@ func (d *DB) writer() {
 	}
 }
 
-// commit runs one batch in one transaction. A single write needs no
-// savepoint; in a larger batch each write gets one so its failure undoes only
-// its own statements.
+// commit runs one batch in one transaction. The fast path runs every write
+// back to back; a write that fails before changing anything (a stale Seq, a
+// taken id: it returns a clean error, and SQLite undoes a failed statement by
+// itself) leaves the transaction intact for the others. Only when a write
+// fails after changing something is the batch rolled back and run again with
+// a savepoint around each write, so that its failure undoes only its own
+// statements.
 func (d *DB) commit(batch []*writeReq) {
 	ctx := context.Background() // a caller's cancellation must not abort the others' transaction
 	errs := make([]error, len(batch))
-	if _, err := d.w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	fail := func(err error) {
 		for _, r := range batch {
-			r.done <- fmt.Errorf("store: begin: %w", err)
+			r.done <- err
 		}
+	}
+	if err := d.w.exec(ctx, "BEGIN IMMEDIATE"); err != nil {
+		fail(fmt.Errorf("store: begin: %w", err))
 		return
 	}
-	ok := 0
-	if len(batch) == 1 {
-		r := batch[0]
-		if errs[0] = r.ctx.Err(); errs[0] == nil {
-			errs[0] = r.fn(r.ctx, d.w)
+	ok, dirty := d.run(ctx, batch, errs, false)
+	if dirty {
+		if err := d.w.exec(ctx, "ROLLBACK"); err != nil {
+			fail(fmt.Errorf("store: rollback: %w", err))
+			return
 		}
-		if errs[0] == nil {
-			ok = 1
+		if err := d.w.exec(ctx, "BEGIN IMMEDIATE"); err != nil {
+			fail(fmt.Errorf("store: begin: %w", err))
+			return
 		}
-	} else {
-		for i, r := range batch {
-			if errs[i] = r.ctx.Err(); errs[i] != nil {
-				continue
-			}
-			if errs[i] = d.w.exec(ctx, "SAVEPOINT w"); errs[i] != nil {
-				continue
-			}
-			errs[i] = r.fn(r.ctx, d.w)
-			if errs[i] != nil {
-				if err := d.w.exec(ctx, "ROLLBACK TO w"); err != nil {
-					errs[i] = errors.Join(errs[i], err)
-				}
-			} else {
-				ok++
-			}
-			if err := d.w.exec(ctx, "RELEASE w"); err != nil && errs[i] == nil {
-				errs[i] = err
-				ok--
-			}
-		}
+		ok, _ = d.run(ctx, batch, errs, true)
 	}
 	var end error
 	if ok == 0 {
-		end = d.w.exec(ctx, "ROLLBACK")
-		if end != nil {
-			d.log.Warn("store: rollback failed", "err", end)
+		if err := d.w.exec(ctx, "ROLLBACK"); err != nil {
+			d.log.Warn("store: rollback failed", "err", err)
 		}
-		end = nil
 	} else if end = d.w.exec(ctx, "COMMIT"); end != nil {
 		if err := d.w.exec(ctx, "ROLLBACK"); err != nil {
 			d.log.Warn("store: rollback after failed commit", "err", err)
@@ -299,6 +285,60 @@ func (d *DB) commit(batch []*writeReq) {
 		}
 		r.done <- errs[i]
 	}
+}
+
+// run applies the batch's writes, recording each one's error. Without
+// savepoints it stops at the first write that failed after changing
+// something and reports dirty.
+func (d *DB) run(ctx context.Context, batch []*writeReq, errs []error, savepoints bool) (ok int, dirty bool) {
+	for i, r := range batch {
+		if errs[i] = r.ctx.Err(); errs[i] != nil {
+			continue
+		}
+		if !savepoints {
+			errs[i] = r.fn(r.ctx, d.w)
+			var c cleanErr
+			switch {
+			case errs[i] == nil:
+				ok++
+			case errors.As(errs[i], &c):
+				errs[i] = c.error
+			default:
+				return ok, true
+			}
+			continue
+		}
+		if errs[i] = d.w.exec(ctx, "SAVEPOINT w"); errs[i] != nil {
+			continue
+		}
+		errs[i] = r.fn(r.ctx, d.w)
+		if errs[i] != nil {
+			if err := d.w.exec(ctx, "ROLLBACK TO w"); err != nil {
+				errs[i] = errors.Join(errs[i], err)
+			}
+		} else {
+			ok++
+		}
+		if err := d.w.exec(ctx, "RELEASE w"); err != nil && errs[i] == nil {
+			errs[i] = err
+			ok--
+		}
+	}
+	return ok, false
+}
+
+// cleanErr marks a write's error as raised before the write changed anything
+// (or by a single failed statement, which SQLite undoes), so the batch's
+// transaction can go on without it.
+type cleanErr struct{ error }
+
+func (c cleanErr) Unwrap() error { return c.error }
+
+func clean(err error) error {
+	if err == nil {
+		return nil
+	}
+	return cleanErr{err}
 }
 
 // wconn is the writer's connection and its prepared statements.

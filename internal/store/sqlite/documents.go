@@ -70,14 +70,14 @@ func (d *DB) putDocument(ctx context.Context, doc store.Document, createOnly boo
 		case err != nil:
 			return err
 		case createOnly:
-			return store.ErrExists
+			return clean(store.ErrExists)
 		default:
 			var dup int
 			if err := w.conn.QueryRowContext(ctx, `SELECT count(*) FROM documents WHERE name = ? AND hash = ?`, doc.Name, doc.Hash).Scan(&dup); err != nil {
 				return err
 			}
 			if dup > 0 {
-				return store.ErrDuplicateContent
+				return clean(store.ErrDuplicateContent)
 			}
 			doc.Version, doc.DefaultVersion, doc.LatestVersion, doc.IsDefault = latest+1, def, latest+1, false
 			if err := json.Unmarshal([]byte(storedTags), &doc.Tags); err != nil {
@@ -331,7 +331,7 @@ func (d *DB) DeleteDocument(ctx context.Context, name, version string) error {
 			return err
 		}
 		if v == def && count > 1 {
-			return fmt.Errorf("version %d is the default: %w", v, store.ErrConflict)
+			return clean(fmt.Errorf("version %d is the default: %w", v, store.ErrConflict))
 		}
 		res, err := w.conn.ExecContext(ctx, `DELETE FROM documents WHERE name = ? AND version = ?`, name, v)
 		if err != nil {

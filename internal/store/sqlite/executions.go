@@ -52,9 +52,9 @@ func (d *DB) CreateExecution(ctx context.Context, e store.Execution, events []st
 			nanos(e.StartTime), nanos(e.EndTime), tags, outputs, e.Done, int64(len(events)))
 		if err != nil {
 			if isConstraint(err) {
-				return store.ErrExists
+				return clean(store.ErrExists)
 			}
-			return err
+			return clean(err) // the first statement: nothing else to undo
 		}
 		return insertEvents(ctx, w, e.ID, events)
 	})
@@ -81,25 +81,30 @@ func (d *DB) Append(ctx context.Context, e store.Execution, events []store.Event
 	err = d.write(ctx, func(ctx context.Context, w *wconn) error {
 		// The optimistic check is part of the UPDATE: it matches only when the
 		// stored seq is the one the caller saw.
-		// StartTime and ParentID are fixed at creation: leaving indexed
-		// columns out of the SET spares SQLite rewriting their index pages.
-		s, err := w.stmt(ctx, `UPDATE executions SET document_name = ?, document_version = ?, status = ?, mode = ?,
+		// StartTime and ParentID are fixed at creation, and done only ever
+		// turns true: leaving indexed columns out of the SET spares SQLite
+		// rewriting their index pages on every step.
+		q := `UPDATE executions SET document_name = ?, document_version = ?, status = ?, mode = ?,
 			executed_by = ?, current_step = ?, current_action = ?, automation_type = ?,
-			failure_message = ?, end_time = ?, tags = ?, outputs = ?, done = ?, seq = ?
-			WHERE id = ? AND seq = ?`)
+			failure_message = ?, end_time = ?, tags = ?, outputs = ?, seq = ?
+			WHERE id = ? AND seq = ?`
+		if e.Done {
+			q = strings.Replace(q, "seq = ?\n", "seq = ?, done = 1\n", 1)
+		}
+		s, err := w.stmt(ctx, q)
 		if err != nil {
 			return err
 		}
 		res, err := s.ExecContext(ctx, e.DocumentName, e.DocumentVersion, e.Status, e.Mode,
 			e.ExecutedBy, e.CurrentStep, e.CurrentAction, e.AutomationType, e.FailureMessage,
-			nanos(e.EndTime), tags, outputs, e.Done, newSeq, e.ID, e.Seq)
+			nanos(e.EndTime), tags, outputs, newSeq, e.ID, e.Seq)
 		if err != nil {
-			return err
+			return clean(err) // the first statement: nothing else to undo
 		}
 		if n, err := res.RowsAffected(); err != nil {
 			return err
 		} else if n == 0 {
-			return missOrConflict(ctx, w, e.ID, e.Seq)
+			return clean(missOrConflict(ctx, w, e.ID, e.Seq))
 		}
 		return insertEvents(ctx, w, e.ID, events)
 	})
@@ -344,9 +349,9 @@ func (d *DB) AppendCalls(ctx context.Context, id string, calls []store.Call) err
 		}
 		var one int
 		if err := s.QueryRowContext(ctx, id).Scan(&one); errors.Is(err, sql.ErrNoRows) {
-			return store.ErrNotFound
+			return clean(store.ErrNotFound)
 		} else if err != nil {
-			return err
+			return clean(err)
 		}
 		ins, err := w.stmt(ctx, `INSERT INTO calls (exec_id, step, service, operation, iam_action, start, duration, error_code)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)

@@ -84,7 +84,7 @@ func deleteOne(ctx context.Context, w *wconn, query string, arg any) error {
 	if n, err := res.RowsAffected(); err != nil {
 		return err
 	} else if n == 0 {
-		return store.ErrNotFound
+		return clean(store.ErrNotFound)
 	}
 	return nil
 }
@@ -106,9 +106,9 @@ func (d *DB) PutUser(ctx context.Context, u store.User) error {
 			sealed_secret = excluded.sealed_secret, created = excluded.created`,
 			u.Name, u.ARN, u.AccessKeyID, u.SealedSecret, nanos(u.Created))
 		if isConstraint(err) {
-			return fmt.Errorf("access key id %s: %w", u.AccessKeyID, store.ErrExists)
+			return clean(fmt.Errorf("access key id %s: %w", u.AccessKeyID, store.ErrExists))
 		}
-		return err
+		return clean(err) // one statement: SQLite undid it
 	})
 	if err != nil {
 		return fmt.Errorf("put user %s: %w", u.Name, err)
