@@ -122,7 +122,7 @@ func scanDocument(r scanner) (store.Document, error) {
 	return doc, nil
 }
 
-// versionColumn turns a version selector into the SQL expression it names.
+// versionSelector turns a version selector into the SQL condition it names.
 func versionSelector(version string) (string, []any, error) {
 	switch version {
 	case "", store.VersionDefault:
