@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/capstan-run/capstan/internal/awsservice"
+	"github.com/capstan-run/capstan/internal/template"
 )
 
 // apiInputs are the inputs shared by the three API-driven actions; the
@@ -142,6 +143,7 @@ func (e *PropertyMismatchError) Error() string {
 // propertyCheck is the parsed PropertySelector/DesiredValues pair.
 type propertyCheck struct {
 	selector string
+	sel      *template.Selector
 	desired  []string
 }
 
@@ -160,7 +162,11 @@ func newPropertyCheck(action string, inputs map[string]any) (*propertyCheck, err
 			return nil, &InputError{Action: action, Input: "DesiredValues", Reason: "expected StringList"}
 		}
 	}
-	pc := &propertyCheck{selector: sel}
+	parsed, err := template.ParseSelector(sel)
+	if err != nil {
+		return nil, &InputError{Action: action, Input: "PropertySelector", Reason: err.Error()}
+	}
+	pc := &propertyCheck{selector: sel, sel: parsed}
 	for _, v := range raw {
 		pc.desired = append(pc.desired, ssmString(v))
 	}
@@ -172,10 +178,7 @@ func newPropertyCheck(action string, inputs map[string]any) (*propertyCheck, err
 // every element is desired: waiting on "all instances running" must not pass
 // while one is still pending.
 func (pc *propertyCheck) check(response any) error {
-	got, found, err := selectPath(pc.selector, response)
-	if err != nil {
-		return fmt.Errorf("property selector %s: %w", pc.selector, err)
-	}
+	got, found := pc.sel.Select(response)
 	mismatch := &PropertyMismatchError{Selector: pc.selector, Found: found, Actual: got, Desired: pc.desired}
 	if !found {
 		return mismatch

@@ -167,3 +167,16 @@ func TestWaitForAwsResourcePropertyFailsOnAPIError(t *testing.T) {
 		t.Errorf("error = %v, want the API error", err)
 	}
 }
+
+func TestBadSelectorFailsBeforeCalling(t *testing.T) {
+	inv := &stubInvoker{responses: []map[string]any{{}}}
+	in := map[string]any{"Service": "ec2", "Api": "DescribeInstances", "PropertySelector": "$.[[", "DesiredValues": []any{"x"}}
+	_, err := assertProperty{}.Run(context.Background(), &Request{Inputs: in, AWS: inv})
+	var ie *InputError
+	if !errors.As(err, &ie) || ie.Input != "PropertySelector" {
+		t.Errorf("error = %v, want an InputError on PropertySelector", err)
+	}
+	if len(inv.calls) != 0 {
+		t.Errorf("made %d calls with an invalid selector", len(inv.calls))
+	}
+}
