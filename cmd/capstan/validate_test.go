@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeRunbook(t *testing.T, name, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const brokenRunbook = `schemaVersion: "0.3"
+mainSteps:
+  - name: first
+    action: aws:sleep
+    nextStep: secnd
+    inputs:
+      Duration: PT1S
+  - name: second
+    action: aws:sleep
+    inputs:
+      Duration: PT1S
+`
+
+func TestValidateCommand(t *testing.T) {
+	root := filepath.Join("..", "..", "testdata")
+	broken := writeRunbook(t, "broken.yaml", brokenRunbook)
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		stdout   []string // substrings expected on stdout
+		stderr   string
+		jsonDiag int // number of diagnostics with --format json; -1 to skip
+	}{
+		{name: "samples are valid", args: []string{"validate", filepath.Join(root, "hello.yaml"), filepath.Join(root, "restart-instance.json")}, code: 0, jsonDiag: -1},
+		{name: "error with position", args: []string{"validate", broken}, code: 1,
+			stdout: []string{broken + `:5:15: error: step first: nextStep: no step named "secnd"`}, jsonDiag: -1},
+		{name: "json clean is an empty list", args: []string{"validate", "--format", "json", filepath.Join(root, "hello.yaml")}, code: 0, jsonDiag: 0},
+		{name: "json with errors", args: []string{"validate", "--format=json", broken}, code: 1, jsonDiag: 2},
+		{name: "no files", args: []string{"validate"}, code: 2, stderr: "no runbook given", jsonDiag: -1},
+		{name: "unknown format", args: []string{"validate", "--format", "xml", broken}, code: 2, stderr: `unknown --format "xml"`, jsonDiag: -1},
+		{name: "unreadable file", args: []string{"validate", filepath.Join(t.TempDir(), "missing.yaml")}, code: 1,
+			stdout: []string{"error: cannot read runbook"}, jsonDiag: -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := run(tt.args, &out, &errb)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, out.String(), errb.String())
+			}
+			for _, want := range tt.stdout {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("stdout lacks %q:\n%s", want, out.String())
+				}
+			}
+			if tt.stderr != "" && !strings.Contains(errb.String(), tt.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.stderr, errb.String())
+			}
+			if tt.jsonDiag >= 0 {
+				var got struct {
+					Diagnostics []map[string]any `json:"diagnostics"`
+				}
+				if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+					t.Fatalf("not json: %v\n%s", err, out.String())
+				}
+				if got.Diagnostics == nil || len(got.Diagnostics) != tt.jsonDiag {
+					t.Errorf("diagnostics = %v, want %d", got.Diagnostics, tt.jsonDiag)
+				}
+				for _, d := range got.Diagnostics {
+					for _, k := range []string{"file", "line", "column", "severity", "message"} {
+						if _, ok := d[k]; !ok {
+							t.Errorf("diagnostic lacks %q: %v", k, d)
+						}
+					}
+				}
+			}
+		})
+	}
+}
