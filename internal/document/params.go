@@ -175,7 +175,8 @@ func splitList(s string) []string {
 func (p *Parameter) defaultValue() any {
 	switch v := p.Default.(type) {
 	case []any:
-		return append([]any(nil), v...)
+		// A copy, never nil: an empty default list stays an empty list.
+		return append(make([]any, 0, len(v)), v...)
 	case int:
 		return int64(v)
 	case float64:

@@ -69,6 +69,11 @@ var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 func syntaxPos(err error) Pos {
 	if m := yamlLineRE.FindStringSubmatch(firstLine(err.Error())); m != nil {
 		if n, convErr := strconv.Atoi(m[1]); convErr == nil {
+			// yaml.v3 reports the context of "did not find expected ..."
+			// parser errors with a 0-based line.
+			if strings.HasPrefix(m[2], "did not find expected") {
+				n++
+			}
 			return Pos{Line: n, Column: 1}
 		}
 	}
