@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/capstan-run/capstan/internal/config"
 )
@@ -33,8 +35,10 @@ type AssumeRoleError struct {
 func (e *AssumeRoleError) Error() string {
 	msg := fmt.Sprintf("assuming role %s (hop %d of %d): ", e.ARN, e.Hop, e.Hops)
 	var ae smithy.APIError
-	if errors.As(e.Err, &ae) {
+	if errors.As(e.Err, &ae) && ae.ErrorCode() != "UnknownError" {
 		msg += ae.ErrorCode() + ": " + ae.ErrorMessage()
+	} else if e.Code == "AccessDenied" {
+		msg += "AccessDenied: the caller may not assume this role"
 	} else {
 		msg += e.Err.Error()
 	}
@@ -43,7 +47,7 @@ func (e *AssumeRoleError) Error() string {
 		if e.Hop > 1 {
 			who = fmt.Sprintf("the role of hop %d", e.Hop-1)
 		}
-		msg += fmt.Sprintf(": check that the role's trust policy names %s as a principal and that its policy allows sts:AssumeRole on %s", who, e.ARN)
+		msg += fmt.Sprintf(": check that the role's trust policy names %s as a principal and that the policy of %s allows sts:AssumeRole on the role", who, who)
 	}
 	return msg
 }
@@ -109,6 +113,13 @@ func (h *hop) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		e.Code = ae.ErrorCode()
+	}
+	// moto answers a denied AssumeRole with an EC2-style error body that the
+	// SDK's query-protocol decoder reports as UnknownError; STS answers 403
+	// only for a denial, so the status says what happened.
+	var re *smithyhttp.ResponseError
+	if (e.Code == "" || e.Code == "UnknownError") && errors.As(err, &re) && re.HTTPStatusCode() == http.StatusForbidden {
+		e.Code = "AccessDenied"
 	}
 	return aws.Credentials{}, e
 }
