@@ -47,12 +47,7 @@ func (c *Config) Resolve(project string, flags Overrides) (Profile, error) {
 		}
 		p.apply(ps)
 	}
-	p.apply(Settings{
-		Credentials: flags.Credentials,
-		AssumeRoles: flags.AssumeRoles,
-		Region:      flags.Region,
-		EndpointURL: flags.EndpointURL,
-	})
+	p.apply(Settings(flags))
 	if p.Credentials.Provider == "" {
 		p.Credentials.Provider = ProviderDefault
 	}
