@@ -148,3 +148,7 @@ func errorKind(err error) string {
 	}
 	return "ClientError"
 }
+
+// ErrorCode returns the AWS error code, so packages that must not import the
+// SDK (the engine) can classify failures through a one-method interface.
+func (e *Error) ErrorCode() string { return e.Code }

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/spf13/cobra"
+
+	"github.com/capstan-run/capstan/internal/action"
+	"github.com/capstan-run/capstan/internal/awsapi"
+	"github.com/capstan-run/capstan/internal/config"
+	"github.com/capstan-run/capstan/internal/credentials"
+	"github.com/capstan-run/capstan/internal/engine"
+	"github.com/capstan-run/capstan/internal/keys"
+	"github.com/capstan-run/capstan/internal/store"
+	"github.com/capstan-run/capstan/internal/store/sqlite"
+)
+
+// awsFlags choose the credentials, region and endpoint executions use.
+type awsFlags struct {
+	configPath  string
+	project     string
+	region      string
+	endpointURL string
+	profile     string
+	provider    string
+	assumeRoles []string
+	externalID  string
+}
+
+func (f *awsFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.configPath, "config", "", "the configuration file (default "+config.DefaultPath()+")")
+	fl.StringVar(&f.project, "project", "", "the project of the configuration file whose settings apply")
+	fl.StringVar(&f.region, "region", "", "the AWS region (overrides the project and system settings)")
+	fl.StringVar(&f.endpointURL, "endpoint-url", "", "send every AWS call to this endpoint (an emulator, a VPC endpoint)")
+	fl.StringVar(&f.provider, "credentials", "", "the credential provider: default, ec2, ecs, static or profile")
+	fl.StringVar(&f.profile, "profile", "", "the shared config profile (implies --credentials profile)")
+	fl.StringArrayVar(&f.assumeRoles, "assume-role", nil, "assume this role ARN on top of the credentials; repeat to chain roles in order")
+	fl.StringVar(&f.externalID, "external-id", "", "the ExternalId for the last --assume-role")
+}
+
+// profile resolves the settings for this command: flags over the project
+// over the system settings, with the region falling back to AWS_REGION.
+func (f *awsFlags) resolve() (config.Profile, *config.Config, error) {
+	cfg, err := config.Load(f.configPath)
+	if err != nil {
+		return config.Profile{}, nil, err
+	}
+	ov := config.Overrides{Region: f.region, EndpointURL: f.endpointURL}
+	if f.profile != "" {
+		ov.Credentials = config.Credentials{Provider: config.ProviderProfile, Profile: f.profile}
+	} else if f.provider != "" {
+		ov.Credentials = config.Credentials{Provider: f.provider}
+	}
+	for i, arn := range f.assumeRoles {
+		r := config.AssumeRole{ARN: arn}
+		if i == len(f.assumeRoles)-1 {
+			r.ExternalID = f.externalID
+		}
+		ov.AssumeRoles = append(ov.AssumeRoles, r)
+	}
+	p, err := cfg.Resolve(f.project, ov)
+	if errors.Is(err, config.ErrNoRegion) {
+		// The standard AWS chain's region is the last resort.
+		if env := firstEnv("AWS_REGION", "AWS_DEFAULT_REGION"); env != "" {
+			ov.Region = env
+			p, err = cfg.Resolve(f.project, ov)
+		}
+	}
+	return p, cfg, err
+}
+
+func firstEnv(names ...string) string {
+	for _, n := range names {
+		if v := os.Getenv(n); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// registry is the action registry every command shares.
+var registry = sync.OnceValue(action.Builtin)
+
+// newEngine wires an engine over the store: credentials are resolved on the
+// first AWS call, so a runbook without AWS steps needs none.
+func (f *awsFlags) newEngine(ctx context.Context, db *sqlite.DB, onChange func(*engine.State, store.Event)) (*engine.Engine, error) {
+	prof, cfg, profErr := f.resolve()
+	if cfg == nil {
+		// The configuration file itself is broken: nothing can run.
+		return nil, profErr
+	}
+	keyring := keys.New(db, keys.Options{DBPath: db.Path(), MasterKeyFile: cfg.Keys.MasterKeyFile})
+	limiters := &awsapi.Limiters{}
+	sessions := &credentials.Sessions{}
+	base := sync.OnceValues(func() (aws.Config, error) {
+		if profErr != nil {
+			return aws.Config{}, profErr
+		}
+		return credentials.Base(ctx, prof, keyring)
+	})
+	newInvoker := func(ctx context.Context, req engine.InvokerRequest) (action.Invoker, error) {
+		cfg, err := base()
+		if err != nil {
+			return nil, err
+		}
+		if req.AssumeRole != "" {
+			if cfg, err = sessions.ForExecution(ctx, cfg, req.AssumeRole); err != nil {
+				return nil, err
+			}
+		}
+		return awsapi.New(cfg, awsapi.Options{Limiters: limiters, StepOf: engine.StepFromContext, Record: func(c awsapi.Call) {
+			req.Record(store.Call{Step: c.Step, Service: c.Service, Operation: c.Operation, IAMAction: c.IAMAction, Start: c.Start, Duration: c.Duration, ErrorCode: c.ErrorCode})
+		}}), nil
+	}
+	return engine.New(engine.Options{
+		Store:      db,
+		Actions:    registry(),
+		NewInvoker: newInvoker,
+		Secrets:    keyring,
+		Region:     prof.Region,
+		OnChange:   onChange,
+	}), nil
+}

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/capstan-run/capstan/internal/engine"
+	"github.com/capstan-run/capstan/internal/store"
+)
+
+func newExecutionsCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "executions",
+		Short: "List and inspect recorded executions",
+	}
+	cmd.AddCommand(newExecutionsListCmd(), newExecutionsGetCmd())
+	return cmd
+}
+
+func newExecutionsListCmd() *cobra.Command {
+	var (
+		sf       storeFlags
+		statuses []string
+		prefix   string
+		output   string
+		limit    int
+	)
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List executions, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if output != "text" && output != "json" {
+				return usageError("--output must be text or json, not %q", output)
+			}
+			db, err := sf.open(cmd.Context())
+			if err != nil {
+				return failed(err)
+			}
+			defer db.Close()
+			list, _, err := db.ListExecutions(cmd.Context(), store.ExecutionFilter{Statuses: statuses, DocumentNamePrefix: prefix, Limit: limit})
+			if err != nil {
+				return failed(err)
+			}
+			if output == "json" {
+				return writeJSON(cmd.OutOrStdout(), map[string]any{"AutomationExecutionMetadataList": metadataList(list)})
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tDOCUMENT\tSTATUS\tSTARTED\tDURATION")
+			for _, e := range list {
+				d := "-"
+				if !e.EndTime.IsZero() {
+					d = e.EndTime.Sub(e.StartTime).Round(time.Millisecond).String()
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.ID, e.DocumentName, e.Status, e.StartTime.Local().Format(time.DateTime), d)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringArrayVar(&statuses, "status", nil, "only executions with this status (Success, Failed, InProgress, ...); repeatable")
+	cmd.Flags().StringVar(&prefix, "document", "", "only executions of documents whose name starts with this")
+	cmd.Flags().StringVar(&output, "output", "text", "text or json (SSM's DescribeAutomationExecutions shape)")
+	cmd.Flags().IntVar(&limit, "limit", 50, "at most this many executions")
+	sf.register(cmd)
+	return cmd
+}
+
+// ExecutionMetadata is one entry of SSM's AutomationExecutionMetadataList.
+type executionMetadata struct {
+	AutomationExecutionId       string
+	DocumentName                string
+	DocumentVersion             string `json:",omitempty"`
+	AutomationExecutionStatus   string
+	ExecutionStartTime          time.Time
+	ExecutionEndTime            *time.Time          `json:",omitempty"`
+	ExecutedBy                  string              `json:",omitempty"`
+	Mode                        string              `json:",omitempty"`
+	CurrentStepName             string              `json:",omitempty"`
+	CurrentAction               string              `json:",omitempty"`
+	FailureMessage              string              `json:",omitempty"`
+	ParentAutomationExecutionId string              `json:",omitempty"`
+	Outputs                     map[string][]string `json:",omitempty"`
+	AutomationType              string
+}
+
+func metadataList(list []store.Execution) []executionMetadata {
+	out := make([]executionMetadata, 0, len(list))
+	for _, e := range list {
+		m := executionMetadata{
+			AutomationExecutionId: e.ID, DocumentName: e.DocumentName, DocumentVersion: e.DocumentVersion,
+			AutomationExecutionStatus: e.Status, ExecutionStartTime: e.StartTime, ExecutedBy: e.ExecutedBy,
+			Mode: e.Mode, CurrentStepName: e.CurrentStep, CurrentAction: e.CurrentAction, FailureMessage: e.FailureMessage,
+			ParentAutomationExecutionId: e.ParentID, Outputs: e.Outputs, AutomationType: e.AutomationType,
+		}
+		if !e.EndTime.IsZero() {
+			t := e.EndTime
+			m.ExecutionEndTime = &t
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func newExecutionsGetCmd() *cobra.Command {
+	var (
+		sf     storeFlags
+		output string
+		calls  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "get ID",
+		Short: "Show one execution: its steps, inputs, outputs and failures",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output != "text" && output != "json" {
+				return usageError("--output must be text or json, not %q", output)
+			}
+			ctx := cmd.Context()
+			db, err := sf.open(ctx)
+			if err != nil {
+				return failed(err)
+			}
+			defer db.Close()
+			events, err := db.Events(ctx, args[0], 0)
+			if errors.Is(err, store.ErrNotFound) {
+				return failed(fmt.Errorf("no execution %s in %s", args[0], sf.path()))
+			}
+			if err != nil {
+				return failed(err)
+			}
+			st, err := engine.Fold(args[0], events)
+			if err != nil {
+				return failed(err)
+			}
+			var recorded []store.Call
+			if calls {
+				if recorded, err = db.Calls(ctx, args[0]); err != nil {
+					return failed(err)
+				}
+			}
+			if output == "json" {
+				out := map[string]any{"AutomationExecution": st.View()}
+				if calls {
+					out["Calls"] = callsJSON(recorded)
+				}
+				return writeJSON(cmd.OutOrStdout(), out)
+			}
+			printExecution(cmd.OutOrStdout(), st)
+			if calls {
+				printCalls(cmd.OutOrStdout(), recorded)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&output, "output", "text", "text or json (SSM's GetAutomationExecution shape)")
+	cmd.Flags().BoolVar(&calls, "calls", false, "also list the AWS calls the execution made")
+	sf.register(cmd)
+	return cmd
+}
+
+func printExecution(w io.Writer, st *engine.State) {
+	v := st.View()
+	fmt.Fprintf(w, "%s  %s  %s\n", v.AutomationExecutionId, v.DocumentName, v.AutomationExecutionStatus)
+	if v.ExecutionStartTime != nil {
+		fmt.Fprintf(w, "started %s", v.ExecutionStartTime.Local().Format(time.DateTime))
+		if v.ExecutionEndTime != nil {
+			fmt.Fprintf(w, ", took %s", v.ExecutionEndTime.Sub(*v.ExecutionStartTime).Round(time.Millisecond))
+		}
+		fmt.Fprintln(w)
+	}
+	if v.FailureMessage != "" {
+		fmt.Fprintf(w, "failure: %s\n", v.FailureMessage)
+	}
+	for _, k := range sortedKeys(v.Parameters) {
+		fmt.Fprintf(w, "parameter %s = %s\n", k, strings.Join(v.Parameters[k], ", "))
+	}
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STEP\tACTION\tSTATUS\tDURATION\tDETAIL")
+	for _, s := range v.StepExecutions {
+		d := "-"
+		if s.ExecutionStartTime != nil && s.ExecutionEndTime != nil {
+			d = s.ExecutionEndTime.Sub(*s.ExecutionStartTime).Round(time.Microsecond).String()
+		}
+		detail := s.FailureMessage
+		if detail == "" && len(s.Outputs) > 0 {
+			var parts []string
+			for _, k := range sortedKeys(s.Outputs) {
+				parts = append(parts, k+"="+strings.Join(s.Outputs[k], ","))
+			}
+			detail = strings.Join(parts, " ")
+		}
+		name := s.StepName
+		if s.ParentStepDetails != nil {
+			name = fmt.Sprintf("  %s[%d]", s.StepName, s.ParentStepDetails.Iteration)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, s.Action, s.StepStatus, d, detail)
+	}
+	tw.Flush()
+	for _, k := range sortedKeys(v.Outputs) {
+		fmt.Fprintf(w, "output %s = %s\n", k, strings.Join(v.Outputs[k], ", "))
+	}
+}
+
+type callJSON struct {
+	Step, Service, Operation, IAMAction string
+	StartTime                           time.Time
+	DurationMicros                      int64
+	ErrorCode                           string `json:",omitempty"`
+}
+
+func callsJSON(calls []store.Call) []callJSON {
+	out := make([]callJSON, 0, len(calls))
+	for _, c := range calls {
+		out = append(out, callJSON{c.Step, c.Service, c.Operation, c.IAMAction, c.Start, c.Duration.Microseconds(), c.ErrorCode})
+	}
+	return out
+}
+
+func printCalls(w io.Writer, calls []store.Call) {
+	fmt.Fprintf(w, "\n%d AWS calls\n", len(calls))
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STEP\tIAM ACTION\tDURATION\tERROR")
+	for _, c := range calls {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Step, c.IAMAction, c.Duration.Round(time.Microsecond), c.ErrorCode)
+	}
+	tw.Flush()
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return failed(err)
+	}
+	return nil
+}

@@ -1,0 +1,99 @@
+// Command capstan runs AWS Systems Manager Automation runbooks anywhere.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes follow CLI conventions.
+const (
+	exitOK      = 0
+	exitFailure = 1 // the work failed: an invalid runbook, a failed execution
+	exitUsage   = 2 // bad flags or arguments
+)
+
+// exitError carries an exit code out of a command; its message, if any, has
+// already been printed or is printed by main.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageError marks an error as bad usage (exit 2).
+func usageError(format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// failed marks an error as a failure of the work (exit 1).
+func failed(err error) error {
+	return &exitError{code: exitFailure, err: err}
+}
+
+// silentExit ends the command with a code and no further message.
+func silentExit(code int) error {
+	return &exitError{code: code}
+}
+
+func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "capstan",
+		Short:         "Run AWS Systems Manager Automation runbooks anywhere",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError("%v (see '%s --help')", err, c.CommandPath())
+	})
+	root.AddCommand(commands()...)
+	return root
+}
+
+// commands lists every subcommand; each lives in its own file.
+func commands() []*cobra.Command {
+	return []*cobra.Command{
+		newRunCmd(),
+		newExecutionsCmd(),
+		newValidateCmd(),
+		newActionsCmd(),
+		newKeysCmd(),
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	root := newRootCmd(stdout, stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(stderr, "capstan:", ee.err)
+		}
+		return ee.code
+	}
+	// Errors cobra raises itself (unknown command, wrong argument count) are usage errors.
+	fmt.Fprintln(stderr, "capstan:", err)
+	return exitUsage
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}

@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
+
+	"github.com/capstan-run/capstan/internal/document"
+	"github.com/capstan-run/capstan/internal/engine"
+	"github.com/capstan-run/capstan/internal/store"
+)
+
+type runFlags struct {
+	store     storeFlags
+	aws       awsFlags
+	params    []string
+	paramFile string
+	output    string
+	resume    string
+	version   string
+}
+
+func newRunCmd() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run FILE|NAME [-p Name=Value]...",
+		Short: "Run a runbook to its end and show its progress",
+		Long: `Run a runbook from a file, or a stored document by name, and wait for it
+to end. The execution is recorded in the store as it goes; after a crash,
+'capstan run --resume ID' continues it where it stopped.
+
+Ctrl-C once cancels the execution (its onCancel steps run); twice aborts it
+at once.
+
+Exit status: 0 when the execution ends Success, 1 otherwise, 2 on bad usage.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if f.resume != "" && len(args) > 0 {
+				return usageError("give either a runbook or --resume ID, not both")
+			}
+			if f.resume == "" && len(args) != 1 {
+				return usageError("run takes one runbook file or document name (see 'capstan run --help')")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.output != "text" && f.output != "json" {
+				return usageError("--output must be text or json, not %q", f.output)
+			}
+			return runRunbook(cmd, f, args)
+		},
+	}
+	cmd.Flags().StringArrayVarP(&f.params, "parameter", "p", nil, "a runbook parameter as Name=Value (lists: Name=a,b); repeatable")
+	cmd.Flags().StringVar(&f.paramFile, "parameters-file", "", "a JSON or YAML file of parameter values")
+	cmd.Flags().StringVar(&f.output, "output", "text", "text (live progress) or json (SSM's AutomationExecution)")
+	cmd.Flags().StringVar(&f.resume, "resume", "", "continue the unfinished execution with this id")
+	cmd.Flags().StringVar(&f.version, "version", "", "the document version to run for a stored NAME (a number or $LATEST; default: the default version)")
+	f.store.register(cmd)
+	f.aws.register(cmd)
+	return cmd
+}
+
+func runRunbook(cmd *cobra.Command, f runFlags, args []string) error {
+	ctx := cmd.Context()
+	db, err := f.store.open(ctx)
+	if err != nil {
+		return failed(err)
+	}
+	defer db.Close()
+
+	stdout := cmd.OutOrStdout()
+	prog := newProgress(stdout, f.output == "text" && isTerminal(stdout))
+	eng, err := f.aws.newEngine(ctx, db, func(st *engine.State, ev store.Event) {
+		if f.output == "text" {
+			prog.event(st, ev)
+		}
+	})
+	if err != nil {
+		return failed(err)
+	}
+
+	var id string
+	if f.resume != "" {
+		id = f.resume
+		if err := eng.Resume(ctx, id); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return failed(fmt.Errorf("no execution %s in %s", id, f.store.path()))
+			}
+			return failed(err)
+		}
+	} else {
+		id, err = startRunbook(ctx, eng, db, f, args[0])
+		if err != nil {
+			return err
+		}
+	}
+	if f.output == "text" {
+		fmt.Fprintf(stdout, "execution %s\n", id)
+	}
+
+	// Ctrl-C once cancels; twice aborts.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		n := 0
+		for range sigs {
+			n++
+			if n == 1 {
+				fmt.Fprintln(cmd.ErrOrStderr(), "cancelling (press Ctrl-C again to abort at once)")
+			}
+			_ = eng.Stop(context.Background(), id, n > 1)
+		}
+	}()
+
+	st, err := eng.Wait(ctx, id)
+	prog.stop()
+	if err != nil {
+		return failed(err)
+	}
+	if f.output == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(st.View()); err != nil {
+			return failed(err)
+		}
+	} else {
+		fmt.Fprintln(stdout, summaryLine(st))
+		for _, k := range sortedKeys(st.Outputs) {
+			fmt.Fprintf(stdout, "  %s = %s\n", k, strings.Join(st.Outputs[k], ", "))
+		}
+	}
+	if st.Status != engine.StatusSuccess {
+		return silentExit(exitFailure)
+	}
+	return nil
+}
+
+// startRunbook loads the runbook, coerces the parameters and starts it.
+func startRunbook(ctx context.Context, eng *engine.Engine, db store.Store, f runFlags, ref string) (string, error) {
+	name, version, src, err := loadRunbook(ctx, db, ref, f.version)
+	if err != nil {
+		return "", err
+	}
+	doc, diags := document.Load(ref, src, registry())
+	var errs []string
+	for _, d := range diags {
+		if d.Severity == document.Error {
+			errs = append(errs, d.String())
+		}
+	}
+	if len(errs) > 0 {
+		return "", failed(fmt.Errorf("the runbook is not valid:\n%s", strings.Join(errs, "\n")))
+	}
+	in := document.Inputs{Flags: f.params}
+	if f.paramFile != "" {
+		typed, err := readParamsFile(f.paramFile)
+		if err != nil {
+			return "", usageError("%v", err)
+		}
+		in.Typed = typed
+	}
+	params, err := doc.Coerce(in)
+	if err != nil {
+		return "", usageError("%v", err)
+	}
+	id, err := eng.Start(ctx, engine.StartRequest{Document: doc, Source: src, DocumentName: name, DocumentVersion: version, Parameters: params, ExecutedBy: currentUser()})
+	if err != nil {
+		return "", failed(err)
+	}
+	return id, nil
+}
+
+// loadRunbook reads a runbook file, or a stored document by name.
+func loadRunbook(ctx context.Context, db store.Store, ref, version string) (name, ver string, src []byte, err error) {
+	if b, ferr := os.ReadFile(ref); ferr == nil {
+		base := filepath.Base(ref)
+		return strings.TrimSuffix(base, filepath.Ext(base)), "", b, nil
+	} else if !errors.Is(ferr, os.ErrNotExist) {
+		return "", "", nil, failed(fmt.Errorf("reading %s: %w", ref, ferr))
+	}
+	d, err := db.GetDocument(ctx, ref, version)
+	if err == nil {
+		return d.Name, fmt.Sprint(d.Version), []byte(d.Content), nil
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return "", "", nil, failed(fmt.Errorf("%s is neither a file nor a stored document (store them with 'capstan docs put FILE --name NAME')", ref))
+	}
+	return "", "", nil, failed(err)
+}
+
+func readParamsFile(path string) (map[string]any, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading --parameters-file: %w", err)
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("--parameters-file %s: expected a JSON or YAML map of parameter names to values: %w", path, err)
+	}
+	return normalizeYAML(m).(map[string]any), nil
+}
+
+// normalizeYAML turns yaml.v3's int into int64, as the document model has it.
+func normalizeYAML(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = normalizeYAML(e)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = normalizeYAML(e)
+		}
+		return x
+	case int:
+		return int64(x)
+	}
+	return v
+}
+
+func currentUser() string {
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	return "local"
+}
+
+func summaryLine(st *engine.State) string {
+	d := st.EndTime.Sub(st.StartTime).Round(time.Millisecond)
+	line := fmt.Sprintf("%s in %s", st.Status, d)
+	if st.FailureMessage != "" {
+		line += ": " + st.FailureMessage
+	}
+	return line
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,317 @@
+// Package engine runs SSM Automation executions: it interprets a runbook's
+// steps with SSM's semantics and makes every change durable as an event in the
+// store before moving on, so that a crashed run resumes where it stopped.
+//
+// The interpreter is ordinary sequential code (interp.go). Durability comes
+// from numbering step executions in the order the interpreter reaches them:
+// a resumed run replays the same document over the recorded outcomes and only
+// executes what the log does not already hold.
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/capstan-run/capstan/internal/action"
+	"github.com/capstan-run/capstan/internal/document"
+	"github.com/capstan-run/capstan/internal/store"
+)
+
+// Options configure an Engine. Zero values take the documented defaults.
+type Options struct {
+	Store   store.Store
+	Actions *action.Registry
+	// NewInvoker returns the AWS caller for one execution, signed with that
+	// execution's credentials (its assume role, if any). It must report each
+	// call through req.Record. Nil means no AWS access: AWS-backed steps fail.
+	NewInvoker func(ctx context.Context, req InvokerRequest) (action.Invoker, error)
+	// Secrets resolves {{ key:PATH }} references. Nil means key storage is
+	// not configured and such references fail their step.
+	Secrets SecretSource
+	// Region, AccountID and Partition feed the global: system variables.
+	Region, AccountID, Partition string
+	// Now is the clock; time.Now by default.
+	Now func() time.Time
+	// RetryDelay is the wait before the second attempt of a step with
+	// maxAttempts > 1; it doubles for each further attempt up to 30 s.
+	// Default 1 s.
+	RetryDelay time.Duration
+	// MaxStepExecutions bounds the step executions of one execution, so a
+	// runbook that jumps in circles ends with a clear failure. Default 10,000.
+	MaxStepExecutions int
+	// OnChange is called after every durable change of an execution, with
+	// the event and the state it produced. It must not block.
+	OnChange func(st *State, ev store.Event)
+	Logger   *slog.Logger
+}
+
+// InvokerRequest describes the execution an Invoker is made for.
+type InvokerRequest struct {
+	ExecutionID string
+	// AssumeRole is the runbook's resolved assumeRole, "" for none.
+	AssumeRole string
+	// Record stores one call on the execution.
+	Record func(store.Call)
+}
+
+// SecretSource reads key storage.
+type SecretSource interface {
+	Get(ctx context.Context, path string) (string, error)
+}
+
+// Engine starts, resumes, signals and stops executions.
+type Engine struct {
+	opts    Options
+	mu      sync.Mutex
+	running map[string]*run
+	wg      sync.WaitGroup
+}
+
+// New returns an engine.
+func New(opts Options) *Engine {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.RetryDelay == 0 {
+		opts.RetryDelay = time.Second
+	}
+	if opts.MaxStepExecutions == 0 {
+		opts.MaxStepExecutions = 10000
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Partition == "" {
+		opts.Partition = "aws"
+	}
+	return &Engine{opts: opts, running: map[string]*run{}}
+}
+
+// StartRequest is everything a new execution needs.
+type StartRequest struct {
+	Document *document.Document
+	// Source is the document's text, kept in the log so a resume needs
+	// nothing else.
+	Source          []byte
+	DocumentName    string
+	DocumentVersion string
+	// Parameters are the coerced parameter values (document.Coerce).
+	Parameters map[string]any
+	Mode       string // Auto (default) or Interactive
+	ParentID   string
+	ExecutedBy string
+	Tags       map[string]string
+	// ClientToken makes the start idempotent.
+	ClientToken string
+	// ID is the execution id to use; generated when empty.
+	ID string
+}
+
+// ErrNotRunning: the execution is not running in this engine.
+var ErrNotRunning = errors.New("execution is not running")
+
+// Start records a new execution and runs it in the background. It returns
+// once the execution is durable.
+func (e *Engine) Start(ctx context.Context, req StartRequest) (string, error) {
+	id := req.ID
+	if id == "" {
+		id = NewID()
+	}
+	mode := req.Mode
+	if mode == "" {
+		mode = "Auto"
+	}
+	started := executionStarted{
+		DocumentName:    req.DocumentName,
+		DocumentVersion: req.DocumentVersion,
+		File:            req.Document.File,
+		Content:         string(req.Source),
+		Parameters:      req.Parameters,
+		ParameterText:   ParameterText(req.Parameters),
+		Mode:            mode,
+		ParentID:        req.ParentID,
+		ExecutedBy:      req.ExecutedBy,
+		Tags:            req.Tags,
+		Region:          e.opts.Region,
+		AccountID:       e.opts.AccountID,
+	}
+	ev := newEvent(evExecutionStarted, e.opts.Now().UTC(), started)
+	st := &State{ID: id, Status: StatusPending, Variables: map[string]any{}, byIndex: map[int]*StepState{}}
+	if err := st.apply(ev); err != nil {
+		return "", err
+	}
+	ev.Seq = 0
+	sum := st.Summary()
+	sum.ClientToken = req.ClientToken
+	if err := e.opts.Store.CreateExecution(ctx, sum, []store.Event{ev}); err != nil {
+		return "", fmt.Errorf("recording execution %s: %w", id, err)
+	}
+	st.Seq = 1
+	r, err := e.newRun(st, req.Document, nil)
+	if err != nil {
+		return "", err
+	}
+	e.launch(r)
+	if e.opts.OnChange != nil {
+		e.opts.OnChange(st, ev)
+	}
+	return id, nil
+}
+
+// Resume continues an unfinished execution from its log. It returns
+// ErrAlreadyDone for a finished one.
+func (e *Engine) Resume(ctx context.Context, id string) error {
+	e.mu.Lock()
+	_, busy := e.running[id]
+	e.mu.Unlock()
+	if busy {
+		return nil
+	}
+	events, err := e.opts.Store.Events(ctx, id, 0)
+	if err != nil {
+		return fmt.Errorf("reading execution %s: %w", id, err)
+	}
+	st, err := Fold(id, events)
+	if err != nil {
+		return fmt.Errorf("execution %s: %w", id, err)
+	}
+	if st.Done() {
+		return fmt.Errorf("execution %s: %w", id, ErrAlreadyDone)
+	}
+	doc, diags := document.Parse(st.Started.File, []byte(st.Started.Content))
+	if doc == nil || hasError(diags) {
+		return fmt.Errorf("execution %s: its recorded document no longer parses: %v", id, diags)
+	}
+	replay, err := Fold(id, events)
+	if err != nil {
+		return err
+	}
+	// The live state starts from the log; replayed steps are not appended again.
+	r, err := e.newRun(st, doc, replay)
+	if err != nil {
+		return err
+	}
+	e.launch(r)
+	return nil
+}
+
+// ErrAlreadyDone: the execution has finished; there is nothing to resume.
+var ErrAlreadyDone = errors.New("execution already finished")
+
+// ResumeAll resumes every unfinished execution in the store and returns how
+// many it resumed.
+func (e *Engine) ResumeAll(ctx context.Context) (int, error) {
+	list, err := e.opts.Store.Unfinished(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("listing unfinished executions: %w", err)
+	}
+	n := 0
+	var errs []error
+	for _, x := range list {
+		if err := e.Resume(ctx, x.ID); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}
+
+func (e *Engine) launch(r *run) {
+	e.mu.Lock()
+	e.running[r.id] = r
+	e.mu.Unlock()
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		r.execute()
+		e.mu.Lock()
+		delete(e.running, r.id)
+		e.mu.Unlock()
+		close(r.done)
+	}()
+}
+
+// Wait blocks until the execution finishes in this engine (or ctx ends) and
+// returns its final state.
+func (e *Engine) Wait(ctx context.Context, id string) (*State, error) {
+	e.mu.Lock()
+	r := e.running[id]
+	e.mu.Unlock()
+	if r != nil {
+		select {
+		case <-r.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return e.Get(ctx, id)
+}
+
+// Get folds an execution's log into its current state.
+func (e *Engine) Get(ctx context.Context, id string) (*State, error) {
+	events, err := e.opts.Store.Events(ctx, id, 0)
+	if err != nil {
+		return nil, err
+	}
+	return Fold(id, events)
+}
+
+// Stop cancels a running execution: it becomes Cancelling, its current step
+// is cancelled, the step's onCancel path runs (two minutes at most), then it
+// ends Cancelled. abort skips the onCancel path and ends it at once.
+func (e *Engine) Stop(ctx context.Context, id string, abort bool) error {
+	e.mu.Lock()
+	r := e.running[id]
+	e.mu.Unlock()
+	if r == nil {
+		return fmt.Errorf("execution %s: %w", id, ErrNotRunning)
+	}
+	return r.requestCancel(ctx, abort)
+}
+
+// Signal delivers a signal (Approve, Reject, Resume, StartStep, StopStep) to
+// a running execution.
+func (e *Engine) Signal(ctx context.Context, id, typ string, payload map[string][]string, user string) error {
+	e.mu.Lock()
+	r := e.running[id]
+	e.mu.Unlock()
+	if r == nil {
+		return fmt.Errorf("execution %s: %w", id, ErrNotRunning)
+	}
+	return r.signal(ctx, typ, payload, user)
+}
+
+// Shutdown waits for every running execution to stop after ctx is done. Runs
+// interrupted this way stay unfinished in the store and resume later.
+func (e *Engine) Shutdown() {
+	e.mu.Lock()
+	for _, r := range e.running {
+		r.interrupt()
+	}
+	e.mu.Unlock()
+	e.wg.Wait()
+}
+
+// NewID returns a random execution id in SSM's 36-character UUID form.
+func NewID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func hasError(diags []document.Diagnostic) bool {
+	for _, d := range diags {
+		if d.Severity == document.Error {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,125 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/capstan-run/capstan/internal/store"
+)
+
+// Event types. Every change of an execution is one of these, appended to the
+// store in the order it happened; the execution's state is a fold over them.
+const (
+	evExecutionStarted  = "ExecutionStarted"
+	evStepStarted       = "StepStarted"
+	evStepWaiting       = "StepWaiting"
+	evStepSucceeded     = "StepSucceeded"
+	evStepFailed        = "StepFailed"
+	evSignalReceived    = "SignalReceived"
+	evCancelRequested   = "CancelRequested"
+	evExecutionFinished = "ExecutionFinished"
+)
+
+// executionStarted holds everything needed to run the execution again from
+// its log alone: the document's source and the coerced parameters.
+type executionStarted struct {
+	DocumentName    string              `json:"documentName"`
+	DocumentVersion string              `json:"documentVersion,omitempty"`
+	File            string              `json:"file,omitempty"`
+	Content         string              `json:"content"`
+	Parameters      map[string]any      `json:"parameters"`
+	ParameterText   map[string][]string `json:"parameterText"`
+	Mode            string              `json:"mode"`
+	ParentID        string              `json:"parentId,omitempty"`
+	ExecutedBy      string              `json:"executedBy,omitempty"`
+	AssumeRole      string              `json:"assumeRole,omitempty"`
+	Tags            map[string]string   `json:"tags,omitempty"`
+	Region          string              `json:"region,omitempty"`
+	AccountID       string              `json:"accountId,omitempty"`
+}
+
+// loopRef places a step execution inside an iteration of an aws:loop.
+type loopRef struct {
+	ParentStepExecutionID string `json:"parentStepExecutionId"`
+	Iteration             int    `json:"iteration"`
+	IteratorValue         string `json:"iteratorValue,omitempty"`
+}
+
+// stepStarted opens one attempt of one step execution. Index numbers step
+// executions in the order the interpreter reaches them; it is the key that
+// lets a resumed run find what already happened.
+type stepStarted struct {
+	Index           int            `json:"index"`
+	StepExecutionID string         `json:"stepExecutionId"`
+	Step            string         `json:"step"`
+	Action          string         `json:"action"`
+	Attempt         int            `json:"attempt"`
+	Inputs          map[string]any `json:"inputs,omitempty"` // masked
+	Loop            *loopRef       `json:"loop,omitempty"`
+}
+
+type stepWaiting struct {
+	Index  int       `json:"index"`
+	Until  time.Time `json:"until,omitzero"`
+	Signal bool      `json:"signal,omitempty"`
+}
+
+type stepSucceeded struct {
+	Index     int            `json:"index"`
+	Outputs   map[string]any `json:"outputs,omitempty"`
+	NextStep  string         `json:"nextStep,omitempty"`
+	Variables map[string]any `json:"variables,omitempty"`
+}
+
+// FailureDetails mirrors SSM's StepExecution.FailureDetails.
+type FailureDetails struct {
+	FailureStage string              `json:"FailureStage,omitempty"`
+	FailureType  string              `json:"FailureType,omitempty"`
+	Details      map[string][]string `json:"Details,omitempty"`
+}
+
+type stepFailed struct {
+	Index   int            `json:"index"`
+	Attempt int            `json:"attempt"`
+	Status  string         `json:"status"` // Failed, TimedOut, Cancelled
+	Message string         `json:"message"`
+	Details FailureDetails `json:"details"`
+	Final   bool           `json:"final"` // no attempt follows
+	Outputs map[string]any `json:"outputs,omitempty"`
+}
+
+type signalReceived struct {
+	Index   int                 `json:"index"` // the waiting step execution it was delivered to, -1 if none
+	Type    string              `json:"type"`
+	Payload map[string][]string `json:"payload,omitempty"`
+	User    string              `json:"user,omitempty"`
+}
+
+type cancelRequested struct {
+	Type  string `json:"type"` // Cancel or Complete
+	Abort bool   `json:"abort,omitempty"`
+}
+
+type executionFinished struct {
+	Status         string              `json:"status"`
+	FailureMessage string              `json:"failureMessage,omitempty"`
+	Outputs        map[string][]string `json:"outputs,omitempty"`
+}
+
+func newEvent(typ string, now time.Time, data any) store.Event {
+	b, err := json.Marshal(data)
+	if err != nil {
+		// Event payloads are engine-built structs of JSON-safe values.
+		panic(fmt.Sprintf("engine: encoding %s event: %v", typ, err))
+	}
+	return store.Event{Type: typ, Time: now, Data: b}
+}
+
+func decode[T any](ev store.Event) (T, error) {
+	var v T
+	if err := json.Unmarshal(ev.Data, &v); err != nil {
+		return v, fmt.Errorf("decoding %s event %d: %w", ev.Type, ev.Seq, err)
+	}
+	return v, nil
+}

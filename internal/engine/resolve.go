@@ -1,0 +1,265 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"github.com/capstan-run/capstan/internal/action"
+	"github.com/capstan-run/capstan/internal/keys"
+	"github.com/capstan-run/capstan/internal/store"
+	"github.com/capstan-run/capstan/internal/template"
+)
+
+// resolver answers {{ }} references for one step of one execution.
+type resolver struct {
+	r   *run
+	ctx context.Context
+	// depth guards parameter defaults that refer to other parameters.
+	depth int
+}
+
+func (r *run) resolveInputs(ctx context.Context, inputs map[string]any) (map[string]any, error) {
+	if inputs == nil {
+		return nil, nil
+	}
+	v, err := template.Substitute(inputs, &resolver{r: r, ctx: ctx})
+	if err != nil {
+		return nil, err
+	}
+	m, _ := v.(map[string]any)
+	return m, nil
+}
+
+func (z *resolver) Resolve(ref template.Ref) (any, error) {
+	r := z.r
+	switch ref.Namespace {
+	case template.NSNone:
+		step, out, isOutput := strings.Cut(ref.Name, ".")
+		if !isOutput {
+			v, ok := r.params[ref.Name]
+			if !ok {
+				return nil, fmt.Errorf("parameter %s is not declared", ref.Name)
+			}
+			return z.param(v)
+		}
+		for i := len(r.loops) - 1; i >= 0; i-- {
+			if f := r.loops[i]; f.name == step {
+				switch out {
+				case "CurrentIteration":
+					return int64(f.iteration), nil
+				case "CurrentIteratorValue":
+					if f.hasValue {
+						return f.value, nil
+					}
+				}
+			}
+		}
+		outs, ran := r.outputs[step]
+		if !ran {
+			return nil, fmt.Errorf("step %s has not run successfully, so its output %s has no value", step, out)
+		}
+		v, ok := outs[out]
+		if !ok {
+			return nil, fmt.Errorf("step %s produced no output %s", step, out)
+		}
+		return v, nil
+	case template.NSVariable:
+		r.mu.Lock()
+		v, ok := r.state.Variables[ref.Name]
+		r.mu.Unlock()
+		if !ok {
+			for _, d := range r.doc.Variables {
+				if d.Name == ref.Name && d.HasDefault {
+					return d.Default, nil
+				}
+			}
+			return nil, fmt.Errorf("variable %s is not declared", ref.Name)
+		}
+		return v, nil
+	case template.NSGlobal, template.NSAutomation:
+		if v, ok := r.system().Lookup(ref.Namespace, ref.Name); ok {
+			return v, nil
+		}
+		return nil, fmt.Errorf("unknown system variable %s:%s", ref.Namespace, ref.Name)
+	case template.NSSSM:
+		out, err := r.invoker.Invoke(z.ctx, "ssm", "GetParameter", map[string]any{"Name": ref.Name})
+		if err != nil {
+			return nil, fmt.Errorf("reading Parameter Store %s: %w", ref.Name, err)
+		}
+		p, _ := out["Parameter"].(map[string]any)
+		if p["Type"] == "SecureString" {
+			return nil, fmt.Errorf("Parameter Store %s is a SecureString, which SSM Automation does not substitute; use {{ key:PATH }}", ref.Name)
+		}
+		return p["Value"], nil
+	case template.NSKey:
+		if r.e.opts.Secrets == nil {
+			return nil, fmt.Errorf("{{ key:%s }}: key storage is not configured", ref.Name)
+		}
+		v, err := r.e.opts.Secrets.Get(z.ctx, ref.Name)
+		if err != nil {
+			return nil, err
+		}
+		r.masker.add(v)
+		return v, nil
+	}
+	return nil, fmt.Errorf("unsupported reference %s", ref)
+}
+
+// param substitutes a parameter value that is itself a template (a default
+// such as "{{ global:ACCOUNT_ID }}" or one naming another parameter).
+func (z *resolver) param(v any) (any, error) {
+	s, ok := v.(string)
+	if !ok || !strings.Contains(s, "{{") {
+		return v, nil
+	}
+	if z.depth > 8 {
+		return nil, fmt.Errorf("parameter defaults refer to each other in a circle")
+	}
+	return template.Substitute(s, &resolver{r: z.r, ctx: z.ctx, depth: z.depth + 1})
+}
+
+func (r *run) system() template.System {
+	return template.System{
+		AccountID:    r.state.Started.AccountID,
+		Region:       r.state.Started.Region,
+		ExecutionID:  r.id,
+		DocumentName: r.state.Started.DocumentName,
+		Now:          r.e.opts.Now,
+	}
+}
+
+// assumeRole resolves the runbook's assumeRole.
+func (r *run) assumeRole() (string, error) {
+	if r.doc.AssumeRole == "" {
+		return "", nil
+	}
+	v, err := template.Substitute(r.doc.AssumeRole, &resolver{r: r, ctx: r.hardCtx})
+	if err != nil {
+		return "", fmt.Errorf("assumeRole: %w", err)
+	}
+	s, _ := v.(string)
+	return s, nil
+}
+
+// invokerFor attributes the calls of one step to it.
+func (r *run) invokerFor(step string) action.Invoker {
+	return stepInvoker{inner: r.invoker, step: step, run: r}
+}
+
+type stepInvoker struct {
+	inner action.Invoker
+	step  string
+	run   *run
+}
+
+type stepKey struct{}
+
+func (s stepInvoker) Invoke(ctx context.Context, service, operation string, input map[string]any) (map[string]any, error) {
+	return s.inner.Invoke(context.WithValue(ctx, stepKey{}, s.step), service, operation, input)
+}
+
+// StepFromContext names the step an AWS call belongs to, for call records.
+func StepFromContext(ctx context.Context) string {
+	s, _ := ctx.Value(stepKey{}).(string)
+	return s
+}
+
+func (r *run) recordCall(c store.Call) {
+	_ = r.e.opts.Store.AppendCalls(context.WithoutCancel(r.hardCtx), r.id, []store.Call{c})
+}
+
+// masker masks key-storage secrets resolved during an execution wherever
+// its record would otherwise hold them.
+type masker struct {
+	keys.Masker
+	added atomic.Int32 // lets maskValue skip the walk when nothing is secret
+}
+
+func (m *masker) add(s string) {
+	m.Add(s)
+	m.added.Add(1)
+}
+
+func (m *masker) mask(s string) string { return m.Mask(s) }
+
+// maskValue masks every string inside a decoded value.
+func (m *masker) maskValue(v map[string]any) map[string]any {
+	if v == nil || m.added.Load() == 0 {
+		return v
+	}
+	out, _ := m.walk(v).(map[string]any)
+	return out
+}
+
+func (m *masker) walk(v any) any {
+	switch x := v.(type) {
+	case string:
+		return m.mask(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = m.walk(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = m.walk(e)
+		}
+		return out
+	}
+	return v
+}
+
+// StringList renders a typed value as SSM renders outputs and parameters: a
+// list of strings (lists element by element, maps and nested values as JSON).
+func StringList(v any) []string {
+	switch x := v.(type) {
+	case nil:
+		return []string{}
+	case []any:
+		out := make([]string, len(x))
+		for i, e := range x {
+			out[i] = scalarText(e)
+		}
+		return out
+	case []string:
+		return append([]string(nil), x...)
+	}
+	return []string{scalarText(v)}
+}
+
+func scalarText(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case bool:
+		return strconv.FormatBool(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case int:
+		return strconv.Itoa(x)
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case nil:
+		return ""
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// ParameterText renders coerced parameters as SSM's map of string lists.
+func ParameterText(params map[string]any) map[string][]string {
+	out := make(map[string][]string, len(params))
+	for k, v := range params {
+		out[k] = StringList(v)
+	}
+	return out
+}

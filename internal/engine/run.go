@@ -1,0 +1,203 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/capstan-run/capstan/internal/action"
+	"github.com/capstan-run/capstan/internal/document"
+	"github.com/capstan-run/capstan/internal/store"
+)
+
+// run is one execution being interpreted in this process.
+type run struct {
+	e      *Engine
+	id     string
+	doc    *document.Document
+	replay *State // the log found at resume; nil for a fresh run
+
+	// mu guards state and the append sequence: signals and cancels arrive
+	// from other goroutines.
+	mu    sync.Mutex
+	state *State
+
+	params    map[string]any
+	outputs   map[string]map[string]any // step name → its latest outputs
+	loops     []*loopFrame
+	nextIndex int
+	invoker   action.Invoker
+	masker    *masker
+
+	// critical holds the first critical failure: it decides the final status.
+	critical struct {
+		status  string
+		message string
+	}
+
+	// ctx is cancelled by StopAutomationExecution (Cancel); hardCtx by a
+	// second cancel (abort) or a shutdown of this process.
+	ctx        context.Context
+	cancel     context.CancelFunc
+	hardCtx    context.Context
+	hardCancel context.CancelFunc
+	// interrupted: the process is shutting down; nothing more is recorded.
+	interrupted bool
+
+	signals chan signalReceived
+	done    chan struct{}
+}
+
+type loopFrame struct {
+	name      string
+	stepExec  string
+	iteration int
+	value     any
+	hasValue  bool
+}
+
+func (e *Engine) newRun(st *State, doc *document.Document, replay *State) (*run, error) {
+	r := &run{
+		e:       e,
+		id:      st.ID,
+		doc:     doc,
+		replay:  replay,
+		state:   st,
+		params:  st.Started.Parameters,
+		outputs: map[string]map[string]any{},
+		masker:  &masker{},
+		signals: make(chan signalReceived, 16),
+		done:    make(chan struct{}),
+	}
+	if r.params == nil {
+		r.params = map[string]any{}
+	}
+	r.hardCtx, r.hardCancel = context.WithCancel(context.Background())
+	r.ctx, r.cancel = context.WithCancel(r.hardCtx)
+	if replay != nil && replay.Cancel != nil {
+		r.cancel()
+		if replay.Cancel.Abort {
+			r.hardCancel()
+		}
+	}
+	return r, nil
+}
+
+// append makes events durable and folds them into the live state.
+func (r *run) append(events ...store.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.appendLocked(events...)
+}
+
+func (r *run) appendLocked(events ...store.Event) error {
+	if r.interrupted {
+		return errInterrupted
+	}
+	prev := r.state.Seq
+	for i := range events {
+		events[i].Seq = prev + int64(i) + 1
+		if err := r.state.apply(events[i]); err != nil {
+			return err
+		}
+	}
+	sum := r.state.Summary()
+	sum.Seq = prev
+	// The store numbers the events itself; they carry the same numbers.
+	err := r.e.opts.Store.Append(context.WithoutCancel(r.hardCtx), sum, events)
+	if err != nil {
+		return fmt.Errorf("recording execution %s: %w", r.id, err)
+	}
+	if r.e.opts.OnChange != nil {
+		for _, ev := range events {
+			r.e.opts.OnChange(r.state, ev)
+		}
+	}
+	return nil
+}
+
+var errInterrupted = errors.New("capstan is shutting down; the execution resumes at the next start")
+
+func (r *run) now() time.Time { return r.e.opts.Now().UTC() }
+
+func (r *run) requestCancel(ctx context.Context, abort bool) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if Terminal(r.state.Status) {
+		return fmt.Errorf("execution %s already ended %s", r.id, r.state.Status)
+	}
+	if r.state.Cancel != nil && !abort {
+		return nil
+	}
+	if err := r.appendLocked(newEvent(evCancelRequested, r.now(), cancelRequested{Type: "Cancel", Abort: abort})); err != nil {
+		return err
+	}
+	r.cancel()
+	if abort {
+		r.hardCancel()
+	}
+	return nil
+}
+
+func (r *run) interrupt() {
+	r.mu.Lock()
+	r.interrupted = true
+	r.mu.Unlock()
+	r.hardCancel()
+}
+
+// signal records a signal and hands it to the waiting step, if any.
+func (r *run) signal(ctx context.Context, typ string, payload map[string][]string, user string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	idx := -1
+	for i := len(r.state.Steps) - 1; i >= 0; i-- {
+		if st := r.state.Steps[i]; st.WaitSignal && !st.final {
+			idx = st.Index
+			break
+		}
+	}
+	if idx < 0 {
+		return &SignalError{Execution: r.id, Type: typ, Reason: "no step is waiting for a signal"}
+	}
+	step := r.state.byIndex[idx]
+	if err := checkSignal(step.Action, typ); err != nil {
+		return err
+	}
+	sig := signalReceived{Index: idx, Type: typ, Payload: payload, User: user}
+	if err := r.appendLocked(newEvent(evSignalReceived, r.now(), sig)); err != nil {
+		return err
+	}
+	select {
+	case r.signals <- sig:
+	default:
+		// The waiting step reads the log too; a full channel loses nothing.
+	}
+	return nil
+}
+
+// SignalError: the signal does not fit the execution's state (SSM's
+// InvalidAutomationSignalException).
+type SignalError struct {
+	Execution, Type, Reason string
+}
+
+func (e *SignalError) Error() string {
+	return fmt.Sprintf("execution %s cannot take signal %s: %s", e.Execution, e.Type, e.Reason)
+}
+
+func checkSignal(actionName, typ string) error {
+	switch actionName {
+	case "aws:approve":
+		if typ == "Approve" || typ == "Reject" {
+			return nil
+		}
+	case "aws:pause":
+		if typ == "Resume" {
+			return nil
+		}
+	}
+	return &SignalError{Type: typ, Reason: fmt.Sprintf("the waiting step is %s", actionName)}
+}
