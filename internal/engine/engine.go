@@ -20,6 +20,7 @@ import (
 	"github.com/capstan-run/capstan/internal/action"
 	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/store"
+	"github.com/capstan-run/capstan/internal/template"
 )
 
 // Options configure an Engine. Zero values take the documented defaults.
@@ -140,6 +141,7 @@ func (e *Engine) Start(ctx context.Context, req StartRequest) (string, error) {
 		Region:          e.opts.Region,
 		AccountID:       e.opts.AccountID,
 	}
+	started.AssumeRole = startRole(req.Document, req.Parameters, template.System{Region: e.opts.Region, AccountID: e.opts.AccountID, Partition: e.opts.Partition, ExecutionID: id, DocumentName: req.DocumentName, Now: e.opts.Now})
 	ev := newEvent(evExecutionStarted, e.opts.Now().UTC(), started)
 	st := &State{ID: id, Status: StatusPending, Variables: map[string]any{}, byIndex: map[int]*StepState{}}
 	if err := st.apply(ev); err != nil {

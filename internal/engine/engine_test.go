@@ -557,3 +557,35 @@ func waitFor(t *testing.T, h *harness, id string, cond func(*State) bool) {
 	st, _ := h.eng.Get(context.Background(), id)
 	t.Fatalf("condition not reached; state %s steps %s", st.Status, statuses(st))
 }
+
+// TestAssumeRoleRecordedAndPassed checks that the runbook's assumeRole is
+// rendered from its parameter, shown on the execution, and handed to the
+// AWS caller of that execution.
+func TestAssumeRoleRecordedAndPassed(t *testing.T) {
+	h := newHarness(t)
+	var got []string
+	var mu sync.Mutex
+	h.eng.opts.NewInvoker = func(ctx context.Context, req InvokerRequest) (action.Invoker, error) {
+		mu.Lock()
+		got = append(got, req.AssumeRole)
+		mu.Unlock()
+		return noAWS{}, nil
+	}
+	st := h.run(`
+schemaVersion: "0.3"
+assumeRole: "{{ AutomationAssumeRole }}"
+parameters:
+  AutomationAssumeRole: {type: String, default: "arn:aws:iam::{{ global:ACCOUNT_ID }}:role/runner"}
+mainSteps:
+  - {name: a, action: test:echo, inputs: {Value: 1}}
+`, nil)
+	const want = "arn:aws:iam::123456789012:role/runner"
+	if st.View().AssumeRole != want {
+		t.Errorf("recorded role %q, want %q", st.View().AssumeRole, want)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("invoker made for roles %q, want [%s]", got, want)
+	}
+}

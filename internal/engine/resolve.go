@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/capstan-run/capstan/internal/action"
+	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/keys"
 	"github.com/capstan-run/capstan/internal/store"
 	"github.com/capstan-run/capstan/internal/template"
@@ -132,10 +133,12 @@ func (r *run) system() template.System {
 	}
 }
 
-// assumeRole resolves the runbook's assumeRole.
+// assumeRole resolves the runbook's assumeRole: the value recorded at start,
+// or, when it needed more than parameters (a Parameter Store reference),
+// resolved now.
 func (r *run) assumeRole() (string, error) {
-	if r.doc.AssumeRole == "" {
-		return "", nil
+	if r.state.Started.AssumeRole != "" || r.doc.AssumeRole == "" {
+		return r.state.Started.AssumeRole, nil
 	}
 	v, err := template.Substitute(r.doc.AssumeRole, &resolver{r: r, ctx: r.hardCtx})
 	if err != nil {
@@ -262,4 +265,40 @@ func ParameterText(params map[string]any) map[string][]string {
 		out[k] = StringList(v)
 	}
 	return out
+}
+
+// startRole resolves the runbook's assumeRole from the parameters and system
+// variables alone, so the execution record shows the role from its first
+// event. It returns "" when the role needs more (it is resolved at run time).
+func startRole(doc *document.Document, params map[string]any, sys template.System) string {
+	if doc.AssumeRole == "" {
+		return ""
+	}
+	var depth int
+	var resolve template.ResolverFunc
+	resolve = func(ref template.Ref) (any, error) {
+		switch ref.Namespace {
+		case template.NSNone:
+			v, ok := params[ref.Name]
+			if !ok {
+				return nil, fmt.Errorf("parameter %s is not declared", ref.Name)
+			}
+			if s, isStr := v.(string); isStr && strings.Contains(s, "{{") && depth < 8 {
+				depth++
+				return template.Substitute(s, resolve)
+			}
+			return v, nil
+		case template.NSGlobal, template.NSAutomation:
+			if v, ok := sys.Lookup(ref.Namespace, ref.Name); ok {
+				return v, nil
+			}
+		}
+		return nil, fmt.Errorf("%s needs the run", ref)
+	}
+	v, err := template.Substitute(doc.AssumeRole, resolve)
+	if err != nil {
+		return ""
+	}
+	s, _ := v.(string)
+	return s
 }

@@ -82,6 +82,7 @@ func (s *State) View() AutomationExecution {
 		ParentAutomationExecutionId: s.Started.ParentID,
 		ExecutedBy:                  s.Started.ExecutedBy,
 		AutomationType:              "Local",
+		AssumeRole:                  s.Started.AssumeRole,
 	}
 	if v.Parameters == nil {
 		v.Parameters = map[string][]string{}
