@@ -23,7 +23,7 @@ func registerAutomation(r *Registry) {
 		},
 		UserOutputs: true,
 		Impact:      Undetermined,
-		Support:     Declared,
+		Support:     Executes,
 		IAM:         executeAutomationIAM,
 	}, nil)
 }

@@ -31,6 +31,9 @@ type Options struct {
 	// execution's credentials (its assume role, if any). It must report each
 	// call through req.Record. Nil means no AWS access: AWS-backed steps fail.
 	NewInvoker func(ctx context.Context, req InvokerRequest) (action.Invoker, error)
+	// Documents resolves the runbooks aws:executeAutomation names. Nil means
+	// child executions cannot start.
+	Documents Documents
 	// Secrets resolves {{ key:PATH }} references. Nil means key storage is
 	// not configured and such references fail their step.
 	Secrets SecretSource
@@ -119,6 +122,12 @@ var ErrNotRunning = errors.New("execution is not running")
 // Start records a new execution and runs it in the background. It returns
 // once the execution is durable.
 func (e *Engine) Start(ctx context.Context, req StartRequest) (string, error) {
+	return e.start(ctx, req, "")
+}
+
+// start starts an execution; inheritedRole is the parent's role, used when
+// the runbook names none of its own.
+func (e *Engine) start(ctx context.Context, req StartRequest, inheritedRole string) (string, error) {
 	id := req.ID
 	if id == "" {
 		id = NewID()
@@ -142,6 +151,9 @@ func (e *Engine) Start(ctx context.Context, req StartRequest) (string, error) {
 		AccountID:       e.opts.AccountID,
 	}
 	started.AssumeRole = startRole(req.Document, req.Parameters, template.System{Region: e.opts.Region, AccountID: e.opts.AccountID, Partition: e.opts.Partition, ExecutionID: id, DocumentName: req.DocumentName, Now: e.opts.Now})
+	if started.AssumeRole == "" {
+		started.AssumeRole = inheritedRole
+	}
 	ev := newEvent(evExecutionStarted, e.opts.Now().UTC(), started)
 	st := &State{ID: id, Status: StatusPending, Variables: map[string]any{}, byIndex: map[int]*StepState{}}
 	if err := st.apply(ev); err != nil {

@@ -63,6 +63,7 @@ type stepWaiting struct {
 	Index  int       `json:"index"`
 	Until  time.Time `json:"until,omitzero"`
 	Signal bool      `json:"signal,omitempty"`
+	Child  string    `json:"child,omitempty"` // aws:executeAutomation's child execution
 }
 
 type stepSucceeded struct {
@@ -105,6 +106,9 @@ type executionFinished struct {
 	Status         string              `json:"status"`
 	FailureMessage string              `json:"failureMessage,omitempty"`
 	Outputs        map[string][]string `json:"outputs,omitempty"`
+	// OutputOrder is the document's order of Outputs, which a parent's
+	// aws:executeAutomation Output keeps.
+	OutputOrder []string `json:"outputOrder,omitempty"`
 }
 
 func newEvent(typ string, now time.Time, data any) store.Event {

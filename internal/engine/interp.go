@@ -39,12 +39,12 @@ func (r *run) execute() {
 	r.invoker = invoker
 
 	end, last := r.runSteps(r.ctx, r.doc.MainSteps)
-	if r.interrupted {
+	if r.interrupted.Load() {
 		return
 	}
 	if end == endCancelled {
 		r.runCancelPath(last)
-		if r.interrupted {
+		if r.interrupted.Load() {
 			return
 		}
 		msg := "execution cancelled"
@@ -84,7 +84,7 @@ func (r *run) runSteps(ctx context.Context, steps []*document.Step) (ending, *do
 		st := steps[i]
 		last = st
 		out := r.runStep(ctx, st)
-		if r.interrupted {
+		if r.interrupted.Load() {
 			return endCancelled, st
 		}
 		if out.status == StatusCancelled {
@@ -165,6 +165,9 @@ func (r *run) runCancelPath(last *document.Step) {
 
 func (r *run) finish(status, message string) {
 	out := executionFinished{Status: status, FailureMessage: r.masker.mask(message), Outputs: r.documentOutputs()}
+	for _, o := range r.doc.Outputs {
+		out.OutputOrder = append(out.OutputOrder, o.Step+"."+o.Output)
+	}
 	_ = r.append(newEvent(evExecutionFinished, r.now(), out))
 }
 

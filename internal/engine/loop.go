@@ -63,7 +63,7 @@ func (r *run) runLoop(ctx context.Context, st *document.Step, idx int, rec *Step
 		end, _ := r.runSteps(ctx, st.Steps)
 		switch end {
 		case endCancelled:
-			if r.interrupted {
+			if r.interrupted.Load() {
 				return outcome{status: StatusCancelled}
 			}
 			return r.recordFailure(st, idx, 1, true, StatusCancelled, fmt.Sprintf("cancelled in iteration %d", iteration), FailureDetails{})

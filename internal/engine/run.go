@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/capstan-run/capstan/internal/action"
@@ -44,7 +45,7 @@ type run struct {
 	hardCtx    context.Context
 	hardCancel context.CancelFunc
 	// interrupted: the process is shutting down; nothing more is recorded.
-	interrupted bool
+	interrupted atomic.Bool
 
 	signals chan signalReceived
 	done    chan struct{}
@@ -93,7 +94,7 @@ func (r *run) append(events ...store.Event) error {
 }
 
 func (r *run) appendLocked(events ...store.Event) error {
-	if r.interrupted {
+	if r.interrupted.Load() {
 		return errInterrupted
 	}
 	prev := r.state.Seq
@@ -143,7 +144,7 @@ func (r *run) requestCancel(ctx context.Context, abort bool) error {
 
 func (r *run) interrupt() {
 	r.mu.Lock()
-	r.interrupted = true
+	r.interrupted.Store(true)
 	r.mu.Unlock()
 	r.hardCancel()
 }

@@ -40,6 +40,7 @@ type State struct {
 	EndTime        time.Time
 	FailureMessage string
 	Outputs        map[string][]string
+	outputOrder    []string
 	Variables      map[string]any
 	Steps          []*StepState // in the order they started
 	Signals        []signalReceived
@@ -68,6 +69,7 @@ type StepState struct {
 	Loop            *loopRef
 	WaitUntil       time.Time
 	WaitSignal      bool
+	Child           string // aws:executeAutomation's child execution id
 	// open: an attempt started and has no outcome yet (in flight at a crash).
 	open bool
 	// final: the step execution has its outcome.
@@ -125,6 +127,9 @@ func (s *State) apply(ev store.Event) error {
 			return err
 		}
 		st.WaitUntil, st.WaitSignal = d.Until, d.Signal
+		if d.Child != "" {
+			st.Child = d.Child
+		}
 		if d.Signal {
 			st.Status = StatusWaiting
 			if s.Status == StatusInProgress {
@@ -191,6 +196,7 @@ func (s *State) apply(ev store.Event) error {
 			return err
 		}
 		s.Status, s.FailureMessage, s.Outputs, s.EndTime = d.Status, d.FailureMessage, d.Outputs, ev.Time
+		s.outputOrder = d.OutputOrder
 	default:
 		return fmt.Errorf("unknown event type %q at seq %d", ev.Type, ev.Seq)
 	}
@@ -272,4 +278,12 @@ func (s *State) EventStep(ev store.Event) *StepState {
 		return nil
 	}
 	return s.byIndex[d.Index]
+}
+
+// outputKeys lists the execution's outputs in the document's order.
+func (s *State) outputKeys() []string {
+	if len(s.outputOrder) > 0 {
+		return s.outputOrder
+	}
+	return sortedKeys(s.Outputs)
 }

@@ -30,8 +30,11 @@ func (r *run) runStep(ctx context.Context, st *document.Step) outcome {
 	if rec != nil && rec.final {
 		return r.restore(st, rec)
 	}
-	if st.Action == "aws:loop" {
+	switch st.Action {
+	case "aws:loop":
 		return r.runLoop(ctx, st, idx, rec)
+	case "aws:executeAutomation":
+		return r.runChild(ctx, st, idx, rec)
 	}
 	entry, ok := r.e.opts.Actions.Lookup(st.Action)
 	if !ok {

@@ -32,7 +32,7 @@ func (r *run) waitUntil(ctx context.Context, until time.Time) bool {
 
 func (r *run) finishWait(ctx context.Context, st *document.Step, idx int, completed bool) outcome {
 	if !completed {
-		if r.interrupted {
+		if r.interrupted.Load() {
 			return outcome{status: StatusCancelled}
 		}
 		return r.recordFailure(st, idx, 1, true, StatusCancelled, "step cancelled while waiting", FailureDetails{})
@@ -66,7 +66,7 @@ func (r *run) awaitSignal(ctx context.Context, st *document.Step, entry *action.
 			msg := fmt.Sprintf("no decision within %s", timeout)
 			return r.recordFailure(st, idx, 1, true, StatusTimedOut, msg, FailureDetails{FailureStage: "Invocation", FailureType: "Verification"})
 		case <-ctx.Done():
-			if r.interrupted {
+			if r.interrupted.Load() {
 				return outcome{status: StatusCancelled}
 			}
 			return r.recordFailure(st, idx, 1, true, StatusCancelled, "step cancelled while waiting for a signal", FailureDetails{})

@@ -1,0 +1,164 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/capstan-run/capstan/internal/document"
+)
+
+// Documents finds the runbook a name refers to, for aws:executeAutomation:
+// capstan's store, its built-in library, or the account's own SSM.
+type Documents interface {
+	Resolve(ctx context.Context, name, version string) (ResolvedDocument, error)
+}
+
+// ResolvedDocument is one version of a runbook's source.
+type ResolvedDocument struct {
+	Name    string
+	Version string
+	Source  []byte
+}
+
+// ErrDocumentNotFound: no store, library or account knows the runbook.
+var ErrDocumentNotFound = errors.New("runbook not found")
+
+// runChild interprets aws:executeAutomation: it starts the child execution
+// (recording its id before waiting, so a resumed parent re-attaches to the
+// same child), waits for it, and cancels it when the parent is cancelled.
+func (r *run) runChild(ctx context.Context, st *document.Step, idx int, rec *StepState) outcome {
+	stepID := NewID()
+	childID := ""
+	if rec != nil {
+		stepID, childID = rec.StepExecutionID, rec.Child
+	}
+	inputs, err := r.resolveInputs(ctx, st.Inputs)
+	if rec == nil {
+		started := stepStarted{Index: idx, StepExecutionID: stepID, Step: st.Name, Action: st.Action, Attempt: 1, Inputs: r.masker.maskValue(inputs), Loop: r.loopRef()}
+		if e := r.append(newEvent(evStepStarted, r.now(), started)); e != nil {
+			return outcome{status: StatusFailed, abort: true, message: e.Error()}
+		}
+	}
+	if err != nil {
+		return r.recordFailure(st, idx, 1, true, StatusFailed, err.Error(), FailureDetails{FailureStage: "InputValidation", FailureType: "Verification"})
+	}
+	if childID == "" {
+		childID, err = r.startChild(ctx, inputs)
+		if err != nil {
+			return r.recordFailure(st, idx, 1, true, StatusFailed, r.masker.mask(err.Error()), FailureDetails{FailureStage: "Invocation", FailureType: "Verification"})
+		}
+		if err := r.append(newEvent(evStepWaiting, r.now(), stepWaiting{Index: idx, Child: childID})); err != nil {
+			return outcome{status: StatusFailed, abort: true, message: err.Error()}
+		}
+	} else if err := r.e.Resume(context.WithoutCancel(ctx), childID); err != nil && !errors.Is(err, ErrAlreadyDone) {
+		return r.recordFailure(st, idx, 1, true, StatusFailed, fmt.Sprintf("resuming child execution %s: %v", childID, err), FailureDetails{FailureStage: "Invocation", FailureType: "Internal"})
+	}
+
+	child, err := r.waitChild(ctx, childID)
+	if err != nil {
+		if r.interrupted.Load() {
+			return outcome{status: StatusCancelled}
+		}
+		return r.recordFailure(st, idx, 1, true, StatusFailed, err.Error(), FailureDetails{FailureStage: "Invocation", FailureType: "Internal"})
+	}
+	outputs := map[string]any{"ExecutionId": childID, "Status": child.Status, "Output": childOutputs(child)}
+	switch child.Status {
+	case StatusSuccess:
+		return r.recordSuccess(st, idx, outputs, "", nil)
+	case StatusCancelled:
+		if ctx.Err() != nil {
+			return r.recordFailureWithOutputs(st, idx, StatusCancelled, fmt.Sprintf("child execution %s cancelled with its parent", childID), outputs)
+		}
+	}
+	msg := fmt.Sprintf("child execution %s of %s ended %s", childID, child.Started.DocumentName, child.Status)
+	if child.FailureMessage != "" {
+		msg += ": " + child.FailureMessage
+	}
+	status := StatusFailed
+	if child.Status == StatusTimedOut {
+		status = StatusTimedOut
+	}
+	return r.recordFailureWithOutputs(st, idx, status, r.masker.mask(msg), outputs)
+}
+
+func (r *run) startChild(ctx context.Context, inputs map[string]any) (string, error) {
+	if r.e.opts.Documents == nil {
+		return "", errors.New("aws:executeAutomation: this engine has no runbook source configured")
+	}
+	name, _ := inputs["DocumentName"].(string)
+	version, _ := inputs["DocumentVersion"].(string)
+	if name == "" {
+		return "", errors.New("DocumentName is required")
+	}
+	for _, k := range []string{"Targets", "TargetMaps", "TargetLocations", "TargetParameterName"} {
+		if inputs[k] != nil {
+			return "", fmt.Errorf("aws:executeAutomation with %s (rate control) is not supported by capstan yet", k)
+		}
+	}
+	d, err := r.e.opts.Documents.Resolve(ctx, name, version)
+	if err != nil {
+		return "", fmt.Errorf("child runbook %s: %w", name, err)
+	}
+	doc, diags := document.Load(d.Name, d.Source, r.e.opts.Actions)
+	if document.HasErrors(diags) {
+		return "", fmt.Errorf("child runbook %s is not valid: %s", name, firstError(diags))
+	}
+	params, err := doc.Coerce(runtimeParameters(inputs["RuntimeParameters"]))
+	if err != nil {
+		return "", fmt.Errorf("child runbook %s: %w", name, err)
+	}
+	// The child runs as its parent unless it names its own role.
+	parentRole, _ := r.assumeRole()
+	return r.e.start(ctx, StartRequest{
+		Document: doc, Source: d.Source, DocumentName: d.Name, DocumentVersion: d.Version,
+		Parameters: params, ParentID: r.id, ExecutedBy: r.state.Started.ExecutedBy,
+	}, parentRole)
+}
+
+// runtimeParameters accepts both forms runbooks use: values, or SSM's lists
+// of strings.
+func runtimeParameters(v any) document.Inputs {
+	m, _ := v.(map[string]any)
+	return document.Inputs{Typed: m}
+}
+
+func (r *run) waitChild(ctx context.Context, id string) (*State, error) {
+	st, err := r.e.Wait(ctx, id)
+	if err == nil || ctx.Err() == nil || r.interrupted.Load() {
+		return st, err
+	}
+	// The parent was cancelled: cancel the child and wait for its end, so no
+	// child is left running.
+	_ = r.e.Stop(context.WithoutCancel(ctx), id, r.hardCtx.Err() != nil)
+	return r.e.Wait(context.WithoutCancel(r.hardCtx), id)
+}
+
+func childOutputs(child *State) []any {
+	out := []any{}
+	for _, o := range child.outputKeys() {
+		for _, v := range child.Outputs[o] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (r *run) recordFailureWithOutputs(st *document.Step, idx int, status, msg string, outputs map[string]any) outcome {
+	ev := stepFailed{Index: idx, Attempt: 1, Status: status, Message: msg, Final: true, Outputs: outputs,
+		Details: FailureDetails{FailureStage: "Invocation", FailureType: "Verification"}}
+	if err := r.append(newEvent(evStepFailed, r.now(), ev)); err != nil {
+		return outcome{status: StatusFailed, abort: true, message: err.Error()}
+	}
+	r.outputs[st.Name] = outputs
+	return outcome{status: status, message: msg}
+}
+
+func firstError(diags []document.Diagnostic) string {
+	for _, d := range diags {
+		if d.Severity == document.Error {
+			return d.String()
+		}
+	}
+	return ""
+}
