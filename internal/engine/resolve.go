@@ -85,6 +85,9 @@ func (z *resolver) Resolve(ref template.Ref) (any, error) {
 		if v, ok := r.system().Lookup(ref.Namespace, ref.Name); ok {
 			return v, nil
 		}
+		if ref.Namespace == template.NSGlobal && ref.Name == "ACCOUNT_ID" {
+			return r.callerAccount(z.ctx)
+		}
 		return nil, fmt.Errorf("unknown system variable %s:%s", ref.Namespace, ref.Name)
 	case template.NSSSM:
 		out, err := r.invoker.Invoke(z.ctx, "ssm", "GetParameter", map[string]any{"Name": ref.Name})
@@ -108,6 +111,22 @@ func (z *resolver) Resolve(ref template.Ref) (any, error) {
 		return v, nil
 	}
 	return nil, fmt.Errorf("unsupported reference %s", ref)
+}
+
+// callerAccount asks STS for the account of the execution's credentials when
+// the engine was not told one: with an assumeRole that is the role's account,
+// which is what SSM means by global:ACCOUNT_ID. It is not cached: a runbook
+// refers to it a few times at most, and each call is on the record.
+func (r *run) callerAccount(ctx context.Context) (string, error) {
+	out, err := r.invoker.Invoke(ctx, "sts", "GetCallerIdentity", map[string]any{})
+	if err != nil {
+		return "", fmt.Errorf("global:ACCOUNT_ID: asking STS for the account: %w", err)
+	}
+	acct, _ := out["Account"].(string)
+	if acct == "" {
+		return "", fmt.Errorf("global:ACCOUNT_ID: STS GetCallerIdentity returned no account")
+	}
+	return acct, nil
 }
 
 // param substitutes a parameter value that is itself a template (a default

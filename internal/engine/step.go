@@ -83,7 +83,8 @@ func (r *run) retryDelay(attempt int) time.Duration {
 // not the last is recorded as not final.
 func (r *run) attempt(ctx context.Context, st *document.Step, entry *action.Entry, idx int, stepID string, attempt int) outcome {
 	final := attempt >= st.MaxAttempts
-	inputs, err := r.resolveInputs(ctx, st.Inputs)
+	// Calls made while resolving ({{ ssm:... }}, global:ACCOUNT_ID) are the step's.
+	inputs, err := r.resolveInputs(context.WithValue(ctx, stepKey{}, st.Name), st.Inputs)
 	if err != nil {
 		if e := r.append(newEvent(evStepStarted, r.now(), stepStarted{Index: idx, StepExecutionID: stepID, Step: st.Name, Action: st.Action, Attempt: attempt, Loop: r.loopRef()})); e != nil {
 			return outcome{status: StatusFailed, abort: true, message: e.Error()}
