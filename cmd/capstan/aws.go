@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,6 +15,7 @@ import (
 	"github.com/capstan-run/capstan/internal/awsapi"
 	"github.com/capstan-run/capstan/internal/config"
 	"github.com/capstan-run/capstan/internal/credentials"
+	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/keys"
 	"github.com/capstan-run/capstan/internal/store"
@@ -125,4 +128,28 @@ func (f *awsFlags) newEngine(ctx context.Context, db *sqlite.DB, onChange func(*
 		Region:     prof.Region,
 		OnChange:   onChange,
 	}), nil
+}
+
+// apiDiagnostics checks the literal Service and Api of AWS API steps, so that a
+// misspelt service fails before anything runs rather than halfway through.
+// Templated names are checked when the step runs.
+func apiDiagnostics(doc *document.Document) []string {
+	var out []string
+	for _, st := range doc.MainSteps {
+		switch st.Action {
+		case "aws:executeAwsApi", "aws:waitForAwsResourceProperty", "aws:assertAwsResourceProperty":
+		default:
+			continue
+		}
+		svc, _ := st.Inputs["Service"].(string)
+		api, _ := st.Inputs["Api"].(string)
+		if svc == "" || api == "" || strings.Contains(svc+api, "{{") {
+			continue
+		}
+		if err := awsapi.Check(svc, api, nil); errors.Is(err, awsapi.ErrUnknownService) || errors.Is(err, awsapi.ErrUnknownOperation) {
+			pos := st.InputPos["Service"]
+			out = append(out, fmt.Sprintf("%s:%d:%d: error: step %s: %v", doc.File, pos.Line, pos.Column, st.Name, err))
+		}
+	}
+	return out
 }

@@ -159,6 +159,9 @@ func startRunbook(ctx context.Context, eng *engine.Engine, db store.Store, f run
 			errs = append(errs, d.String())
 		}
 	}
+	if doc != nil && len(errs) == 0 {
+		errs = apiDiagnostics(doc)
+	}
 	if len(errs) > 0 {
 		return "", failed(fmt.Errorf("the runbook is not valid:\n%s", strings.Join(errs, "\n")))
 	}

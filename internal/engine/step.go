@@ -107,7 +107,13 @@ func (r *run) attempt(ctx context.Context, st *document.Step, entry *action.Entr
 	case ctx.Err() != nil:
 		return r.recordFailure(st, idx, attempt, true, StatusCancelled, "step cancelled", FailureDetails{})
 	case timedOut:
-		return r.recordFailure(st, idx, attempt, final, StatusTimedOut, fmt.Sprintf("step timed out after %s", timeout), FailureDetails{FailureStage: "Invocation", FailureType: "Verification"})
+		msg := fmt.Sprintf("step timed out after %s", timeout)
+		if err != nil {
+			// The last error says why (an endpoint that never answered, a
+			// property that never reached its value).
+			msg += ": " + r.masker.mask(err.Error())
+		}
+		return r.recordFailure(st, idx, attempt, final, StatusTimedOut, msg, FailureDetails{FailureStage: "Invocation", FailureType: "Verification"})
 	case err != nil:
 		return r.recordFailure(st, idx, attempt, final, StatusFailed, r.masker.mask(err.Error()), failureDetails(err))
 	}
