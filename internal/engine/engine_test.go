@@ -577,7 +577,8 @@ assumeRole: "{{ AutomationAssumeRole }}"
 parameters:
   AutomationAssumeRole: {type: String, default: "arn:aws:iam::{{ global:ACCOUNT_ID }}:role/runner"}
 mainSteps:
-  - {name: a, action: test:echo, inputs: {Value: 1}}
+  - {name: a, action: aws:executeAwsApi, inputs: {Service: sts, Api: GetCallerIdentity}, onFailure: Continue}
+  - {name: b, action: aws:executeAwsApi, inputs: {Service: sts, Api: GetCallerIdentity}, onFailure: Continue}
 `, nil)
 	const want = "arn:aws:iam::123456789012:role/runner"
 	if st.View().AssumeRole != want {
@@ -585,6 +586,7 @@ mainSteps:
 	}
 	mu.Lock()
 	defer mu.Unlock()
+	// One AWS caller per execution, made for its role on the first call.
 	if len(got) != 1 || got[0] != want {
 		t.Errorf("invoker made for roles %q, want [%s]", got, want)
 	}

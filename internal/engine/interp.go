@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/capstan-run/capstan/internal/action"
@@ -31,12 +32,9 @@ type outcome struct {
 
 // execute interprets the document to its end and records the final status.
 func (r *run) execute() {
-	invoker, err := r.makeInvoker()
-	if err != nil {
-		r.finish(StatusFailed, err.Error())
-		return
-	}
-	r.invoker = invoker
+	// The AWS caller is made on the first call, so a runbook without AWS
+	// steps needs no credentials or region.
+	r.invoker = &lazyInvoker{make: r.makeInvoker}
 
 	end, last := r.runSteps(r.ctx, r.doc.MainSteps)
 	if r.interrupted.Load() {
@@ -202,4 +200,21 @@ type noAWS struct{}
 
 func (noAWS) Invoke(ctx context.Context, service, operation string, input map[string]any) (map[string]any, error) {
 	return nil, errors.New("no AWS access is configured for this engine")
+}
+
+// lazyInvoker makes the execution's AWS caller on first use and keeps it (or
+// the error that prevented it).
+type lazyInvoker struct {
+	once  sync.Once
+	make  func() (action.Invoker, error)
+	inner action.Invoker
+	err   error
+}
+
+func (l *lazyInvoker) Invoke(ctx context.Context, service, operation string, input map[string]any) (map[string]any, error) {
+	l.once.Do(func() { l.inner, l.err = l.make() })
+	if l.err != nil {
+		return nil, l.err
+	}
+	return l.inner.Invoke(ctx, service, operation, input)
 }

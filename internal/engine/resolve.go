@@ -21,6 +21,9 @@ type resolver struct {
 	ctx context.Context
 	// depth guards parameter defaults that refer to other parameters.
 	depth int
+	// forRole: resolving the runbook's assumeRole, which SSM does not let
+	// read Parameter Store (and which the AWS caller itself depends on).
+	forRole bool
 }
 
 func (r *run) resolveInputs(ctx context.Context, inputs map[string]any) (map[string]any, error) {
@@ -90,6 +93,9 @@ func (z *resolver) Resolve(ref template.Ref) (any, error) {
 		}
 		return nil, fmt.Errorf("unknown system variable %s:%s", ref.Namespace, ref.Name)
 	case template.NSSSM:
+		if z.forRole {
+			return nil, fmt.Errorf("assumeRole cannot read Parameter Store (%s); SSM rejects it too: pass the role as a parameter", ref)
+		}
 		out, err := r.invoker.Invoke(z.ctx, "ssm", "GetParameter", map[string]any{"Name": ref.Name})
 		if err != nil {
 			return nil, fmt.Errorf("reading Parameter Store %s: %w", ref.Name, err)
@@ -139,7 +145,7 @@ func (z *resolver) param(v any) (any, error) {
 	if z.depth > 8 {
 		return nil, fmt.Errorf("parameter defaults refer to each other in a circle")
 	}
-	return template.Substitute(s, &resolver{r: z.r, ctx: z.ctx, depth: z.depth + 1})
+	return template.Substitute(s, &resolver{r: z.r, ctx: z.ctx, depth: z.depth + 1, forRole: z.forRole})
 }
 
 func (r *run) system() template.System {
@@ -159,7 +165,7 @@ func (r *run) assumeRole() (string, error) {
 	if r.state.Started.AssumeRole != "" || r.doc.AssumeRole == "" {
 		return r.state.Started.AssumeRole, nil
 	}
-	v, err := template.Substitute(r.doc.AssumeRole, &resolver{r: r, ctx: r.hardCtx})
+	v, err := template.Substitute(r.doc.AssumeRole, &resolver{r: r, ctx: r.hardCtx, forRole: true})
 	if err != nil {
 		return "", fmt.Errorf("assumeRole: %w", err)
 	}
