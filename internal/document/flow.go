@@ -71,6 +71,8 @@ func (v *validator) ref(r tref, at Pos, step, where string, inDefault bool) {
 		if _, ok := v.vars[r.Name]; !ok {
 			v.errAt(at, step, "%s: {{variable:%s}}: no variable named %q in the document's variables", where, r.Name, r.Name)
 		}
+	case "key":
+		// capstan's key storage: resolved when the step runs, valid anywhere.
 	case "ssm", "ssm-secure":
 		if !inDefault {
 			v.errAt(at, step, "%s: {{%s:%s}}: Parameter Store references are allowed only in parameter defaults", where, r.Namespace, r.Name)
