@@ -66,7 +66,9 @@ func TestRunResumesAfterSIGKILLDuringSleep(t *testing.T) {
 	for i := 0; i < 200 && id == ""; i++ {
 		time.Sleep(50 * time.Millisecond)
 		_, list, _ := cli(t, "executions", "list", "--db", db, "--output", "json")
-		var l struct{ AutomationExecutionMetadataList []struct{ AutomationExecutionId, CurrentStepName string } }
+		var l struct {
+			AutomationExecutionMetadataList []struct{ AutomationExecutionId, CurrentStepName string }
+		}
 		_ = json.Unmarshal([]byte(list), &l)
 		if len(l.AutomationExecutionMetadataList) == 1 && l.AutomationExecutionMetadataList[0].CurrentStepName == "nap" {
 			id = l.AutomationExecutionMetadataList[0].AutomationExecutionId
