@@ -13,6 +13,7 @@ import (
 
 	"github.com/capstan-run/capstan/internal/action"
 	"github.com/capstan-run/capstan/internal/awsapi"
+	"github.com/capstan-run/capstan/internal/catalog"
 	"github.com/capstan-run/capstan/internal/config"
 	"github.com/capstan-run/capstan/internal/credentials"
 	"github.com/capstan-run/capstan/internal/document"
@@ -91,11 +92,11 @@ var registry = sync.OnceValue(action.Builtin)
 
 // newEngine wires an engine over the store: credentials are resolved on the
 // first AWS call, so a runbook without AWS steps needs none.
-func (f *awsFlags) newEngine(ctx context.Context, db *sqlite.DB, onChange func(*engine.State, store.Event)) (*engine.Engine, error) {
+func (f *awsFlags) newEngine(ctx context.Context, db *sqlite.DB, onChange func(*engine.State, store.Event)) (*engine.Engine, *catalog.Catalog, error) {
 	prof, cfg, profErr := f.resolve()
 	if cfg == nil {
 		// The configuration file itself is broken: nothing can run.
-		return nil, profErr
+		return nil, nil, profErr
 	}
 	keyring := keys.New(db, keys.Options{DBPath: db.Path(), MasterKeyFile: cfg.Keys.MasterKeyFile})
 	limiters := &awsapi.Limiters{}
@@ -120,14 +121,17 @@ func (f *awsFlags) newEngine(ctx context.Context, db *sqlite.DB, onChange func(*
 			req.Record(store.Call{Step: c.Step, Service: c.Service, Operation: c.Operation, IAMAction: c.IAMAction, Start: c.Start, Duration: c.Duration, ErrorCode: c.ErrorCode})
 		}}), nil
 	}
-	return engine.New(engine.Options{
+	cat := newCatalog(db, &accountAccess{base: base, limiters: limiters})
+	eng := engine.New(engine.Options{
 		Store:      db,
 		Actions:    registry(),
 		NewInvoker: newInvoker,
+		Documents:  cat,
 		Secrets:    keyring,
 		Region:     prof.Region,
 		OnChange:   onChange,
-	}), nil
+	})
+	return eng, cat, nil
 }
 
 // apiDiagnostics checks the literal Service and Api of AWS API steps, so that a
@@ -152,4 +156,19 @@ func apiDiagnostics(doc *document.Document) []string {
 		}
 	}
 	return out
+}
+
+// accountAccess calls the account with the base credentials (no runbook
+// role): it fetches runbooks from the account's SSM.
+type accountAccess struct {
+	base     func() (aws.Config, error)
+	limiters *awsapi.Limiters
+}
+
+func (a *accountAccess) invoker(ctx context.Context) (action.Invoker, error) {
+	cfg, err := a.base()
+	if err != nil {
+		return nil, err
+	}
+	return awsapi.New(cfg, awsapi.Options{Limiters: a.limiters}), nil
 }

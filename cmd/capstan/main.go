@@ -72,6 +72,7 @@ func commands() []*cobra.Command {
 		newValidateCmd(),
 		newActionsCmd(),
 		newKeysCmd(),
+		newDocsCmd(),
 	}
 }
 

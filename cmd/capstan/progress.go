@@ -75,6 +75,12 @@ func (p *progress) println(s string) {
 func (p *progress) event(st *engine.State, ev store.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	// Child executions (aws:executeAutomation) show indented under their
+	// parent; other executions of the same engine are not this run's.
+	indent := "  "
+	if st.Started.ParentID != "" {
+		indent = "      "
+	}
 	step := st.EventStep(ev)
 	if step == nil && ev.Type != "CancelRequested" {
 		return
@@ -82,34 +88,36 @@ func (p *progress) event(st *engine.State, ev store.Event) {
 	switch ev.Type {
 	case "StepStarted":
 		if step.Attempts > 1 {
-			p.println(fmt.Sprintf("  ↻ %s attempt %d", step.Name, step.Attempts))
+			p.println(indent + fmt.Sprintf("↻ %s attempt %d", step.Name, step.Attempts))
 		}
 		p.live, p.from = fmt.Sprintf("%s (%s)", step.Name, step.Action), time.Now()
 		if !p.tty {
-			p.println(fmt.Sprintf("  ▶ %s (%s)", step.Name, step.Action))
+			p.println(indent + fmt.Sprintf("▶ %s (%s)", step.Name, step.Action))
 		}
 	case "StepWaiting":
 		if !step.WaitUntil.IsZero() {
 			p.live = fmt.Sprintf("%s sleeping until %s", step.Name, step.WaitUntil.Local().Format(time.TimeOnly))
+		} else if step.Child != "" {
+			p.live = fmt.Sprintf("%s waiting for child execution %s", step.Name, step.Child)
 		} else {
 			p.live = fmt.Sprintf("%s waiting for a signal", step.Name)
 		}
 		if !p.tty {
-			p.println("  … " + p.live)
+			p.println(indent + "… " + p.live)
 		}
 	case "StepSucceeded", "StepFailed":
 		d := step.EndTime.Sub(step.StartTime).Round(time.Microsecond)
 		switch {
 		case step.Status == engine.StatusSuccess:
-			p.println(fmt.Sprintf("  ✓ %s %s%s", step.Name, d, outputsText(step)))
+			p.println(indent + fmt.Sprintf("✓ %s %s%s", step.Name, d, outputsText(step)))
 		case step.EndTime.IsZero():
-			p.println(fmt.Sprintf("  ✗ %s attempt %d failed: %s", step.Name, step.Attempts, step.FailureMessage))
+			p.println(indent + fmt.Sprintf("✗ %s attempt %d failed: %s", step.Name, step.Attempts, step.FailureMessage))
 		default:
-			p.println(fmt.Sprintf("  ✗ %s %s %s: %s", step.Name, step.Status, d, step.FailureMessage))
+			p.println(indent + fmt.Sprintf("✗ %s %s %s: %s", step.Name, step.Status, d, step.FailureMessage))
 		}
 		p.live = ""
 	case "CancelRequested":
-		p.println("  ■ cancelling")
+		p.println(indent + "■ cancelling")
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
+	"github.com/capstan-run/capstan/internal/catalog"
 	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/store"
@@ -80,7 +81,7 @@ func runRunbook(cmd *cobra.Command, f runFlags, args []string) error {
 
 	stdout := cmd.OutOrStdout()
 	prog := newProgress(stdout, f.output == "text" && isTerminal(stdout))
-	eng, err := f.aws.newEngine(ctx, db, func(st *engine.State, ev store.Event) {
+	eng, cat, err := f.aws.newEngine(ctx, db, func(st *engine.State, ev store.Event) {
 		if f.output == "text" {
 			prog.event(st, ev)
 		}
@@ -99,7 +100,7 @@ func runRunbook(cmd *cobra.Command, f runFlags, args []string) error {
 			return failed(err)
 		}
 	} else {
-		id, err = startRunbook(ctx, eng, db, f, args[0])
+		id, err = startRunbook(ctx, eng, cat, f, args[0])
 		if err != nil {
 			return err
 		}
@@ -147,8 +148,8 @@ func runRunbook(cmd *cobra.Command, f runFlags, args []string) error {
 }
 
 // startRunbook loads the runbook, coerces the parameters and starts it.
-func startRunbook(ctx context.Context, eng *engine.Engine, db store.Store, f runFlags, ref string) (string, error) {
-	name, version, src, err := loadRunbook(ctx, db, ref, f.version)
+func startRunbook(ctx context.Context, eng *engine.Engine, cat *catalog.Catalog, f runFlags, ref string) (string, error) {
+	name, version, src, err := loadRunbook(ctx, cat, ref, f.version)
 	if err != nil {
 		return "", err
 	}
@@ -184,22 +185,20 @@ func startRunbook(ctx context.Context, eng *engine.Engine, db store.Store, f run
 	return id, nil
 }
 
-// loadRunbook reads a runbook file, or a stored document by name.
-func loadRunbook(ctx context.Context, db store.Store, ref, version string) (name, ver string, src []byte, err error) {
+// loadRunbook reads a runbook file, or finds a runbook by name in the
+// store, the built-in library or the account's SSM documents.
+func loadRunbook(ctx context.Context, cat *catalog.Catalog, ref, version string) (name, ver string, src []byte, err error) {
 	if b, ferr := os.ReadFile(ref); ferr == nil {
 		base := filepath.Base(ref)
 		return strings.TrimSuffix(base, filepath.Ext(base)), "", b, nil
 	} else if !errors.Is(ferr, os.ErrNotExist) {
 		return "", "", nil, failed(fmt.Errorf("reading %s: %w", ref, ferr))
 	}
-	d, err := db.GetDocument(ctx, ref, version)
-	if err == nil {
-		return d.Name, fmt.Sprint(d.Version), []byte(d.Content), nil
+	d, _, err := cat.Find(ctx, ref, version)
+	if err != nil {
+		return "", "", nil, failed(fmt.Errorf("no file %s, and %w", ref, err))
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		return "", "", nil, failed(fmt.Errorf("%s is neither a file nor a stored document (store them with 'capstan docs put FILE --name NAME')", ref))
-	}
-	return "", "", nil, failed(err)
+	return d.Name, d.Version, d.Source, nil
 }
 
 func readParamsFile(path string) (map[string]any, error) {
