@@ -31,9 +31,9 @@ func registerCommand(r *Registry) {
 		},
 		UserOutputs: true,
 		Impact:      Undetermined,
-		Support:     Declared,
+		Support:     Executes,
 		IAM:         runCommandIAM,
-	}, nil)
+	}, &runCommand{poll: defaultPoller})
 }
 
 func runCommandIAM(inputs map[string]any) ([]string, bool) {

@@ -16,9 +16,9 @@ func registerEC2(r *Registry) {
 		DefaultTimeout: time.Hour,
 		RetrySafe:      true,
 		Impact:         Mutating,
-		Support:        Declared,
+		Support:        Executes,
 		IAM:            changeInstanceStateIAM,
-	}, nil)
+	}, &changeInstanceState{poll: defaultPoller})
 	r.Register(Spec{
 		Name:    "aws:createImage",
 		Summary: "Create an AMI from an instance and wait until it is available.",
@@ -35,9 +35,9 @@ func registerEC2(r *Registry) {
 		},
 		NoOnCancel: true,
 		Impact:     Mutating,
-		Support:    Declared,
+		Support:    Executes,
 		IAM:        fixedIAM("ec2:CreateImage", "ec2:DescribeImages"),
-	}, nil)
+	}, &createImage{poll: defaultPoller})
 	r.Register(Spec{
 		Name:    "aws:copyImage",
 		Summary: "Copy an AMI from another Region into the current one and wait until it is available.",
@@ -56,9 +56,9 @@ func registerEC2(r *Registry) {
 		},
 		NoOnCancel: true,
 		Impact:     Mutating,
-		Support:    Declared,
+		Support:    Executes,
 		IAM:        copyImageIAM,
-	}, nil)
+	}, &copyImage{poll: defaultPoller})
 	r.Register(Spec{
 		Name:    "aws:deleteImage",
 		Summary: "Deregister an AMI and delete its snapshots.",
@@ -66,9 +66,9 @@ func registerEC2(r *Registry) {
 			req("ImageId", String, "The AMI to delete."),
 		},
 		Impact:  Mutating,
-		Support: Declared,
+		Support: Executes,
 		IAM:     fixedIAM("ec2:DeleteSnapshot", "ec2:DeregisterImage", "ec2:DescribeImages", "ec2:DescribeSnapshots"),
-	}, nil)
+	}, deleteImage{})
 	r.Register(Spec{
 		Name:    "aws:createTags",
 		Summary: "Tag EC2 resources or Systems Manager managed instances, maintenance windows or parameters.",
@@ -80,9 +80,9 @@ func registerEC2(r *Registry) {
 		NoOnCancel: true,
 		RetrySafe:  true,
 		Impact:     Mutating,
-		Support:    Declared,
+		Support:    Executes,
 		IAM:        createTagsIAM,
-	}, nil)
+	}, createTags{})
 	r.Register(Spec{
 		Name:    "aws:runInstances",
 		Summary: "Launch EC2 instances and wait until they are ready.",
@@ -119,9 +119,9 @@ func registerEC2(r *Registry) {
 		},
 		NoOnCancel: true,
 		Impact:     Mutating,
-		Support:    Declared,
+		Support:    Executes,
 		IAM:        runInstancesIAM,
-	}, nil)
+	}, &runInstances{poll: defaultPoller})
 }
 
 // changeInstanceStateIAM: the describe calls always; the state change unless

@@ -1,0 +1,11 @@
+package action
+
+import "time"
+
+// FastRegistry is Builtin with the waiting actions polling every few
+// milliseconds, so tests against moto finish promptly.
+func FastRegistry() *Registry {
+	r := Builtin()
+	withPoller(r, poller{initial: time.Millisecond, max: 10 * time.Millisecond})
+	return r
+}
