@@ -56,6 +56,8 @@ var pollActions = map[string]func(p poller) Action{
 	"aws:createImage":         func(p poller) Action { return &createImage{poll: p} },
 	"aws:copyImage":           func(p poller) Action { return &copyImage{poll: p} },
 	"aws:runCommand":          func(p poller) Action { return &runCommand{poll: p} },
+	"aws:createStack":         func(p poller) Action { return &createStack{poll: p} },
+	"aws:deleteStack":         func(p poller) Action { return &deleteStack{poll: p} },
 }
 
 // withPoller replaces the waiting actions of r with copies using p.

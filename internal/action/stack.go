@@ -29,9 +29,9 @@ func registerStack(r *Registry) {
 		UserOutputs: true,
 		NoOnCancel:  true,
 		Impact:      Mutating,
-		Support:     Declared,
+		Support:     Executes,
 		IAM:         createStackIAM,
-	}, nil)
+	}, &createStack{poll: defaultPoller})
 	r.Register(Spec{
 		Name:    "aws:deleteStack",
 		Summary: "Delete a CloudFormation stack and wait for it to be gone.",
@@ -43,9 +43,9 @@ func registerStack(r *Registry) {
 		},
 		RetrySafe: true,
 		Impact:    Mutating,
-		Support:   Declared,
+		Support:   Executes,
 		IAM:       deleteStackIAM,
-	}, nil)
+	}, &deleteStack{poll: defaultPoller})
 }
 
 // createStackIAM: without a RoleARN CloudFormation creates the template's
