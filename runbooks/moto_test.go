@@ -327,3 +327,37 @@ func TestQueryCloudWatchLogs(t *testing.T) {
 		t.Errorf("missing log group: status %s", st.Status)
 	}
 }
+
+func TestRestartEC2Instance(t *testing.T) {
+	m := newMoto(t)
+	id := m.instance()
+	st := m.run("AWS-RestartEC2Instance", "InstanceId="+id)
+	m.success(st)
+	if len(st.Steps) != 2 || st.Steps[0].Name != "stopInstances" || st.Steps[1].Name != "startInstances" {
+		t.Errorf("steps %v, want a stop then a start", st.Steps)
+	}
+	out := m.call("ec2", "DescribeInstances", map[string]any{"InstanceIds": []any{id}})
+	if s := dig(out, "Reservations", 0, "Instances", 0, "State", "Name"); s != "running" {
+		t.Errorf("%s is %v after AWS-RestartEC2Instance", id, s)
+	}
+}
+
+func TestCreateAndDeleteImage(t *testing.T) {
+	m := newMoto(t)
+	id := m.instance()
+	st := m.run("AWS-CreateImage", "InstanceId="+id, "NoReboot=true")
+	m.success(st)
+	ids := st.Outputs["createImage.ImageId"]
+	if len(ids) != 1 || len(ids[0]) < 4 || ids[0][:4] != "ami-" {
+		t.Fatalf("output createImage.ImageId = %v", ids)
+	}
+	img := m.call("ec2", "DescribeImages", map[string]any{"ImageIds": []any{ids[0]}})
+	if name, _ := dig(img, "Images", 0, "Name").(string); len(name) <= len(id) || name[:len(id)+1] != id+"_" {
+		t.Errorf("image name %q, want the instance id and the execution id", name)
+	}
+	m.success(m.run("AWS-DeleteImage", "ImageId="+ids[0]))
+	img = m.call("ec2", "DescribeImages", map[string]any{"ImageIds": []any{ids[0]}})
+	if l, _ := img["Images"].([]any); len(l) != 0 {
+		t.Errorf("image %s still listed after AWS-DeleteImage: %v", ids[0], l)
+	}
+}
