@@ -175,6 +175,28 @@ mainSteps:
 			status: StatusSuccess, steps: "a=Success c=Success",
 		},
 		{
+			name: "a branch's choice wins over its isEnd; without a match isEnd ends the run",
+			doc: `
+schemaVersion: "0.3"
+mainSteps:
+  - name: pick
+    action: aws:branch
+    isEnd: true
+    inputs:
+      Choices:
+        - {NextStep: chosen, Variable: "yes", StringEquals: "yes"}
+  - {name: skipped, action: test:echo, inputs: {Value: 1}}
+  - name: chosen
+    action: aws:branch
+    isEnd: true
+    inputs:
+      Choices:
+        - {NextStep: skipped, Variable: "no", StringEquals: "yes"}
+  - {name: after, action: test:echo, inputs: {Value: 2}}
+`,
+			status: StatusSuccess, steps: "pick=Success chosen=Success",
+		},
+		{
 			name: "Abort on a critical failure fails the execution",
 			doc: `
 schemaVersion: "0.3"

@@ -90,7 +90,9 @@ func (r *run) runSteps(ctx context.Context, steps []*document.Step) (ending, *do
 		}
 		next := ""
 		if out.status == StatusSuccess {
-			if st.IsEnd {
+			// A branch's chosen step wins over its isEnd, which only ends the
+			// run when no choice matched.
+			if st.IsEnd && out.nextStep == "" {
 				return endCompleted, st
 			}
 			next = out.nextStep
