@@ -156,6 +156,15 @@ func Check(service, operation string, input map[string]any) error {
 	return d.decodeStruct("", input, reflect.New(op.input).Elem())
 }
 
+// An endpoint that refuses connections or does not resolve is tried this
+// many times in all (fewer if Options.MaxAttempts says so), a short delay
+// apart: it is more likely misconfigured than briefly down, so it does not
+// get the retries throttling gets.
+const (
+	unreachableAttempts = 3
+	unreachableDelay    = 100 * time.Millisecond
+)
+
 // Invoke calls one operation with input given by model member names and
 // returns the response by model member names. It implements action.Invoker.
 func (c *Client) Invoke(ctx context.Context, service, operation string, input map[string]any) (map[string]any, error) {
@@ -180,7 +189,21 @@ func (c *Client) invoke(ctx context.Context, op *operation, input map[string]any
 	if err != nil {
 		return nil, err
 	}
-	res := op.method.Func.Call([]reflect.Value{client, reflect.ValueOf(ctx), in})
+	var res []reflect.Value
+	for attempt := 1; ; attempt++ {
+		res = op.method.Func.Call([]reflect.Value{client, reflect.ValueOf(ctx), in})
+		errv := res[1]
+		if errv.IsNil() || attempt >= min(unreachableAttempts, c.opts.MaxAttempts) || !notConnected(errv.Interface().(error)) {
+			break
+		}
+		t := time.NewTimer(time.Duration(attempt) * unreachableDelay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, classify(op.service.Name, op.name, op.service.EndpointEnv(), errv.Interface().(error))
+		case <-t.C:
+		}
+	}
 	if errv := res[1]; !errv.IsNil() {
 		return nil, classify(op.service.Name, op.name, op.service.EndpointEnv(), errv.Interface().(error))
 	}

@@ -105,10 +105,22 @@ func classify(service, operation, endpointEnv string, err error) error {
 				where = " " + u.Scheme + "://" + u.Host
 			}
 		}
-		return fmt.Errorf("%s %s: %w%s: %v; check AWS_ENDPOINT_URL or %s, the region and the network",
+		return fmt.Errorf("%s %s: %w%s: %v; check --endpoint-url / AWS_ENDPOINT_URL / network (or %s, the region)",
 			service, operation, ErrUnreachable, where, innermost(err), endpointEnv)
 	}
 	return fmt.Errorf("%s %s: %w", service, operation, err)
+}
+
+// notConnected reports whether err is a failure to reach the endpoint at
+// all (connection refused, no such host): the request was never sent, so it
+// is safe to retry, but an endpoint that is down rarely comes back soon.
+func notConnected(err error) bool {
+	var de *net.DNSError
+	if errors.As(err, &de) {
+		return true
+	}
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "dial"
 }
 
 // innermost returns the deepest wrapped error, which carries the cause

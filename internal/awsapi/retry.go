@@ -102,8 +102,12 @@ var extraThrottleCodes = map[string]struct{}{
 	"InternalServerError": {},
 }
 
-func (r *retryer) IsErrorRetryable(err error) bool { return r.policy.IsErrorRetryable(err) }
-func (r *retryer) MaxAttempts() int                { return r.policy.MaxAttempts() }
+// IsErrorRetryable leaves connection failures to Client.invoke, which
+// retries them a few times only: the SDK would retry them for over a minute.
+func (r *retryer) IsErrorRetryable(err error) bool {
+	return !notConnected(err) && r.policy.IsErrorRetryable(err)
+}
+func (r *retryer) MaxAttempts() int { return r.policy.MaxAttempts() }
 func (r *retryer) RetryDelay(attempt int, err error) (time.Duration, error) {
 	return r.policy.RetryDelay(attempt, err)
 }
