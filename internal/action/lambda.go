@@ -25,9 +25,9 @@ func registerLambda(r *Registry) {
 		UserOutputs: true,
 		MaxTimeout:  300 * time.Second,
 		Impact:      Undetermined,
-		Support:     Declared,
+		Support:     Executes,
 		IAM:         fixedIAM("lambda:InvokeFunction"),
-	}, nil)
+	}, invokeLambda{})
 	r.Register(Spec{
 		Name:    "aws:executeStateMachine",
 		Summary: "Start a Step Functions execution and wait for it to finish.",

@@ -32,7 +32,7 @@ func TestBuiltinDeclaresEveryAction(t *testing.T) {
 		{"aws:runInstances", Executes, []string{"ImageId"}, []string{"InstanceIds", "InstanceStates"}},
 		{"aws:createStack", Executes, []string{"StackName"}, []string{"StackId", "StackStatus", "StackStatusReason"}},
 		{"aws:deleteStack", Executes, []string{"StackName"}, nil},
-		{"aws:invokeLambdaFunction", Declared, []string{"FunctionName"}, []string{"StatusCode", "FunctionError", "LogResult", "Payload"}},
+		{"aws:invokeLambdaFunction", Executes, []string{"FunctionName"}, []string{"StatusCode", "FunctionError", "LogResult", "Payload"}},
 		{"aws:executeScript", Declared, []string{"Runtime"}, []string{"Payload"}},
 		{"aws:loop", Executes, []string{"Steps"}, []string{"CurrentIteration", "CurrentIteratorValue"}},
 		{"aws:updateVariable", Executes, []string{"Name", "Value"}, nil},
