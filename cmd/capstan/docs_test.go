@@ -1,20 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
-
-func capstan(t *testing.T, args ...string) (string, string, int) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	code := run(args, &out, &errOut)
-	return out.String(), errOut.String(), code
-}
 
 func TestDocsPutListShowRun(t *testing.T) {
 	dir := t.TempDir()
@@ -27,16 +19,16 @@ func TestDocsPutListShowRun(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if out, errOut, code := capstan(t, "docs", "put", filepath.Join(dir, "v1.yaml"), "--name", "Team-Thing", "--db", db); code != 0 || !strings.Contains(out, "version 1") {
+	if code, out, errOut := cli(t, "docs", "put", filepath.Join(dir, "v1.yaml"), "--name", "Team-Thing", "--db", db); code != 0 || !strings.Contains(out, "version 1") {
 		t.Fatalf("put v1: %d %s %s", code, out, errOut)
 	}
-	if out, errOut, code := capstan(t, "docs", "put", filepath.Join(dir, "v2.yaml"), "--name", "Team-Thing", "--db", db); code != 0 || !strings.Contains(out, "version 2") {
+	if code, out, errOut := cli(t, "docs", "put", filepath.Join(dir, "v2.yaml"), "--name", "Team-Thing", "--db", db); code != 0 || !strings.Contains(out, "version 2") {
 		t.Fatalf("put v2: %d %s %s", code, out, errOut)
 	}
-	if _, errOut, code := capstan(t, "docs", "put", filepath.Join(dir, "bad.yaml"), "--name", "Bad", "--db", db); code != 1 || !strings.Contains(errOut, "bad.yaml:3") {
+	if code, _, errOut := cli(t, "docs", "put", filepath.Join(dir, "bad.yaml"), "--name", "Bad", "--db", db); code != 1 || !strings.Contains(errOut, "bad.yaml:3") {
 		t.Errorf("put of an invalid runbook: exit %d, %s", code, errOut)
 	}
-	out, _, code := capstan(t, "docs", "list", "--output", "json", "--db", db)
+	code, out, _ := cli(t, "docs", "list", "--output", "json", "--db", db)
 	if code != 0 {
 		t.Fatalf("list: %d", code)
 	}
@@ -49,7 +41,7 @@ func TestDocsPutListShowRun(t *testing.T) {
 	if len(list.DocumentIdentifiers) == 0 || list.DocumentIdentifiers[0].Name != "Team-Thing" || list.DocumentIdentifiers[0].Source != "store" {
 		t.Errorf("list: %s", out)
 	}
-	if out, _, _ := capstan(t, "docs", "show", "Team-Thing", "--version", "$LATEST", "--db", db); out != v2 {
+	if _, out, _ := cli(t, "docs", "show", "Team-Thing", "--version", "$LATEST", "--db", db); out != v2 {
 		t.Errorf("show $LATEST printed %q", out)
 	}
 	// The default version is still 1; --version picks another.
@@ -58,12 +50,12 @@ func TestDocsPutListShowRun(t *testing.T) {
 		if version != "" {
 			args = append(args, "--version", version)
 		}
-		out, errOut, code := capstan(t, args...)
+		code, out, errOut := cli(t, args...)
 		if code != 0 || !strings.Contains(out, "✓ "+want) {
 			t.Errorf("run --version %q: exit %d, want output %s:\n%s%s", version, code, want, out, errOut)
 		}
 	}
-	if _, errOut, code := capstan(t, "run", "No-Such-Runbook", "--db", db, "--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:1"); code != 1 || !strings.Contains(errOut, "No-Such-Runbook") {
+	if code, _, errOut := cli(t, "run", "No-Such-Runbook", "--db", db, "--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:1"); code != 1 || !strings.Contains(errOut, "No-Such-Runbook") {
 		t.Errorf("run of an unknown name: exit %d, %s", code, errOut)
 	}
 }

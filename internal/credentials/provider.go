@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
 	"github.com/aws/aws-sdk-go-v2/credentials/endpointcreds"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/capstan-run/capstan/internal/config"
 	"github.com/capstan-run/capstan/internal/keys"
@@ -58,7 +59,9 @@ func Provider(ctx context.Context, p config.Profile, secrets SecretReader) (aws.
 	var inner aws.CredentialsProvider
 	switch kind {
 	case config.ProviderDefault, config.ProviderProfile:
-		opts := []func(*awsconfig.LoadOptions) error{}
+		// The SDK's own log lines (such as its IMDSv1 fallback warning) would
+		// reach users' terminals; capstan reports credential failures itself.
+		opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithLogger(logging.Nop{})}
 		if kind == config.ProviderProfile {
 			if p.Credentials.Profile == "" {
 				return nil, errors.New("credentials provider profile: no profile named: set credentials.profile or --profile")
@@ -119,6 +122,7 @@ func Base(ctx context.Context, p config.Profile, secrets SecretReader) (aws.Conf
 	opts := []func(*awsconfig.LoadOptions) error{
 		awsconfig.WithRegion(p.Region),
 		awsconfig.WithCredentialsProvider(prov),
+		awsconfig.WithLogger(logging.Nop{}),
 	}
 	if p.EndpointURL != "" {
 		opts = append(opts, awsconfig.WithBaseEndpoint(p.EndpointURL))
