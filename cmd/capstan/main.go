@@ -72,6 +72,8 @@ func commands() []*cobra.Command {
 		newValidateCmd(),
 		newActionsCmd(),
 		newKeysCmd(),
+		newServeCmd(),
+		newUsersCmd(),
 		newDocsCmd(),
 	}
 }

@@ -209,6 +209,12 @@ func (s *Server) lookup(ctx context.Context, name, version, versionName string) 
 		d, err = s.opts.Store.GetDocument(ctx, name, version)
 	}
 	if errors.Is(err, store.ErrNotFound) {
+		if lib, ok := s.libraryDocument(name); ok {
+			if versionName != "" || !libraryVersion(version) {
+				return d, clientError("InvalidDocumentVersion", "Document %s has no version %s", name, firstNonEmpty(version, versionName))
+			}
+			return lib, nil
+		}
 		if _, nerr := s.opts.Store.GetDocument(ctx, name, ""); errors.Is(nerr, store.ErrNotFound) {
 			return d, clientError("InvalidDocument", "Document with name %s does not exist.", name)
 		}
@@ -375,12 +381,29 @@ func listDocuments(s *Server, ctx context.Context, in *listDocumentsInput) (*lis
 			return nil, clientError("InvalidFilterKey", "The filter key %s is not valid", kv.Key)
 		}
 	}
-	list, next, err := s.opts.Store.ListDocuments(ctx, f)
-	if errors.Is(err, store.ErrInvalidToken) {
-		return nil, clientError("InvalidNextToken", "The specified token is not valid.")
+	// Stored documents come first, then the library's; a page token
+	// "library:N" continues in the library.
+	var list []store.Document
+	next := ""
+	libOffset, inLibrary := parseLibraryToken(in.NextToken)
+	if !inLibrary {
+		list, next, err = s.opts.Store.ListDocuments(ctx, f)
+		if errors.Is(err, store.ErrInvalidToken) {
+			return nil, clientError("InvalidNextToken", "The specified token is not valid.")
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	if err != nil {
-		return nil, err
+	if next == "" && len(list) < limit {
+		lib, more, err := s.libraryPage(ctx, f, libOffset, limit-len(list))
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, lib...)
+		if more {
+			next = libraryToken + strconv.Itoa(libOffset+len(lib))
+		}
 	}
 	out := &listDocumentsOutput{DocumentIdentifiers: []DocumentIdentifier{}, NextToken: next}
 	for _, d := range list {
@@ -422,6 +445,9 @@ func updateDocument(s *Server, ctx context.Context, in *updateDocumentInput) (*d
 	latest, err := s.lookup(ctx, in.Name, store.VersionLatest, "")
 	if err != nil {
 		return nil, err
+	}
+	if latest.Owner == libraryOwner {
+		return nil, errLibraryDocument(in.Name)
 	}
 	if in.DocumentVersion != "" && in.DocumentVersion != store.VersionLatest && in.DocumentVersion != strconv.Itoa(latest.Version) {
 		return nil, clientError("InvalidDocumentVersion", "The document version is not valid or does not exist: only the latest version (%d) can be updated", latest.Version)
@@ -473,6 +499,9 @@ func updateDocumentDefaultVersion(s *Server, ctx context.Context, in *updateDefa
 	d, err := s.lookup(ctx, in.Name, in.DocumentVersion, "")
 	if err != nil {
 		return nil, err
+	}
+	if d.Owner == libraryOwner {
+		return nil, errLibraryDocument(in.Name)
 	}
 	if err := s.opts.Store.SetDefaultVersion(ctx, d.Name, d.Version); err != nil {
 		return nil, err
@@ -548,6 +577,11 @@ func deleteDocument(s *Server, ctx context.Context, in *deleteDocumentInput) (*e
 	} else if _, err := s.lookup(ctx, in.Name, "", ""); err != nil {
 		return nil, err
 	}
+	if d, ok := s.libraryDocument(in.Name); ok {
+		if _, err := s.opts.Store.GetDocument(ctx, d.Name, ""); errors.Is(err, store.ErrNotFound) {
+			return nil, errLibraryDocument(in.Name)
+		}
+	}
 	err := s.opts.Store.DeleteDocument(ctx, in.Name, version)
 	if errors.Is(err, store.ErrConflict) {
 		return nil, clientError("InvalidDocumentOperation", "You attempted to delete the default version of %s while other versions exist. Change the default version first.", in.Name)
@@ -556,4 +590,8 @@ func deleteDocument(s *Server, ctx context.Context, in *deleteDocumentInput) (*e
 		return nil, fmt.Errorf("deleting document %s: %w", in.Name, err)
 	}
 	return &empty{}, nil
+}
+
+func errLibraryDocument(name string) *Error {
+	return clientError("InvalidDocumentOperation", "%s is a built-in runbook owned by Amazon and cannot be changed; create a copy under another name", name)
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/capstan-run/capstan/internal/mototest"
 	"github.com/capstan-run/capstan/internal/store"
 	"github.com/capstan-run/capstan/internal/store/sqlite"
+	"github.com/capstan-run/capstan/runbooks"
 )
 
 // testEnv is a capstan API server whose engine calls moto: the API endpoint
@@ -75,7 +76,7 @@ func newTestEnv(t *testing.T) *testEnv {
 // startEngine (re)starts the engine and the HTTP server over the same store.
 func (e *testEnv) startEngine() {
 	e.eng = engine.New(engine.Options{Store: e.db, Actions: action.Builtin(), NewInvoker: e.newInvokerFor, Region: "us-east-1", RetryDelay: time.Millisecond})
-	api := New(Options{Store: e.db, Engine: e.eng, Actions: action.Builtin(), Auth: e.users})
+	api := New(Options{Store: e.db, Engine: e.eng, Actions: action.Builtin(), Auth: e.users, Library: builtinLibrary{}})
 	e.srv = httptest.NewServer(api)
 	srv, eng := e.srv, e.eng
 	e.t.Cleanup(func() {
@@ -250,3 +251,9 @@ func signedRequest(t *testing.T, e *testEnv, body string) *http.Request {
 	}
 	return req
 }
+
+// builtinLibrary serves package runbooks as a catalog.Library.
+type builtinLibrary struct{}
+
+func (builtinLibrary) Names() []string                   { return runbooks.Names() }
+func (builtinLibrary) Lookup(name string) ([]byte, bool) { return runbooks.Lookup(name) }

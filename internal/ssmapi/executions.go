@@ -72,22 +72,16 @@ func startAutomationExecution(s *Server, ctx context.Context, in *startInput) (*
 			return nil, err
 		}
 	}
-	d, err := s.opts.Store.GetDocument(ctx, in.DocumentName, in.DocumentVersion)
-	if errors.Is(err, store.ErrNotFound) {
-		if _, nerr := s.opts.Store.GetDocument(ctx, in.DocumentName, ""); errors.Is(nerr, store.ErrNotFound) {
-			return nil, clientError("AutomationDefinitionNotFoundException", "Document %s does not exist.", in.DocumentName)
-		}
-		return nil, clientError("AutomationDefinitionVersionNotFoundException", "Document %s has no version %s.", in.DocumentName, in.DocumentVersion)
-	}
+	d, docType, err := s.resolveRunbook(ctx, in.DocumentName, in.DocumentVersion)
 	if err != nil {
 		return nil, err
 	}
-	if d.DocumentType != "Automation" {
-		return nil, clientError("InvalidAutomationExecutionParametersException", "Document %s is a %s document, not an Automation runbook", d.Name, d.DocumentType)
+	if docType != "Automation" {
+		return nil, clientError("InvalidAutomationExecutionParametersException", "Document %s is a %s document, not an Automation runbook", d.Name, docType)
 	}
-	doc, diags := document.Load(d.Name, []byte(d.Content), s.opts.Actions)
+	doc, diags := document.Load(d.Name, d.Source, s.opts.Actions)
 	if doc == nil || document.HasErrors(diags) {
-		return nil, clientError("InvalidAutomationExecutionParametersException", "Document %s version %d is not a valid runbook", d.Name, d.Version)
+		return nil, clientError("InvalidAutomationExecutionParametersException", "Document %s version %s is not a valid runbook", d.Name, d.Version)
 	}
 	params, err := doc.Coerce(document.Inputs{Values: in.Parameters})
 	if err != nil {
@@ -101,7 +95,7 @@ func startAutomationExecution(s *Server, ctx context.Context, in *startInput) (*
 		tags = nil
 	}
 	id, err := s.opts.Engine.Start(ctx, engine.StartRequest{
-		Document: doc, Source: []byte(d.Content), DocumentName: d.Name, DocumentVersion: strconv.Itoa(d.Version),
+		Document: doc, Source: d.Source, DocumentName: d.Name, DocumentVersion: d.Version,
 		Parameters: params, Mode: mode, ExecutedBy: CallerIdentity(ctx).ARN, Tags: tags, ClientToken: in.ClientToken,
 	})
 	if errors.Is(err, store.ErrExists) && in.ClientToken != "" {

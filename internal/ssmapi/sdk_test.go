@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/capstan-run/capstan/runbooks"
 )
 
 func errorCode(t *testing.T, err error) string {
@@ -301,5 +303,44 @@ func TestRestartResumesWaitingExecution(t *testing.T) {
 	}
 	if v := e.motoParameter("/restart"); v != "resumed" {
 		t.Fatalf("moto holds %q", v)
+	}
+}
+
+func TestBuiltInLibraryIsVisible(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.aliceClient()
+	ctx := context.Background()
+	e.createRunbook("Mine-First", pauseRunbook)
+
+	var names []string
+	p := ssm.NewListDocumentsPaginator(c, &ssm.ListDocumentsInput{MaxResults: aws.Int32(4)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range page.DocumentIdentifiers {
+			names = append(names, aws.ToString(d.Name)+"@"+aws.ToString(d.Owner))
+		}
+	}
+	if len(names) != 1+len(runbooks.Names()) || names[0] != "Mine-First@000000000000" || !contains(names, "AWS-RestartEC2Instance@Amazon") {
+		t.Fatalf("ListDocuments = %v", names)
+	}
+	amazon, err := c.ListDocuments(ctx, &ssm.ListDocumentsInput{Filters: []types.DocumentKeyValuesFilter{{Key: aws.String("Owner"), Values: []string{"Amazon"}}, {Key: aws.String("Name"), Values: []string{"AWS-Stop"}}}})
+	if err != nil || len(amazon.DocumentIdentifiers) != 1 || aws.ToString(amazon.DocumentIdentifiers[0].Name) != "AWS-StopEC2Instance" {
+		t.Fatalf("Owner=Amazon Name=AWS-Stop: %+v, %v", amazon, err)
+	}
+	desc, err := c.DescribeDocument(ctx, &ssm.DescribeDocumentInput{Name: aws.String("AWS-RestartEC2Instance")})
+	if err != nil || aws.ToString(desc.Document.Owner) != "Amazon" || desc.Document.DocumentType != types.DocumentTypeAutomation || len(desc.Document.Parameters) == 0 {
+		t.Fatalf("DescribeDocument AWS-RestartEC2Instance = %+v, %v", desc, err)
+	}
+	_, err = c.DeleteDocument(ctx, &ssm.DeleteDocumentInput{Name: aws.String("AWS-RestartEC2Instance")})
+	if code := errorCode(t, err); code != "InvalidDocumentOperation" {
+		t.Fatalf("deleting a built-in runbook: %s", code)
+	}
+	// Starting one resolves it from the library: its parameters are checked.
+	_, err = c.StartAutomationExecution(ctx, &ssm.StartAutomationExecutionInput{DocumentName: aws.String("AWS-RestartEC2Instance")})
+	if code := errorCode(t, err); code != "InvalidAutomationExecutionParametersException" {
+		t.Fatalf("library runbook without its InstanceId: %s", code)
 	}
 }

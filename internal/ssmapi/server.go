@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/capstan-run/capstan/internal/action"
+	"github.com/capstan-run/capstan/internal/catalog"
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/store"
 )
@@ -25,6 +26,12 @@ type Options struct {
 	Store   store.Store
 	Engine  *engine.Engine
 	Actions *action.Registry
+	// Library is the built-in runbook library, shown as documents owned by
+	// Amazon (Owner "Amazon"), as SSM shows AWS-owned runbooks. Optional.
+	Library catalog.Library
+	// Documents resolves runbook names the store does not hold when an
+	// execution starts (the library, the account's SSM). Optional.
+	Documents engine.Documents
 	// Auth verifies request signatures. Nil turns authentication off: every
 	// request is served as Anonymous. Only for local experiments.
 	Auth Credentials

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/capstan-run/capstan/internal/keys"
+	"github.com/capstan-run/capstan/internal/ssmapi"
+)
+
+type serveFlags struct {
+	store    storeFlags
+	aws      awsFlags
+	addr     string
+	insecure bool
+	maxBody  int64
+}
+
+func newServeCmd() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve [--addr 127.0.0.1:8080]",
+		Short: "Serve SSM's Automation API, so the aws CLI and the SDKs drive capstan",
+		Long: `Serve the Automation and document operations of AWS Systems Manager over
+its own protocol (AWS JSON 1.1), so that 'aws ssm start-automation-execution
+--endpoint-url http://ADDR' and the SDKs work unchanged.
+
+Requests must be signed (Signature Version 4) with an access key issued by
+'capstan users create NAME'. Executions run on this process's engine, with
+the credentials, region and --endpoint-url of the configuration, and are
+recorded in the store: at start, every unfinished execution resumes. SIGTERM
+or Ctrl-C stops serving and interrupts running executions without ending
+them; they resume at the next start.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return serve(cmd, f)
+		},
+	}
+	cmd.Flags().StringVar(&f.addr, "addr", "127.0.0.1:8080", "the address to listen on")
+	cmd.Flags().BoolVar(&f.insecure, "insecure-no-auth", false, "accept unsigned requests from anyone who can reach --addr (local experiments only)")
+	cmd.Flags().Int64Var(&f.maxBody, "max-request-bytes", 1<<20, "the largest request body accepted")
+	f.store.register(cmd)
+	f.aws.register(cmd)
+	return cmd
+}
+
+// Timeouts that keep a slow or stuck client from holding a connection (and
+// its goroutine) for long; other clients are served on their own
+// connections regardless.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 60 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 120 * time.Second
+	shutdownGrace     = 10 * time.Second
+)
+
+func serve(cmd *cobra.Command, f serveFlags) error {
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+
+	db, err := f.store.open(ctx)
+	if err != nil {
+		return failed(err)
+	}
+	defer db.Close()
+	_, cfg, err := f.aws.resolve()
+	if cfg == nil {
+		return failed(err)
+	}
+	eng, cat, err := f.aws.newEngine(context.WithoutCancel(ctx), db, nil)
+	if err != nil {
+		return failed(err)
+	}
+	defer eng.Shutdown()
+
+	opts := ssmapi.Options{Store: db, Engine: eng, Actions: registry(), Library: library{}, Documents: cat, MaxBodyBytes: f.maxBody, Logger: logger}
+	if f.insecure {
+		fmt.Fprintln(stderr, "WARNING: --insecure-no-auth: request signatures are NOT checked. Anyone who can reach")
+		fmt.Fprintln(stderr, "WARNING: "+f.addr+" can create documents and run runbooks with this server's AWS credentials.")
+		fmt.Fprintln(stderr, "WARNING: executions record ExecutedBy "+ssmapi.Anonymous.ARN+". Use this for local experiments only.")
+	} else {
+		opts.Auth = &ssmapi.Users{Store: db, Keys: keys.Options{MasterKeyFile: cfg.Keys.MasterKeyFile, DBPath: db.Path(), Notice: stderr}}
+	}
+	api := ssmapi.New(opts)
+
+	n, err := eng.ResumeAll(ctx)
+	if err != nil {
+		// One broken execution must not keep the others from running.
+		logger.Error("resuming executions", "err", err)
+	}
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return failed(fmt.Errorf("listening on %s: %w", f.addr, err))
+	}
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	fmt.Fprintf(stdout, "capstan serve: listening on http://%s (resumed %d unfinished executions)\n", ln.Addr(), n)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return failed(fmt.Errorf("serving on %s: %w", f.addr, err))
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(stderr, "capstan serve: shutting down; running executions resume at the next start")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		logger.Warn("shutting down the HTTP server", "err", err)
+	}
+	eng.Shutdown()
+	return nil
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/capstan-run/capstan/internal/keys"
+	"github.com/capstan-run/capstan/internal/ssmapi"
+	"github.com/capstan-run/capstan/internal/store"
+)
+
+func newUsersCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "users",
+		Short: "Manage the users of 'capstan serve' and their access keys",
+		Long: "Users sign their API requests with access keys, as with AWS. capstan shows each user\n" +
+			"as arn:aws:iam::" + ssmapi.DefaultAccountID + ":user/NAME: that ARN is the ExecutedBy of the executions\n" +
+			"the user starts, and aws:approve Approvers match either it or NAME.",
+	}
+	cmd.AddCommand(newUsersCreateCmd(), newUsersListCmd(), newUsersDeleteCmd())
+	return cmd
+}
+
+func newUsersCreateCmd() *cobra.Command {
+	var f keysFlags
+	var output string
+	cmd := &cobra.Command{
+		Use:   "create NAME [--output json]",
+		Short: "Create a user and print its access key; the secret is shown only this once",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output != "text" && output != "json" {
+				return usageError("--output must be text or json, not %q", output)
+			}
+			ctx := cmd.Context()
+			db, err := f.store.open(ctx)
+			if err != nil {
+				return failed(err)
+			}
+			defer db.Close()
+			u := &ssmapi.Users{Store: db, Keys: keys.Options{MasterKeyFile: f.masterKeyFile, DBPath: f.store.path(), Notice: cmd.ErrOrStderr()}}
+			usr, secret, err := u.Create(ctx, args[0])
+			if errors.Is(err, store.ErrExists) {
+				return failed(fmt.Errorf("user %s already exists (delete it first to issue a new key)", args[0]))
+			}
+			if err != nil {
+				return failed(err)
+			}
+			out := cmd.OutOrStdout()
+			if output == "json" {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(map[string]string{"UserName": usr.Name, "Arn": usr.ARN, "AccessKeyId": usr.AccessKeyID, "SecretAccessKey": secret})
+			}
+			fmt.Fprintf(out, "UserName         %s\nArn              %s\nAccessKeyId      %s\nSecretAccessKey  %s\n", usr.Name, usr.ARN, usr.AccessKeyID, secret)
+			fmt.Fprintln(cmd.ErrOrStderr(), "The secret access key is shown only now; capstan keeps it sealed.")
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&output, "output", "text", "text or json")
+	f.register(cmd)
+	return cmd
+}
+
+func newUsersListCmd() *cobra.Command {
+	var f storeFlags
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List users and their access key ids",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := f.open(cmd.Context())
+			if err != nil {
+				return failed(err)
+			}
+			defer db.Close()
+			list, err := db.ListUsers(cmd.Context())
+			if err != nil {
+				return failed(err)
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "NAME\tACCESS KEY ID\tARN\tCREATED")
+			for _, u := range list {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", u.Name, u.AccessKeyID, u.ARN, u.Created.UTC().Format("2006-01-02 15:04:05"))
+			}
+			return w.Flush()
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+func newUsersDeleteCmd() *cobra.Command {
+	var f storeFlags
+	cmd := &cobra.Command{
+		Use:   "delete NAME",
+		Short: "Delete a user; a running server stops accepting its key within 30 seconds",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := f.open(cmd.Context())
+			if err != nil {
+				return failed(err)
+			}
+			defer db.Close()
+			err = db.DeleteUser(cmd.Context(), args[0])
+			if errors.Is(err, store.ErrNotFound) {
+				return failed(fmt.Errorf("no user %s", args[0]))
+			}
+			if err != nil {
+				return failed(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "deleted user %s\n", args[0])
+			return nil
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
