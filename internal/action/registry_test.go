@@ -22,7 +22,7 @@ func TestBuiltinDeclaresEveryAction(t *testing.T) {
 		{"aws:sleep", Executes, nil, nil},
 		{"aws:pause", Executes, nil, nil},
 		{"aws:approve", Executes, []string{"Approvers"}, []string{"ApprovalStatus", "ApproverDecisions"}},
-		{"aws:executeAutomation", Declared, []string{"DocumentName"}, []string{"Output", "ExecutionId", "Status"}},
+		{"aws:executeAutomation", Executes, []string{"DocumentName"}, []string{"Output", "ExecutionId", "Status"}},
 		{"aws:runCommand", Executes, []string{"DocumentName"}, []string{"CommandId", "Status", "ResponseCode", "Output"}},
 		{"aws:changeInstanceState", Executes, []string{"InstanceIds", "DesiredState"}, nil},
 		{"aws:createImage", Executes, []string{"InstanceId", "ImageName"}, []string{"ImageId", "ImageState"}},
@@ -42,6 +42,9 @@ func TestBuiltinDeclaresEveryAction(t *testing.T) {
 		{"aws:shareSQLMedia", Internal, nil, nil},
 		{"aws:installDistributorPackageOnAzure", Internal, nil, nil},
 	}
+	// The engine runs these itself (they start steps or executions of their
+	// own), so they execute without an Impl.
+	engineRun := map[string]bool{"aws:loop": true, "aws:executeAutomation": true}
 	r := Builtin()
 	if got, want := len(r.Names()), len(tests); got != want {
 		t.Errorf("Builtin has %d actions, the table %d: %v", got, want, r.Names())
@@ -81,7 +84,7 @@ func TestBuiltinDeclaresEveryAction(t *testing.T) {
 			if s.Summary == "" || s.Impact == "" || s.IAM == nil {
 				t.Errorf("incomplete declaration: summary %q impact %q IAM set %v", s.Summary, s.Impact, s.IAM != nil)
 			}
-			if s.Support == Executes && e.Impl == nil && !s.NestedSteps {
+			if s.Support == Executes && e.Impl == nil && !engineRun[tt.name] {
 				t.Errorf("declared as executing but has no implementation")
 			}
 			if s.Support != Executes && e.Impl != nil {
