@@ -144,6 +144,10 @@ type Request struct {
 	Inputs map[string]any
 	AWS    Invoker
 	Now    func() time.Time
+	// Env returns the standard AWS environment variables (credentials,
+	// region, endpoint) of this execution's identity, for a subprocess such
+	// as an aws:executeScript script; nil when the engine has no AWS access.
+	Env func(ctx context.Context) ([]string, error)
 }
 
 // Result is what a step attempt produced.
