@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -166,6 +167,11 @@ func (r *run) signal(ctx context.Context, typ string, payload map[string][]strin
 	step := r.state.byIndex[idx]
 	if err := checkSignal(step.Action, typ); err != nil {
 		return err
+	}
+	if step.Action == "aws:approve" {
+		if list := approverList(step.Inputs["Approvers"]); len(list) > 0 && !isApprover(list, user) {
+			return &SignalError{Execution: r.id, Type: typ, Reason: fmt.Sprintf("%s is not one of the step's approvers (%s)", orAnonymous(user), strings.Join(list, ", "))}
+		}
 	}
 	sig := signalReceived{Index: idx, Type: typ, Payload: payload, User: user}
 	if err := r.appendLocked(newEvent(evSignalReceived, r.now(), sig)); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/capstan-run/capstan/internal/action"
@@ -143,4 +144,61 @@ func toInt(v any) (int, bool) {
 		return i, err == nil
 	}
 	return 0, false
+}
+
+// approverList reads aws:approve's Approvers input: a list, or one string.
+func approverList(v any) []string {
+	switch x := v.(type) {
+	case string:
+		if x != "" {
+			return []string{x}
+		}
+	case []any:
+		var out []string
+		for _, e := range x {
+			if s, ok := e.(string); ok && s != "" {
+				out = append(out, s)
+			}
+		}
+		return out
+	case []string:
+		return x
+	}
+	return nil
+}
+
+// isApprover reports whether user may decide an approval. Approvers name
+// IAM users, roles or their ARNs; a capstan user (user is its ARN,
+// arn:aws:iam::ACCOUNT:user/NAME) matches an entry equal to that ARN or to
+// NAME. An ARN of another account does not match.
+func isApprover(approvers []string, user string) bool {
+	if user == "" {
+		return false
+	}
+	name := principalName(user)
+	for _, a := range approvers {
+		if a == user || a == name {
+			return true
+		}
+	}
+	return false
+}
+
+// principalName is the last path segment of an IAM user or role ARN, or s
+// itself when it is not an ARN.
+func principalName(s string) string {
+	if !strings.HasPrefix(s, "arn:") {
+		return s
+	}
+	if i := strings.LastIndexByte(s, '/'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+func orAnonymous(user string) string {
+	if user == "" {
+		return "an anonymous caller"
+	}
+	return user
 }

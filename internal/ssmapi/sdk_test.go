@@ -241,6 +241,16 @@ func TestSDKApproveAndPauseSignals(t *testing.T) {
 	if code := errorCode(t, err); code != "InvalidAutomationSignalException" {
 		t.Fatalf("Resume to an approval: %s", code)
 	}
+	// Only listed approvers decide: bob is a user, but not an approver.
+	bob, bobSecret, err := e.users.Create(ctx, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.client(bob.AccessKeyID, bobSecret).SendAutomationSignal(ctx, &ssm.SendAutomationSignalInput{AutomationExecutionId: aws.String(id), SignalType: types.SignalTypeApprove})
+	var notApprover *types.InvalidAutomationSignalException
+	if !errors.As(err, &notApprover) || !strings.Contains(notApprover.ErrorMessage(), "not one of the step's approvers") {
+		t.Fatalf("Approve from a non-approver: %v", err)
+	}
 	if _, err := c.SendAutomationSignal(ctx, &ssm.SendAutomationSignalInput{AutomationExecutionId: aws.String(id), SignalType: types.SignalTypeApprove,
 		Payload: map[string][]string{"Comment": {"go"}}}); err != nil {
 		t.Fatal(err)
@@ -251,6 +261,18 @@ func TestSDKApproveAndPauseSignals(t *testing.T) {
 	if v := e.motoParameter("/approved"); v != "approved" {
 		t.Fatalf("moto holds %q", v)
 	}
+
+	// Approvers may name the ARN capstan shows for a user.
+	e.createRunbook("Approve-By-Arn", strings.Replace(approveRunbook, "- alice", "- "+e.alice.ARN, 1))
+	start, err = c.StartAutomationExecution(ctx, &ssm.StartAutomationExecutionInput{DocumentName: aws.String("Approve-By-Arn"), Parameters: map[string][]string{"Name": {"/by-arn"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitStatus(c, aws.ToString(start.AutomationExecutionId), "Waiting")
+	if _, err := c.SendAutomationSignal(ctx, &ssm.SendAutomationSignalInput{AutomationExecutionId: start.AutomationExecutionId, SignalType: types.SignalTypeApprove}); err != nil {
+		t.Fatalf("approver named by ARN: %v", err)
+	}
+	e.waitStatus(c, aws.ToString(start.AutomationExecutionId), "Success")
 
 	start, err = c.StartAutomationExecution(ctx, &ssm.StartAutomationExecutionInput{DocumentName: aws.String("Pause-Write"), Parameters: map[string][]string{"Name": {"/paused"}}})
 	if err != nil {
