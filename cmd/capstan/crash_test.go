@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -102,5 +104,170 @@ func TestRunResumesAfterSIGKILLDuringSleep(t *testing.T) {
 	_, calls, _ := cli(t, "executions", "get", id, "--db", db, "--calls", "--output", "json")
 	if n := strings.Count(calls, `"logs:CreateLogGroup"`); n != 1 {
 		t.Errorf("CreateLogGroup called %d times", n)
+	}
+}
+
+// startBinary starts the built CLI on a runbook and returns the process and
+// its combined output.
+func startBinary(t *testing.T, bin, db, runbook string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(bin, "run", runbook, "--db", db, "--output", "json")
+	out := &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	return cmd, out
+}
+
+// waitForStep polls the store (bounded) until the only execution's current
+// step is step, and returns the execution id.
+func waitForStep(t *testing.T, db, step string, out *bytes.Buffer) string {
+	t.Helper()
+	for i := 0; i < 400; i++ {
+		_, list, _ := cli(t, "executions", "list", "--db", db, "--output", "json")
+		var l struct {
+			AutomationExecutionMetadataList []struct{ AutomationExecutionId, CurrentStepName string }
+		}
+		_ = json.Unmarshal([]byte(list), &l)
+		if len(l.AutomationExecutionMetadataList) == 1 && l.AutomationExecutionMetadataList[0].CurrentStepName == step {
+			return l.AutomationExecutionMetadataList[0].AutomationExecutionId
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("step %s never started: %s", step, out.String())
+	return ""
+}
+
+// exitCode waits for the process and returns its exit status.
+func exitCode(t *testing.T, cmd *exec.Cmd) int {
+	t.Helper()
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatal(err)
+	}
+	return cmd.ProcessState.ExitCode()
+}
+
+func getExecution(t *testing.T, db, id string) executionJSON {
+	t.Helper()
+	code, out, errOut := cli(t, "executions", "get", id, "--db", db, "--output", "json")
+	if code != 0 {
+		t.Fatalf("executions get: exit %d %s", code, errOut)
+	}
+	var got struct{ AutomationExecution executionJSON }
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("decoding %s: %v", out, err)
+	}
+	return got.AutomationExecution
+}
+
+func stepStatuses(e executionJSON) string {
+	var steps []string
+	for _, s := range e.StepExecutions {
+		steps = append(steps, s.StepName+"="+s.StepStatus)
+	}
+	return strings.Join(steps, " ")
+}
+
+// callsPerStep counts the AWS calls the execution recorded, by step and action.
+func callsPerStep(t *testing.T, db, id string) map[string]int {
+	t.Helper()
+	_, out, _ := cli(t, "executions", "get", id, "--db", db, "--calls", "--output", "json")
+	var got struct {
+		Calls []struct{ Step, IAMAction string }
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("decoding %s: %v", out, err)
+	}
+	n := map[string]int{}
+	for _, c := range got.Calls {
+		n[c.Step+" "+c.IAMAction]++
+	}
+	return n
+}
+
+func TestCtrlCCancelsAndRunsOnCancelPath(t *testing.T) {
+	motoCLI(t)
+	bin := capstanBinary(t)
+	db := filepath.Join(t.TempDir(), "capstan.db")
+	cmd, out := startBinary(t, bin, db, "testdata/run-cancel.yaml")
+	id := waitForStep(t, db, "long", out)
+
+	_ = cmd.Process.Signal(os.Interrupt)
+	if code := exitCode(t, cmd); code != 1 {
+		t.Fatalf("exit %d after Ctrl-C; want 1: %s", code, out)
+	}
+	e := getExecution(t, db, id)
+	if e.AutomationExecutionStatus != "Cancelled" || stepStatuses(e) != "long=Cancelled cleanup=Success" {
+		t.Errorf("after Ctrl-C: %s %s %q", e.AutomationExecutionStatus, stepStatuses(e), e.FailureMessage)
+	}
+	if n := callsPerStep(t, db, id)["cleanup logs:CreateLogGroup"]; n != 1 {
+		t.Errorf("cleanup called CreateLogGroup %d times; want 1", n)
+	}
+	if !strings.Contains(out.String(), "cancelling") {
+		t.Errorf("no word of the cancel on the terminal: %s", out)
+	}
+}
+
+func TestCtrlCTwiceAbortsTheOnCancelPath(t *testing.T) {
+	motoCLI(t)
+	bin := capstanBinary(t)
+	db := filepath.Join(t.TempDir(), "capstan.db")
+	cmd, out := startBinary(t, bin, db, "testdata/run-cancel-long.yaml")
+	id := waitForStep(t, db, "long", out)
+
+	_ = cmd.Process.Signal(os.Interrupt)
+	// The hour-long cleanup is running; the second Ctrl-C must cut it short.
+	waitForStep(t, db, "cleanup", out)
+	_ = cmd.Process.Signal(os.Interrupt)
+	if code := exitCode(t, cmd); code != 1 {
+		t.Fatalf("exit %d after Ctrl-C twice; want 1: %s", code, out)
+	}
+	e := getExecution(t, db, id)
+	if e.AutomationExecutionStatus != "Cancelled" || !strings.Contains(e.FailureMessage, "aborted") {
+		t.Errorf("after Ctrl-C twice: %s %q", e.AutomationExecutionStatus, e.FailureMessage)
+	}
+	if got := stepStatuses(e); got != "long=Cancelled cleanup=Cancelled" {
+		t.Errorf("steps: %s", got)
+	}
+}
+
+func TestRunResumesAfterSIGKILLBetweenSteps(t *testing.T) {
+	motoCLI(t)
+	bin := capstanBinary(t)
+	db := filepath.Join(t.TempDir(), "capstan.db")
+	cmd, out := startBinary(t, bin, db, "testdata/run-gap.yaml")
+	// create is recorded done; wait polls a parameter that stays "waiting".
+	id := waitForStep(t, db, "wait", out)
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	_ = cmd.Wait()
+
+	// Let the wait end, then resume.
+	if code, res, errOut := cli(t, "run", "testdata/run-gap-release.yaml", "--db", filepath.Join(t.TempDir(), "other.db")); code != 0 {
+		t.Fatalf("release: exit %d %s %s", code, res, errOut)
+	}
+	code, res, errOut := cli(t, "run", "--resume", id, "--db", db, "--output", "json")
+	if code != 0 {
+		t.Fatalf("resume: exit %d %s %s", code, res, errOut)
+	}
+	e := decodeExecution(t, res)
+	if e.AutomationExecutionStatus != "Success" || stepStatuses(e) != "create=Success wait=Success after=Success" {
+		t.Errorf("after resume: %s %s %q", e.AutomationExecutionStatus, stepStatuses(e), e.FailureMessage)
+	}
+	calls := callsPerStep(t, db, id)
+	// PutParameter without Overwrite fails if repeated: it ran once.
+	if calls["create ssm:PutParameter"] != 1 || calls["after logs:CreateLogGroup"] != 1 {
+		t.Errorf("calls per step: %v", calls)
+	}
+	if calls["wait ssm:GetParameter"] < 1 {
+		t.Errorf("the wait did not poll after the resume: %v", calls)
 	}
 }

@@ -249,9 +249,10 @@ func TestRunWithoutRegionOrEndpointIsOneClearLine(t *testing.T) {
 		}
 		e := decodeExecution(t, out)
 		msg := e.StepExecutions[0].FailureMessage
-		// The retries of the SDK hide the refused connection behind the
-		// timeout; the message still says what timed out, on one line.
-		if !strings.Contains(msg, "timed out") || !strings.Contains(msg, "sts GetCallerIdentity") || strings.Contains(msg, "\n") || strings.Contains(out+errOut, "goroutine ") {
+		// The refused connection fails the step at once (within the 2 s
+		// timeout), on one line naming the endpoint and what to check.
+		if !strings.Contains(msg, "endpoint unreachable http://127.0.0.1:9") || !strings.Contains(msg, "check --endpoint-url") ||
+			strings.Contains(msg, "timed out") || strings.Contains(msg, "\n") || strings.Contains(out+errOut, "goroutine ") {
 			t.Errorf("failure %q", msg)
 		}
 	})
