@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -137,9 +136,14 @@ func (f *awsFlags) newEngine(ctx context.Context, db *sqlite.DB, onChange func(*
 // apiDiagnostics checks the literal Service and Api of AWS API steps, so that a
 // misspelt service fails before anything runs rather than halfway through.
 // Templated names are checked when the step runs.
-func apiDiagnostics(doc *document.Document) []string {
-	var out []string
-	for _, st := range doc.MainSteps {
+func apiDiagnostics(doc *document.Document) []document.Diagnostic {
+	return appendAPIDiagnostics(nil, doc.File, doc.MainSteps)
+}
+
+// appendAPIDiagnostics checks a step list and the nested steps of its loops.
+func appendAPIDiagnostics(out []document.Diagnostic, file string, steps []*document.Step) []document.Diagnostic {
+	for _, st := range steps {
+		out = appendAPIDiagnostics(out, file, st.Steps)
 		switch st.Action {
 		case "aws:executeAwsApi", "aws:waitForAwsResourceProperty", "aws:assertAwsResourceProperty":
 		default:
@@ -152,7 +156,7 @@ func apiDiagnostics(doc *document.Document) []string {
 		}
 		if err := awsapi.Check(svc, api, nil); errors.Is(err, awsapi.ErrUnknownService) || errors.Is(err, awsapi.ErrUnknownOperation) {
 			pos := st.InputPos["Service"]
-			out = append(out, fmt.Sprintf("%s:%d:%d: error: step %s: %v", doc.File, pos.Line, pos.Column, st.Name, err))
+			out = append(out, document.Diagnostic{File: file, Line: pos.Line, Column: pos.Column, Severity: document.Error, Step: st.Name, Message: err.Error()})
 		}
 	}
 	return out

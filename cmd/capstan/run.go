@@ -161,7 +161,9 @@ func startRunbook(ctx context.Context, eng *engine.Engine, cat *catalog.Catalog,
 		}
 	}
 	if doc != nil && len(errs) == 0 {
-		errs = apiDiagnostics(doc)
+		for _, d := range apiDiagnostics(doc) {
+			errs = append(errs, d.String())
+		}
 	}
 	if len(errs) > 0 {
 		return "", failed(fmt.Errorf("the runbook is not valid:\n%s", strings.Join(errs, "\n")))

@@ -47,7 +47,11 @@ func validateFiles(out io.Writer, files []string, format string) error {
 			bad = true
 			continue
 		}
-		_, diags := document.Load(f, src, reg)
+		doc, diags := document.Load(f, src, reg)
+		if doc != nil {
+			// The same check capstan run makes before it starts.
+			diags = append(diags, apiDiagnostics(doc)...)
+		}
 		bad = bad || document.HasErrors(diags)
 		all = append(all, diags...)
 	}

@@ -31,9 +31,32 @@ mainSteps:
       Duration: PT1S
 `
 
+// unknownAPIRunbook misspells a service at the top level and an operation
+// inside a loop; the templated service is left for run time.
+const unknownAPIRunbook = `schemaVersion: "0.3"
+parameters:
+  Svc: {type: String, default: ec2}
+mainSteps:
+  - name: top
+    action: aws:executeAwsApi
+    inputs: {Service: nosuchservice, Api: DescribeThings}
+  - name: templated
+    action: aws:executeAwsApi
+    inputs: {Service: "{{ Svc }}", Api: DescribeInstances}
+  - name: each
+    action: aws:loop
+    inputs:
+      Iterators: [a, b]
+      Steps:
+        - name: inner
+          action: aws:waitForAwsResourceProperty
+          inputs: {Service: ec2, Api: DescribeInstancez, PropertySelector: $.x, DesiredValues: [y]}
+`
+
 func TestValidateCommand(t *testing.T) {
 	root := filepath.Join("..", "..", "testdata")
 	broken := writeRunbook(t, "broken.yaml", brokenRunbook)
+	unknownAPI := writeRunbook(t, "unknown-api.yaml", unknownAPIRunbook)
 	tests := []struct {
 		name     string
 		args     []string
@@ -47,6 +70,9 @@ func TestValidateCommand(t *testing.T) {
 			stdout: []string{broken + `:5:15: error: step first: nextStep: no step named "secnd"`}, jsonDiag: -1},
 		{name: "json clean is an empty list", args: []string{"validate", "--format", "json", filepath.Join(root, "hello.yaml")}, code: 0, jsonDiag: 0},
 		{name: "json with errors", args: []string{"validate", "--format=json", broken}, code: 1, jsonDiag: 2},
+		{name: "unknown service and api, also in a loop", args: []string{"validate", unknownAPI}, code: 1,
+			stdout: []string{unknownAPI + ":7:23: error: step top: ", "nosuchservice", unknownAPI + ":18:29: error: step inner: ", "DescribeInstancez"}, jsonDiag: -1},
+		{name: "json unknown api", args: []string{"validate", "--format", "json", unknownAPI}, code: 1, jsonDiag: 2},
 		{name: "no files", args: []string{"validate"}, code: 2, stderr: "no runbook given", jsonDiag: -1},
 		{name: "unknown format", args: []string{"validate", "--format", "xml", broken}, code: 2, stderr: `unknown --format "xml"`, jsonDiag: -1},
 		{name: "unreadable file", args: []string{"validate", filepath.Join(t.TempDir(), "missing.yaml")}, code: 1,
