@@ -289,6 +289,21 @@ func (e *Engine) Stop(ctx context.Context, id string, abort bool) error {
 	return r.requestCancel(ctx, abort)
 }
 
+// Complete ends a running execution after the step in progress: that step
+// runs to its own end (a waiting step still needs its signal), no further
+// step starts, and the execution ends Success unless a critical step has
+// already failed. It is capstan's meaning of StopAutomationExecution Type
+// Complete, which SSM does not document.
+func (e *Engine) Complete(ctx context.Context, id string) error {
+	e.mu.Lock()
+	r := e.running[id]
+	e.mu.Unlock()
+	if r == nil {
+		return fmt.Errorf("execution %s: %w", id, ErrNotRunning)
+	}
+	return r.requestComplete()
+}
+
 // Signal delivers a signal (Approve, Reject, Resume, StartStep, StopStep) to
 // a running execution.
 func (e *Engine) Signal(ctx context.Context, id, typ string, payload map[string][]string, user string) error {

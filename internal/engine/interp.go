@@ -79,6 +79,9 @@ func (r *run) runSteps(ctx context.Context, steps []*document.Step) (ending, *do
 		if ctx.Err() != nil {
 			return endCancelled, last
 		}
+		if r.complete.Load() {
+			return endCompleted, last
+		}
 		st := steps[i]
 		last = st
 		out := r.runStep(ctx, st)
@@ -117,6 +120,10 @@ func (r *run) runSteps(ctx context.Context, steps []*document.Step) (ending, *do
 			default:
 				return endAborted, st
 			}
+		}
+		if r.complete.Load() {
+			// Complete: the step in progress has ended; nothing follows it.
+			return endCompleted, st
 		}
 		if next == "" {
 			i++

@@ -33,6 +33,11 @@ type run struct {
 	invoker   action.Invoker
 	masker    *masker
 
+	// accountMu guards account, the global:ACCOUNT_ID asked of STS once
+	// per execution (per process, after a resume).
+	accountMu sync.Mutex
+	account   string
+
 	// critical holds the first critical failure: it decides the final status.
 	critical struct {
 		status  string
@@ -47,6 +52,9 @@ type run struct {
 	hardCancel context.CancelFunc
 	// interrupted: the process is shutting down; nothing more is recorded.
 	interrupted atomic.Bool
+	// complete: StopAutomationExecution Type Complete was requested; the
+	// run ends Success once the step in progress ends.
+	complete atomic.Bool
 
 	signals chan signalReceived
 	done    chan struct{}
@@ -78,6 +86,9 @@ func (e *Engine) newRun(st *State, doc *document.Document, replay *State) (*run,
 	}
 	r.hardCtx, r.hardCancel = context.WithCancel(context.Background())
 	r.ctx, r.cancel = context.WithCancel(r.hardCtx)
+	if replay != nil && replay.CompleteRequested {
+		r.complete.Store(true)
+	}
 	if replay != nil && replay.Cancel != nil {
 		r.cancel()
 		if replay.Cancel.Abort {
@@ -140,6 +151,23 @@ func (r *run) requestCancel(ctx context.Context, abort bool) error {
 	if abort {
 		r.hardCancel()
 	}
+	return nil
+}
+
+// requestComplete records a Complete request: no further step starts.
+func (r *run) requestComplete() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if Terminal(r.state.Status) || r.state.Cancel != nil {
+		return fmt.Errorf("execution %s is %s: %w", r.id, r.state.Status, ErrNotRunning)
+	}
+	if r.state.CompleteRequested {
+		return nil
+	}
+	if err := r.appendLocked(newEvent(evCancelRequested, r.now(), cancelRequested{Type: "Complete"})); err != nil {
+		return err
+	}
+	r.complete.Store(true)
 	return nil
 }
 

@@ -45,7 +45,9 @@ type State struct {
 	Steps          []*StepState // in the order they started
 	Signals        []signalReceived
 	Cancel         *cancelRequested
-	Seq            int64
+	// CompleteRequested: StopAutomationExecution Type Complete arrived.
+	CompleteRequested bool
+	Seq               int64
 
 	byIndex map[int]*StepState
 }
@@ -185,6 +187,10 @@ func (s *State) apply(ev store.Event) error {
 		d, err := decode[cancelRequested](ev)
 		if err != nil {
 			return err
+		}
+		if d.Type == "Complete" {
+			s.CompleteRequested = true
+			break
 		}
 		s.Cancel = &d
 		if !Terminal(s.Status) {

@@ -451,17 +451,24 @@ func stopAutomationExecution(s *Server, ctx context.Context, in *stopInput) (*em
 	if err != nil {
 		return nil, err
 	}
+	complete := false
 	switch in.Type {
 	case "", "Cancel":
 	case "Complete":
-		return nil, clientError("InvalidAutomationStatusUpdateException", "capstan does not support StopAutomationExecution Type Complete yet")
+		complete = true
 	default:
 		return nil, validationError("1 validation error detected: Value '%s' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [Complete, Cancel]", in.Type)
 	}
 	if engine.Terminal(st.Status) {
 		return nil, clientError("InvalidAutomationStatusUpdateException", "The execution %s has already ended %s", st.ID, st.Status)
 	}
-	if err := s.opts.Engine.Stop(ctx, st.ID, false); err != nil {
+	stop := func() error { return s.opts.Engine.Stop(ctx, st.ID, false) }
+	if complete {
+		// capstan's meaning, as SSM documents none: the step in progress
+		// ends normally, no further step starts, the execution ends Success.
+		stop = func() error { return s.opts.Engine.Complete(ctx, st.ID) }
+	}
+	if err := stop(); err != nil {
 		if errors.Is(err, engine.ErrNotRunning) {
 			return nil, clientError("InvalidAutomationStatusUpdateException", "The execution %s is not running on this server", st.ID)
 		}

@@ -366,3 +366,36 @@ func TestBuiltInLibraryIsVisible(t *testing.T) {
 		t.Fatalf("library runbook without its InstanceId: %s", code)
 	}
 }
+
+func TestStopCompleteEndsAfterTheCurrentStep(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.aliceClient()
+	ctx := context.Background()
+	e.createRunbook("Pause-Write", pauseRunbook)
+	start, err := c.StartAutomationExecution(ctx, &ssm.StartAutomationExecutionInput{DocumentName: aws.String("Pause-Write"), Parameters: map[string][]string{"Name": {"/completed"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := start.AutomationExecutionId
+	e.waitStatus(c, aws.ToString(id), "Waiting")
+	if _, err := c.StopAutomationExecution(ctx, &ssm.StopAutomationExecutionInput{AutomationExecutionId: id, Type: types.StopTypeComplete}); err != nil {
+		t.Fatal(err)
+	}
+	// The paused step is still the step in progress: it ends with its signal.
+	if _, err := c.SendAutomationSignal(ctx, &ssm.SendAutomationSignalInput{AutomationExecutionId: id, SignalType: types.SignalTypeResume}); err != nil {
+		t.Fatal(err)
+	}
+	got := e.waitStatus(c, aws.ToString(id), "Success", "Failed", "Cancelled").AutomationExecution
+	if got.AutomationExecutionStatus != types.AutomationExecutionStatusSuccess {
+		t.Fatalf("completed execution ended %s", got.AutomationExecutionStatus)
+	}
+	for _, st := range got.StepExecutions {
+		if aws.ToString(st.StepName) == "put" && st.StepStatus != types.AutomationExecutionStatusPending {
+			t.Fatalf("the step after Complete ran: %s", st.StepStatus)
+		}
+	}
+	_, err = ssm.NewFromConfig(e.cfg).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/completed")})
+	if err == nil {
+		t.Fatal("the step after Complete wrote its parameter")
+	}
+}
