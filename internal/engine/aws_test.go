@@ -315,3 +315,35 @@ mainSteps:
 		}
 	}
 }
+
+func TestMotoAccountIDAsksSTSOncePerExecution(t *testing.T) {
+	m := newMotoEngine(t)
+	st, calls := m.run(`
+schemaVersion: "0.3"
+mainSteps:
+  - name: first
+    action: aws:executeAwsApi
+    inputs: {Service: logs, Api: CreateLogGroup, logGroupName: "/capstan/{{ global:ACCOUNT_ID }}/first"}
+  - name: second
+    action: aws:executeAwsApi
+    inputs: {Service: logs, Api: CreateLogGroup, logGroupName: "/capstan/{{ global:ACCOUNT_ID }}/second"}
+`)
+	v := st.View()
+	if v.AutomationExecutionStatus != StatusSuccess {
+		t.Fatalf("status %s (%s); steps %s", v.AutomationExecutionStatus, v.FailureMessage, statuses(st))
+	}
+	for _, step := range []string{"first", "second"} {
+		if in := stepView(t, v, step).Inputs["logGroupName"]; in != `"/capstan/123456789012/`+step+`"` {
+			t.Errorf("%s logGroupName input = %s, want moto's account in it", step, in)
+		}
+	}
+	n := 0
+	for _, c := range calls {
+		if c.IAMAction == "sts:GetCallerIdentity" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d sts:GetCallerIdentity calls for two global:ACCOUNT_ID references; want 1: %+v", n, calls)
+	}
+}

@@ -102,7 +102,7 @@ func (z *resolver) Resolve(ref template.Ref) (any, error) {
 		}
 		p, _ := out["Parameter"].(map[string]any)
 		if p["Type"] == "SecureString" {
-			return nil, fmt.Errorf("Parameter Store %s is a SecureString, which SSM Automation does not substitute; use {{ key:PATH }}", ref.Name)
+			return nil, fmt.Errorf("parameter store %s is a SecureString, which SSM Automation does not substitute; use {{ key:PATH }}", ref.Name)
 		}
 		return p["Value"], nil
 	case template.NSKey:
@@ -121,9 +121,15 @@ func (z *resolver) Resolve(ref template.Ref) (any, error) {
 
 // callerAccount asks STS for the account of the execution's credentials when
 // the engine was not told one: with an assumeRole that is the role's account,
-// which is what SSM means by global:ACCOUNT_ID. It is not cached: a runbook
-// refers to it a few times at most, and each call is on the record.
+// which is what SSM means by global:ACCOUNT_ID. The answer is kept for the
+// run, so a runbook that refers to it many times makes one call; a failure
+// is not kept.
 func (r *run) callerAccount(ctx context.Context) (string, error) {
+	r.accountMu.Lock()
+	defer r.accountMu.Unlock()
+	if r.account != "" {
+		return r.account, nil
+	}
 	out, err := r.invoker.Invoke(ctx, "sts", "GetCallerIdentity", map[string]any{})
 	if err != nil {
 		return "", fmt.Errorf("global:ACCOUNT_ID: asking STS for the account: %w", err)
@@ -132,6 +138,7 @@ func (r *run) callerAccount(ctx context.Context) (string, error) {
 	if acct == "" {
 		return "", fmt.Errorf("global:ACCOUNT_ID: STS GetCallerIdentity returned no account")
 	}
+	r.account = acct
 	return acct, nil
 }
 
