@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -164,6 +165,16 @@ func TestServeInsecureNoAuthWarnsLoudly(t *testing.T) {
 	url, _, cmd, out := startServe(t, bin, "--db", db, "--insecure-no-auth")
 	if !strings.Contains(out.String(), "WARNING: --insecure-no-auth: request signatures are NOT checked") {
 		t.Fatalf("no warning: %s", out.String())
+	}
+	// A client that sends half a request and stalls holds only its own
+	// connection: the next request is served.
+	stuck, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stuck.Close()
+	if _, err := stuck.Write([]byte("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\nX-Amz-Target: AmazonSSM.ListDocuments\r\n\r\n{")); err != nil {
+		t.Fatal(err)
 	}
 	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{}`))
 	req.Header.Set("X-Amz-Target", "AmazonSSM.DescribeAutomationExecutions")

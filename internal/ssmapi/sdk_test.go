@@ -206,6 +206,7 @@ func TestSDKStartErrors(t *testing.T) {
 		{"unknown version", ssm.StartAutomationExecutionInput{DocumentName: aws.String("Write-Param"), DocumentVersion: aws.String("7"), Parameters: map[string][]string{"Name": {"x"}}}, "AutomationDefinitionVersionNotFoundException"},
 		{"missing required parameter", ssm.StartAutomationExecutionInput{DocumentName: aws.String("Write-Param")}, "InvalidAutomationExecutionParametersException"},
 		{"undeclared parameter", ssm.StartAutomationExecutionInput{DocumentName: aws.String("Write-Param"), Parameters: map[string][]string{"Name": {"x"}, "Bogus": {"y"}}}, "InvalidAutomationExecutionParametersException"},
+		{"interactive mode (not supported)", ssm.StartAutomationExecutionInput{DocumentName: aws.String("Write-Param"), Mode: types.ExecutionModeInteractive, Parameters: map[string][]string{"Name": {"x"}}}, "InvalidAutomationExecutionParametersException"},
 		{"oversize parameter", ssm.StartAutomationExecutionInput{DocumentName: aws.String("Write-Param"), Parameters: map[string][]string{"Name": {strings.Repeat("x", 600)}}}, "InvalidAutomationExecutionParametersException"},
 	}
 	for _, tc := range cases {
