@@ -33,7 +33,7 @@ func TestBuiltinDeclaresEveryAction(t *testing.T) {
 		{"aws:createStack", Executes, []string{"StackName"}, []string{"StackId", "StackStatus", "StackStatusReason"}},
 		{"aws:deleteStack", Executes, []string{"StackName"}, nil},
 		{"aws:invokeLambdaFunction", Executes, []string{"FunctionName"}, []string{"StatusCode", "FunctionError", "LogResult", "Payload"}},
-		{"aws:executeScript", Declared, []string{"Runtime"}, []string{"Payload"}},
+		{"aws:executeScript", Executes, []string{"Runtime"}, []string{"Payload"}},
 		{"aws:loop", Executes, []string{"Steps"}, []string{"CurrentIteration", "CurrentIteratorValue"}},
 		{"aws:updateVariable", Executes, []string{"Name", "Value"}, nil},
 		{"aws:executeStateMachine", Declared, []string{"stateMachineArn"}, []string{"executionArn", "input", "name", "output", "startDate", "stateMachineArn", "status", "stopDate"}},
