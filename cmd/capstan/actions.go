@@ -9,9 +9,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/capstan-run/capstan/internal/action"
 	"github.com/capstan-run/capstan/internal/awsservice"
-	"github.com/spf13/cobra"
+	"github.com/capstan-run/capstan/internal/suggest"
 )
 
 func newActionsCmd() *cobra.Command {
@@ -65,43 +67,19 @@ func lookupAction(reg *action.Registry, name string) (*action.Entry, error) {
 	if e, ok := reg.Lookup(name); ok {
 		return e, nil
 	}
-	want := strings.ToLower(strings.TrimPrefix(strings.ToLower(name), "aws:"))
-	best, bestDist := "", -1
+	want := strings.TrimPrefix(strings.ToLower(name), "aws:")
+	short := map[string]string{} // name without aws:, lower case → name
 	for _, n := range reg.Names() {
-		short := strings.ToLower(strings.TrimPrefix(n, "aws:"))
-		if short == want {
-			e, _ := reg.Lookup(n)
-			return e, nil
-		}
-		if d := actionNameDistance(want, short); bestDist < 0 || d < bestDist {
-			best, bestDist = n, d
-		}
+		short[strings.ToLower(strings.TrimPrefix(n, "aws:"))] = n
 	}
-	if bestDist >= 0 && bestDist <= max(2, len(want)/3) {
-		return nil, fmt.Errorf("unknown action %q; did you mean %s?", name, best)
+	if n, ok := short[want]; ok {
+		e, _ := reg.Lookup(n)
+		return e, nil
+	}
+	if best, ok := suggest.Closest(want, sortedKeys(short)); ok {
+		return nil, fmt.Errorf("unknown action %q; did you mean %s?", name, short[best])
 	}
 	return nil, fmt.Errorf("unknown action %q (see 'capstan actions' for the list)", name)
-}
-
-// actionNameDistance is the Levenshtein distance between a and b.
-func actionNameDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 type actionSummary struct {

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/aws/smithy-go/document"
+
+	"github.com/capstan-run/capstan/internal/suggest"
 )
 
 // field is one exported member of an SDK struct, under its model name.
@@ -204,7 +206,7 @@ func (d *decoder) decodeStruct(path string, m map[string]any, out reflect.Value)
 	for _, k := range keys {
 		i, ok := s.byModel[k]
 		if !ok {
-			return d.fail(path, "unknown field %q%s", k, suggest(k, s))
+			return d.fail(path, "unknown field %q%s", k, suggestMember(k, s))
 		}
 		f := out.Type().Field(s.fields[i].index)
 		fv, err := d.decode(join(path, k), m[k], f.Type)
@@ -507,42 +509,16 @@ func describeValue(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// suggest offers the closest member name, so a typo reads as one.
-func suggest(name string, s *shape) string {
-	best, bestD := "", 1<<30
+// suggestMember offers the closest member name, so a typo reads as one.
+func suggestMember(name string, s *shape) string {
+	members := make([]string, 0, len(s.byModel))
 	for m := range s.byModel {
-		if strings.EqualFold(m, name) {
-			return fmt.Sprintf(" (did you mean %q?)", m)
-		}
-		if d := distance(strings.ToLower(name), strings.ToLower(m)); d < bestD || (d == bestD && m < best) {
-			best, bestD = m, d
-		}
+		members = append(members, m)
 	}
-	if best != "" && bestD <= max(2, len(name)/4) {
-		return fmt.Sprintf(" (did you mean %q?)", best)
+	if m, ok := suggest.Closest(name, members); ok {
+		return fmt.Sprintf(" (did you mean %q?)", m)
 	}
 	return ""
-}
-
-// distance is the Levenshtein edit distance.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // streaming reports whether a struct type carries a stream (S3 GetObject's
