@@ -19,6 +19,9 @@ const (
 	evSignalReceived    = "SignalReceived"
 	evCancelRequested   = "CancelRequested"
 	evExecutionFinished = "ExecutionFinished"
+	// evAwaitingStart: an Interactive execution waits for StartStep before
+	// the step execution numbered Index.
+	evAwaitingStart = "AwaitingStart"
 )
 
 // executionStarted holds everything needed to run the execution again from
@@ -95,6 +98,11 @@ type signalReceived struct {
 	Type    string              `json:"type"`
 	Payload map[string][]string `json:"payload,omitempty"`
 	User    string              `json:"user,omitempty"`
+}
+
+type awaitingStart struct {
+	Index int    `json:"index"`
+	Step  string `json:"step"`
 }
 
 type cancelRequested struct {

@@ -83,6 +83,15 @@ func (r *run) runSteps(ctx context.Context, steps []*document.Step) (ending, *do
 			return endCompleted, last
 		}
 		st := steps[i]
+		if r.state.Started.Mode == "Interactive" {
+			name, ok := r.awaitStart(ctx, st)
+			if !ok {
+				return endCancelled, last
+			}
+			if j := indexOf(steps, name); j >= 0 {
+				i, st = j, steps[j]
+			}
+		}
 		last = st
 		out := r.runStep(ctx, st)
 		if r.interrupted.Load() {

@@ -189,6 +189,9 @@ func (r *run) signal(ctx context.Context, typ string, payload map[string][]strin
 			break
 		}
 	}
+	if idx < 0 && r.state.AwaitingStart != nil {
+		return r.signalStart(typ, payload, user)
+	}
 	if idx < 0 {
 		return &SignalError{Execution: r.id, Type: typ, Reason: "no step is waiting for a signal"}
 	}

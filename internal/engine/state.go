@@ -45,6 +45,9 @@ type State struct {
 	Steps          []*StepState // in the order they started
 	Signals        []signalReceived
 	Cancel         *cancelRequested
+	// AwaitingStart is the step an Interactive execution waits to be told
+	// to start; nil when it waits for nothing.
+	AwaitingStart *awaitingStart
 	// CompleteRequested: StopAutomationExecution Type Complete arrived.
 	CompleteRequested bool
 	Seq               int64
@@ -111,6 +114,7 @@ func (s *State) apply(ev store.Event) error {
 			s.byIndex[d.Index] = st
 			s.Steps = append(s.Steps, st)
 		}
+		s.AwaitingStart = nil
 		st.Attempts = d.Attempt
 		st.Inputs = d.Inputs
 		st.Status = StatusInProgress
@@ -176,6 +180,15 @@ func (s *State) apply(ev store.Event) error {
 		}
 		if s.Status == StatusWaiting {
 			s.Status = StatusInProgress
+		}
+	case evAwaitingStart:
+		d, err := decode[awaitingStart](ev)
+		if err != nil {
+			return err
+		}
+		s.AwaitingStart = &d
+		if s.Status == StatusInProgress || s.Status == StatusPending {
+			s.Status = StatusWaiting
 		}
 	case evSignalReceived:
 		d, err := decode[signalReceived](ev)

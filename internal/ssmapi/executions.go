@@ -52,12 +52,7 @@ func startAutomationExecution(s *Server, ctx context.Context, in *startInput) (*
 	if mode == "" {
 		mode = "Auto"
 	}
-	if mode == "Interactive" {
-		// Refused rather than run as Auto: a user asking for step-by-step
-		// control must not see steps run on their own.
-		return nil, clientError("InvalidAutomationExecutionParametersException", "capstan does not support Mode Interactive yet; start the execution in Auto mode (aws:pause steps give manual control points)")
-	}
-	if mode != "Auto" {
+	if mode != "Auto" && mode != "Interactive" {
 		return nil, validationError("1 validation error detected: Value '%s' at 'mode' failed to satisfy constraint: Member must satisfy enum value set: [Auto, Interactive]", in.Mode)
 	}
 	if len(in.Tags) > maxExecutionTags {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -206,7 +207,6 @@ func TestSDKStartErrors(t *testing.T) {
 		{"unknown version", ssm.StartAutomationExecutionInput{DocumentName: aws.String("Write-Param"), DocumentVersion: aws.String("7"), Parameters: map[string][]string{"Name": {"x"}}}, "AutomationDefinitionVersionNotFoundException"},
 		{"missing required parameter", ssm.StartAutomationExecutionInput{DocumentName: aws.String("Write-Param")}, "InvalidAutomationExecutionParametersException"},
 		{"undeclared parameter", ssm.StartAutomationExecutionInput{DocumentName: aws.String("Write-Param"), Parameters: map[string][]string{"Name": {"x"}, "Bogus": {"y"}}}, "InvalidAutomationExecutionParametersException"},
-		{"interactive mode (not supported)", ssm.StartAutomationExecutionInput{DocumentName: aws.String("Write-Param"), Mode: types.ExecutionModeInteractive, Parameters: map[string][]string{"Name": {"x"}}}, "InvalidAutomationExecutionParametersException"},
 		{"oversize parameter", ssm.StartAutomationExecutionInput{DocumentName: aws.String("Write-Param"), Parameters: map[string][]string{"Name": {strings.Repeat("x", 600)}}}, "InvalidAutomationExecutionParametersException"},
 	}
 	for _, tc := range cases {
@@ -398,5 +398,50 @@ func TestStopCompleteEndsAfterTheCurrentStep(t *testing.T) {
 	_, err = ssm.NewFromConfig(e.cfg).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/completed")})
 	if err == nil {
 		t.Fatal("the step after Complete wrote its parameter")
+	}
+}
+
+func TestInteractiveModeRunsOneStepPerStartStep(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.aliceClient()
+	ctx := context.Background()
+	e.createRunbook("Write-Param", paramRunbook)
+	start, err := c.StartAutomationExecution(ctx, &ssm.StartAutomationExecutionInput{DocumentName: aws.String("Write-Param"),
+		Mode: types.ExecutionModeInteractive, Parameters: map[string][]string{"Name": {"/interactive"}, "Value": {"step"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := start.AutomationExecutionId
+	w := e.waitStatus(c, aws.ToString(id), "Waiting").AutomationExecution
+	if len(w.StepExecutions) != 0 || w.Mode != types.ExecutionModeInteractive {
+		t.Fatalf("before any StartStep: %d steps ran, mode %s", len(w.StepExecutions), w.Mode)
+	}
+	_, err = c.SendAutomationSignal(ctx, &ssm.SendAutomationSignalInput{AutomationExecutionId: id, SignalType: types.SignalTypeApprove})
+	if code := errorCode(t, err); code != "InvalidAutomationSignalException" {
+		t.Fatalf("Approve while waiting for StartStep: %s", code)
+	}
+	_, err = c.SendAutomationSignal(ctx, &ssm.SendAutomationSignalInput{AutomationExecutionId: id, SignalType: types.SignalTypeStartStep, Payload: map[string][]string{"StepName": {"nope"}}})
+	if code := errorCode(t, err); code != "InvalidAutomationSignalException" {
+		t.Fatalf("StartStep of an unknown step: %s", code)
+	}
+	for n := 1; n <= 3; n++ {
+		if _, err := c.SendAutomationSignal(ctx, &ssm.SendAutomationSignalInput{AutomationExecutionId: id, SignalType: types.SignalTypeStartStep}); err != nil {
+			t.Fatalf("StartStep %d: %v", n, err)
+		}
+		got := e.waitStatus(c, aws.ToString(id), "Waiting", "Success").AutomationExecution
+		// Wait until the step has ended and the execution waits again.
+		for i := 0; i < 200 && got.ProgressCounters.SuccessSteps < int32(n); i++ {
+			time.Sleep(20 * time.Millisecond)
+			got = e.waitStatus(c, aws.ToString(id), "Waiting", "Success").AutomationExecution
+		}
+		if len(got.StepExecutions) != n || got.ProgressCounters.SuccessSteps != int32(n) {
+			t.Fatalf("after StartStep %d: %d steps, %d succeeded", n, len(got.StepExecutions), got.ProgressCounters.SuccessSteps)
+		}
+		if n == 1 && e.motoParameter("/interactive") != "step" {
+			t.Fatal("the first step did not write its parameter")
+		}
+	}
+	if got := e.waitStatus(c, aws.ToString(id), "Success", "Failed").AutomationExecution; got.AutomationExecutionStatus != types.AutomationExecutionStatusSuccess {
+		t.Fatalf("interactive execution ended %s", got.AutomationExecutionStatus)
 	}
 }

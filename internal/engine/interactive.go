@@ -1,0 +1,101 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/capstan-run/capstan/internal/document"
+)
+
+// awaitStart parks an Interactive execution before step st until a StartStep
+// (or Resume) signal arrives, and returns the name of the step to run: the
+// signal's StepName payload, or st's own. A resumed run does not wait again
+// for a step the log shows was started or signalled. ok is false when the
+// execution was cancelled or interrupted while waiting.
+func (r *run) awaitStart(ctx context.Context, st *document.Step) (name string, ok bool) {
+	idx := r.nextIndex
+	if r.replay != nil && r.replay.byIndex[idx] != nil {
+		return r.replay.byIndex[idx].Name, true
+	}
+	r.mu.Lock()
+	if n, found := startSignal(r.state, idx); found {
+		r.mu.Unlock()
+		return firstName(n, st.Name), true
+	}
+	var err error
+	if a := r.state.AwaitingStart; a == nil || a.Index != idx {
+		err = r.appendLocked(newEvent(evAwaitingStart, r.now(), awaitingStart{Index: idx, Step: st.Name}))
+	}
+	r.mu.Unlock()
+	if err != nil {
+		return "", false
+	}
+	for {
+		select {
+		case <-r.signals:
+		case <-ctx.Done():
+			return "", false
+		}
+		r.mu.Lock()
+		n, found := startSignal(r.state, idx)
+		r.mu.Unlock()
+		if found {
+			return firstName(n, st.Name), true
+		}
+	}
+}
+
+func firstName(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// startSignal finds the StartStep signal delivered for step execution idx.
+func startSignal(s *State, idx int) (string, bool) {
+	for _, sig := range s.signalsFor(idx) {
+		if sig.Type == "StartStep" || sig.Type == "Resume" {
+			if n := sig.Payload["StepName"]; len(n) > 0 {
+				return n[0], true
+			}
+			return "", true
+		}
+	}
+	return "", false
+}
+
+// signalStart records StartStep (or Resume) for an Interactive execution
+// waiting before a step. StepName, if given, must name a step of the
+// runbook. r.mu is held.
+func (r *run) signalStart(typ string, payload map[string][]string, user string) error {
+	if typ != "StartStep" && typ != "Resume" {
+		return &SignalError{Execution: r.id, Type: typ, Reason: fmt.Sprintf("the execution waits for StartStep before step %s", r.state.AwaitingStart.Step)}
+	}
+	if n := payload["StepName"]; len(n) > 0 && !r.hasStep(n[0]) {
+		return &SignalError{Execution: r.id, Type: typ, Reason: fmt.Sprintf("the runbook has no step %q", n[0])}
+	}
+	sig := signalReceived{Index: r.state.AwaitingStart.Index, Type: typ, Payload: payload, User: user}
+	if err := r.appendLocked(newEvent(evSignalReceived, r.now(), sig)); err != nil {
+		return err
+	}
+	select {
+	case r.signals <- sig:
+	default:
+	}
+	return nil
+}
+
+// hasStep reports whether the runbook has a step of that name, at any depth.
+func (r *run) hasStep(name string) bool {
+	var find func([]*document.Step) bool
+	find = func(steps []*document.Step) bool {
+		for _, s := range steps {
+			if s.Name == name || find(s.Steps) {
+				return true
+			}
+		}
+		return false
+	}
+	return find(r.doc.MainSteps)
+}
