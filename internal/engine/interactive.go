@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/capstan-run/capstan/internal/document"
@@ -98,4 +99,62 @@ func (r *run) hasStep(name string) bool {
 		return false
 	}
 	return find(r.doc.MainSteps)
+}
+
+// errStepStopped is the cause of a step context cancelled by StopStep.
+var errStepStopped = errors.New("stopped by a StopStep signal")
+
+// cancelMessage says why a step ended Cancelled: a StopStep signal, or the
+// execution's cancellation (def).
+func cancelMessage(ctx context.Context, def string) string {
+	if errors.Is(context.Cause(ctx), errStepStopped) {
+		return errStepStopped.Error()
+	}
+	return def
+}
+
+// stoppable gives an Interactive execution's step a context StopStep can
+// cancel without cancelling the execution. done restores the previous one
+// (an outer loop step's) and reports whether StopStep ended the step.
+func (r *run) stoppable(ctx context.Context) (stepCtx context.Context, done func() (stopped bool)) {
+	stepCtx, stop := context.WithCancelCause(ctx)
+	r.mu.Lock()
+	prev := r.stopStep
+	r.stopStep = stop
+	r.mu.Unlock()
+	return stepCtx, func() bool {
+		stopped := ctx.Err() == nil && errors.Is(context.Cause(stepCtx), errStepStopped)
+		r.mu.Lock()
+		r.stopStep = prev
+		r.mu.Unlock()
+		stop(nil)
+		return stopped
+	}
+}
+
+// signalStop records StopStep and cancels the step in progress of an
+// Interactive execution. A StepExecutionId in the payload must name that
+// step execution. r.mu is held.
+func (r *run) signalStop(payload map[string][]string, user string) error {
+	if r.state.Started.Mode != "Interactive" {
+		return &SignalError{Execution: r.id, Type: "StopStep", Reason: "StopStep applies to executions started in Interactive mode"}
+	}
+	var cur *StepState
+	for i := len(r.state.Steps) - 1; i >= 0; i-- {
+		if st := r.state.Steps[i]; !st.final {
+			cur = st
+			break
+		}
+	}
+	if cur == nil || r.stopStep == nil {
+		return &SignalError{Execution: r.id, Type: "StopStep", Reason: "no step is in progress"}
+	}
+	if ids := payload["StepExecutionId"]; len(ids) > 0 && ids[0] != cur.StepExecutionID {
+		return &SignalError{Execution: r.id, Type: "StopStep", Reason: fmt.Sprintf("the step in progress is %s (step execution %s), not %s", cur.Name, cur.StepExecutionID, ids[0])}
+	}
+	if err := r.appendLocked(newEvent(evSignalReceived, r.now(), signalReceived{Index: cur.Index, Type: "StopStep", Payload: payload, User: user})); err != nil {
+		return err
+	}
+	r.stopStep(errStepStopped)
+	return nil
 }

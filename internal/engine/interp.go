@@ -93,9 +93,19 @@ func (r *run) runSteps(ctx context.Context, steps []*document.Step) (ending, *do
 			}
 		}
 		last = st
-		out := r.runStep(ctx, st)
+		stepCtx, stepDone := ctx, func() bool { return false }
+		if r.state.Started.Mode == "Interactive" {
+			stepCtx, stepDone = r.stoppable(ctx)
+		}
+		out := r.runStep(stepCtx, st)
+		stopped := stepDone()
 		if r.interrupted.Load() {
 			return endCancelled, st
+		}
+		if stopped {
+			// The user stopped this step; the next StartStep decides what runs.
+			i++
+			continue
 		}
 		if out.status == StatusCancelled {
 			return endCancelled, st

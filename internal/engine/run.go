@@ -56,6 +56,10 @@ type run struct {
 	// run ends Success once the step in progress ends.
 	complete atomic.Bool
 
+	// stopStep cancels the step in progress of an Interactive execution
+	// (StopStep); nil when no step runs. Guarded by mu.
+	stopStep context.CancelCauseFunc
+
 	signals chan signalReceived
 	done    chan struct{}
 }
@@ -182,6 +186,9 @@ func (r *run) interrupt() {
 func (r *run) signal(ctx context.Context, typ string, payload map[string][]string, user string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if typ == "StopStep" {
+		return r.signalStop(payload, user)
+	}
 	idx := -1
 	for i := len(r.state.Steps) - 1; i >= 0; i-- {
 		if st := r.state.Steps[i]; st.WaitSignal && !st.final {

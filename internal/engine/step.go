@@ -66,7 +66,7 @@ func (r *run) runStep(ctx context.Context, st *document.Step) outcome {
 			return out
 		}
 		if !r.sleep(ctx, r.retryDelay(attempt)) {
-			return r.recordFailure(st, idx, attempt, true, StatusCancelled, "cancelled between attempts", FailureDetails{})
+			return r.recordFailure(st, idx, attempt, true, StatusCancelled, cancelMessage(ctx, "cancelled between attempts"), FailureDetails{})
 		}
 	}
 }
@@ -105,7 +105,7 @@ func (r *run) attempt(ctx context.Context, st *document.Step, entry *action.Entr
 	cancel()
 	switch {
 	case ctx.Err() != nil:
-		return r.recordFailure(st, idx, attempt, true, StatusCancelled, "step cancelled", FailureDetails{})
+		return r.recordFailure(st, idx, attempt, true, StatusCancelled, cancelMessage(ctx, "step cancelled"), FailureDetails{})
 	case timedOut:
 		msg := fmt.Sprintf("step timed out after %s", timeout)
 		if err != nil {

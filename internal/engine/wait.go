@@ -36,7 +36,7 @@ func (r *run) finishWait(ctx context.Context, st *document.Step, idx int, comple
 		if r.interrupted.Load() {
 			return outcome{status: StatusCancelled}
 		}
-		return r.recordFailure(st, idx, 1, true, StatusCancelled, "step cancelled while waiting", FailureDetails{})
+		return r.recordFailure(st, idx, 1, true, StatusCancelled, cancelMessage(ctx, "step cancelled while waiting"), FailureDetails{})
 	}
 	return r.recordSuccess(st, idx, nil, "", nil)
 }
@@ -70,7 +70,7 @@ func (r *run) awaitSignal(ctx context.Context, st *document.Step, entry *action.
 			if r.interrupted.Load() {
 				return outcome{status: StatusCancelled}
 			}
-			return r.recordFailure(st, idx, 1, true, StatusCancelled, "step cancelled while waiting for a signal", FailureDetails{})
+			return r.recordFailure(st, idx, 1, true, StatusCancelled, cancelMessage(ctx, "step cancelled while waiting for a signal"), FailureDetails{})
 		}
 	}
 }

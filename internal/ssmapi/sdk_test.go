@@ -445,3 +445,87 @@ func TestInteractiveModeRunsOneStepPerStartStep(t *testing.T) {
 		t.Fatalf("interactive execution ended %s", got.AutomationExecutionStatus)
 	}
 }
+
+const napThenWrite = `schemaVersion: '0.3'
+mainSteps:
+  - name: nap
+    action: aws:sleep
+    inputs:
+      Duration: PT1H
+  - name: put
+    action: aws:executeAwsApi
+    inputs:
+      Service: ssm
+      Api: PutParameter
+      Name: /after-stop
+      Value: ran
+      Type: String
+`
+
+func TestStopStepEndsTheRunningStepOfAnInteractiveExecution(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.aliceClient()
+	ctx := context.Background()
+	e.createRunbook("Nap-Then-Write", napThenWrite)
+	auto, err := c.StartAutomationExecution(ctx, &ssm.StartAutomationExecutionInput{DocumentName: aws.String("Nap-Then-Write")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitStatus(c, aws.ToString(auto.AutomationExecutionId), "InProgress", "Waiting")
+	_, err = c.SendAutomationSignal(ctx, &ssm.SendAutomationSignalInput{AutomationExecutionId: auto.AutomationExecutionId, SignalType: types.SignalTypeStopStep})
+	if code := errorCode(t, err); code != "InvalidAutomationSignalException" {
+		t.Fatalf("StopStep in Auto mode: %s", code)
+	}
+
+	start, err := c.StartAutomationExecution(ctx, &ssm.StartAutomationExecutionInput{DocumentName: aws.String("Nap-Then-Write"), Mode: types.ExecutionModeInteractive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := start.AutomationExecutionId
+	e.waitStatus(c, aws.ToString(id), "Waiting")
+	_, err = c.SendAutomationSignal(ctx, &ssm.SendAutomationSignalInput{AutomationExecutionId: id, SignalType: types.SignalTypeStopStep})
+	if code := errorCode(t, err); code != "InvalidAutomationSignalException" {
+		t.Fatalf("StopStep with no step running: %s", code)
+	}
+	if _, err := c.SendAutomationSignal(ctx, &ssm.SendAutomationSignalInput{AutomationExecutionId: id, SignalType: types.SignalTypeStartStep}); err != nil {
+		t.Fatal(err)
+	}
+	var napID string
+	for i := 0; i < 200 && napID == ""; i++ {
+		got := e.waitStatus(c, aws.ToString(id), "Waiting", "InProgress").AutomationExecution
+		if len(got.StepExecutions) == 1 && got.StepExecutions[0].StepStatus == types.AutomationExecutionStatusInprogress {
+			napID = aws.ToString(got.StepExecutions[0].StepExecutionId)
+		} else {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if napID == "" {
+		t.Fatal("the sleep step never started")
+	}
+	_, err = c.SendAutomationSignal(ctx, &ssm.SendAutomationSignalInput{AutomationExecutionId: id, SignalType: types.SignalTypeStopStep, Payload: map[string][]string{"StepExecutionId": {"not-this-one"}}})
+	if code := errorCode(t, err); code != "InvalidAutomationSignalException" {
+		t.Fatalf("StopStep naming another step execution: %s", code)
+	}
+	if _, err := c.SendAutomationSignal(ctx, &ssm.SendAutomationSignalInput{AutomationExecutionId: id, SignalType: types.SignalTypeStopStep, Payload: map[string][]string{"StepExecutionId": {napID}}}); err != nil {
+		t.Fatalf("StopStep: %v", err)
+	}
+	var nap types.StepExecution
+	for i := 0; i < 200; i++ {
+		got := e.waitStatus(c, aws.ToString(id), "Waiting").AutomationExecution
+		if nap = got.StepExecutions[0]; nap.StepStatus == types.AutomationExecutionStatusCancelled {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if nap.StepStatus != types.AutomationExecutionStatusCancelled || !strings.Contains(aws.ToString(nap.FailureMessage), "StopStep") {
+		t.Fatalf("stopped step: %s %q", nap.StepStatus, aws.ToString(nap.FailureMessage))
+	}
+	// The execution goes on: the next StartStep runs the next step.
+	if _, err := c.SendAutomationSignal(ctx, &ssm.SendAutomationSignalInput{AutomationExecutionId: id, SignalType: types.SignalTypeStartStep}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitStatus(c, aws.ToString(id), "Success")
+	if e.motoParameter("/after-stop") != "ran" {
+		t.Fatal("the step after the stopped one did not run")
+	}
+}
