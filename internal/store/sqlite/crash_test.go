@@ -22,6 +22,11 @@ import (
 // crash test's child: it appends events until killed.
 const crashChildEnv = "CAPSTAN_STORE_CRASH_CHILD"
 
+// crashCheckpointEnv, when set in the child, makes the checkpointer run
+// almost continuously (a 1ms delay, RESTART beyond 32 frames) while a reader
+// holds snapshots, so the kill lands in or between checkpoints of every kind.
+const crashCheckpointEnv = "CAPSTAN_STORE_CRASH_CHECKPOINT"
+
 const crashWriters = 8
 
 // crashChild appends to crashWriters executions concurrently (so group commit
@@ -29,10 +34,23 @@ const crashWriters = 8
 // returns, which is the promise the parent checks after SIGKILL.
 func crashChild() {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, os.Getenv(crashChildEnv), sqlite.Options{})
+	var opts sqlite.Options
+	if os.Getenv(crashCheckpointEnv) != "" {
+		opts.CheckpointDelay = time.Millisecond
+		opts.CheckpointRestartFrames = 32
+	}
+	db, err := sqlite.Open(ctx, os.Getenv(crashChildEnv), opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
+	}
+	if os.Getenv(crashCheckpointEnv) != "" {
+		go func() { // a reader that keeps the checkpointer from finishing at times
+			for {
+				_, _ = db.Events(ctx, "crash-0", 0)
+				_, _, _ = db.ListExecutions(ctx, store.ExecutionFilter{})
+			}
+		}()
 	}
 	var mu sync.Mutex
 	ack := func(id string, seq int64) {
@@ -76,12 +94,27 @@ func crashChild() {
 // TestCrashLosesNothingAcknowledged kills a writing process with SIGKILL and
 // checks that every append it had acknowledged is in the database.
 func TestCrashLosesNothingAcknowledged(t *testing.T) {
+	testCrash(t, false)
+}
+
+// TestCrashDuringCheckpoints is TestCrashLosesNothingAcknowledged with the
+// checkpointer running all the time (PASSIVE and RESTART checkpoints on their
+// own connection, concurrent with the writer and a reader), so the kill lands
+// in the middle of checkpoints.
+func TestCrashDuringCheckpoints(t *testing.T) {
+	testCrash(t, true)
+}
+
+func testCrash(t *testing.T, checkpoints bool) {
 	const wantAcks = 2000
 	for round := range 3 {
 		t.Run(fmt.Sprintf("round%d", round), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "crash.db")
 			cmd := exec.Command(os.Args[0], "-test.run=^$")
 			cmd.Env = append(os.Environ(), crashChildEnv+"="+path)
+			if checkpoints {
+				cmd.Env = append(cmd.Env, crashCheckpointEnv+"=1")
+			}
 			var stderr strings.Builder
 			cmd.Stderr = &stderr
 			out, err := cmd.StdoutPipe()

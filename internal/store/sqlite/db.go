@@ -11,6 +11,10 @@
 // commit and survives power loss too, at the cost of one fsync per commit
 // (shared by a whole group commit).
 //
+// The writer never checkpoints the WAL itself (wal_autocheckpoint off): a
+// checkpointer goroutine on its own connection copies it back into the
+// database file shortly after commits, so commits do not wait for it.
+//
 // # Concurrency
 //
 // Every write goes through one writer goroutine on one connection. Writes that
@@ -53,6 +57,13 @@ type Options struct {
 	MaxBatch int
 	// Logger receives warnings; default slog.Default().
 	Logger *slog.Logger
+	// CheckpointDelay is how long after a commit the checkpointer copies the
+	// WAL back into the database file. Default 100ms. See checkpointer.
+	CheckpointDelay time.Duration
+	// CheckpointRestartFrames is the WAL size, in frames (pages), beyond which
+	// the checkpointer restarts the WAL even if that briefly holds up the
+	// writer and waits for readers. Default 16384 (64 MiB of 4 KiB pages).
+	CheckpointRestartFrames int
 }
 
 // DefaultPath is where capstan keeps its database unless --db says otherwise:
@@ -82,6 +93,12 @@ type DB struct {
 
 	stmtExecution *sql.Stmt
 	stmtEvents    *sql.Stmt
+
+	ckpt        *sql.DB       // the checkpointer's own connection
+	ckptKick    chan struct{} // the writer's "something committed"; capacity 1
+	ckptDone    chan struct{}
+	ckptDelay   time.Duration
+	ckptRestart int
 }
 
 var _ store.Store = (*DB)(nil)
@@ -101,6 +118,12 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.CheckpointDelay <= 0 {
+		opts.CheckpointDelay = 100 * time.Millisecond
+	}
+	if opts.CheckpointRestartFrames <= 0 {
+		opts.CheckpointRestartFrames = 16384
+	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -117,7 +140,17 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	q.Add("_pragma", "foreign_keys(ON)")
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?"
 
-	wdb, err := sql.Open("sqlite", dsn+q.Encode())
+	// The writer never checkpoints: the checkpointer does it on its own
+	// connection, on the other core, rather than inside a COMMIT that every
+	// caller of the batch waits for. journal_size_limit truncates a WAL that
+	// a long busy spell let grow once it is reset.
+	wq := url.Values{}
+	for _, v := range q["_pragma"] {
+		wq.Add("_pragma", v)
+	}
+	wq.Add("_pragma", "wal_autocheckpoint(0)")
+	wq.Add("_pragma", "journal_size_limit(67108864)")
+	wdb, err := sql.Open("sqlite", dsn+wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -152,6 +185,17 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	read.SetMaxIdleConns(opts.ReadConns)
 	read.SetConnMaxLifetime(0)
 
+	ckpt, err := sql.Open("sqlite", dsn+wq.Encode())
+	if err != nil {
+		read.Close()
+		w.close()
+		wdb.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	ckpt.SetMaxOpenConns(1)
+	ckpt.SetMaxIdleConns(1)
+	ckpt.SetConnMaxLifetime(0)
+
 	d := &DB{
 		path: path, read: read, wdb: wdb, w: w,
 		writes: make(chan *writeReq),
@@ -159,17 +203,25 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		done:   make(chan struct{}),
 		max:    opts.MaxBatch,
 		log:    opts.Logger,
+
+		ckpt:        ckpt,
+		ckptKick:    make(chan struct{}, 1),
+		ckptDone:    make(chan struct{}),
+		ckptDelay:   opts.CheckpointDelay,
+		ckptRestart: opts.CheckpointRestartFrames,
 	}
 	if d.stmtExecution, err = read.PrepareContext(ctx, selectExecution+" WHERE id = ?"); err == nil {
 		d.stmtEvents, err = read.PrepareContext(ctx, `SELECT seq, type, time, data FROM events WHERE exec_id = ? AND seq > ? ORDER BY seq`)
 	}
 	if err != nil {
+		ckpt.Close()
 		read.Close()
 		w.close()
 		wdb.Close()
 		return nil, fmt.Errorf("open store %s: prepare: %w", path, err)
 	}
 	go d.writer()
+	go d.checkpointer()
 	return d, nil
 }
 
@@ -185,7 +237,8 @@ func (d *DB) Close() error {
 	}
 	close(d.quit)
 	<-d.done
-	return errors.Join(d.stmtExecution.Close(), d.stmtEvents.Close(), d.read.Close(), d.w.close(), d.wdb.Close())
+	<-d.ckptDone
+	return errors.Join(d.stmtExecution.Close(), d.stmtEvents.Close(), d.read.Close(), d.ckpt.Close(), d.w.close(), d.wdb.Close())
 }
 
 // writeReq is one caller's share of a group commit.
@@ -237,6 +290,51 @@ func (d *DB) writer() {
 	}
 }
 
+// checkpointer copies the WAL back into the database file, off the writer's
+// path (the writer runs with wal_autocheckpoint off). Woken by a commit, it
+// waits CheckpointDelay, so that one checkpoint covers many commits and a
+// page written by several of them is copied once, then runs a PASSIVE
+// checkpoint, which never blocks the writer or readers. SQLite restarts the
+// WAL from its start at the next write once a checkpoint has copied every
+// frame. When readers or a steady stream of commits keep that from happening
+// and the WAL passes CheckpointRestartFrames, a RESTART checkpoint waits
+// (busy_timeout) for the readers and holds up the writer until the WAL can be
+// reset. A checkpoint only copies committed pages and SQLite keeps the WAL
+// until they are synced to the database file, so a kill at any point loses
+// nothing committed; crash_test.go kills the process mid-checkpoint.
+func (d *DB) checkpointer() {
+	defer close(d.ckptDone)
+	ctx := context.Background()
+	t := time.NewTimer(0)
+	<-t.C
+	for {
+		select {
+		case <-d.ckptKick:
+		case <-d.done:
+			return
+		}
+		t.Reset(d.ckptDelay)
+		select {
+		case <-t.C:
+		case <-d.done:
+			t.Stop()
+			return // closing the last connection checkpoints
+		}
+		var busy, log, copied int
+		if err := d.ckpt.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &log, &copied); err != nil {
+			d.log.Warn("store: checkpoint failed", "err", err)
+			continue
+		}
+		if log >= d.ckptRestart && copied < log {
+			if err := d.ckpt.QueryRowContext(ctx, "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &log, &copied); err != nil {
+				d.log.Warn("store: checkpoint (restart) failed", "err", err)
+			} else if busy != 0 {
+				d.log.Warn("store: WAL not reset: readers or the writer held it past busy_timeout", "frames", log)
+			}
+		}
+	}
+}
+
 // commit runs one batch in one transaction. The fast path runs every write
 // back to back; a write that fails before changing anything (a stale Seq, a
 // taken id: it returns a clean error, and SQLite undoes a failed statement by
@@ -278,6 +376,11 @@ func (d *DB) commit(batch []*writeReq) {
 			d.log.Warn("store: rollback after failed commit", "err", err)
 		}
 		end = fmt.Errorf("store: commit: %w", end)
+	} else {
+		select {
+		case d.ckptKick <- struct{}{}:
+		default: // already kicked
+		}
 	}
 	for i, r := range batch {
 		if errs[i] == nil {

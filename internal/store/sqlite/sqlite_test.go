@@ -3,9 +3,12 @@ package sqlite_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/capstan-run/capstan/internal/store"
 	"github.com/capstan-run/capstan/internal/store/sqlite"
@@ -90,5 +93,52 @@ func TestDefaultPath(t *testing.T) {
 				t.Fatalf("DefaultPath() = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestCheckpointer checks that the checkpointer, not Close, copies committed
+// pages into the database file while the store is open, and that the WAL is
+// reset rather than left to grow.
+func TestCheckpointer(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "capstan.db")
+	db, err := sqlite.Open(ctx, path, sqlite.Options{CheckpointDelay: time.Millisecond, CheckpointRestartFrames: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	size := func(p string) int64 {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	before := size(path)
+	data := []byte(strings.Repeat("x", 1000))
+	for i := range 20 {
+		e := store.Execution{ID: fmt.Sprintf("c%d", i), DocumentName: "D", Status: "InProgress"}
+		if err := db.CreateExecution(ctx, e, []store.Event{{Type: "ExecutionStarted", Data: data}}); err != nil {
+			t.Fatal(err)
+		}
+		e.Seq = 1
+		for range 50 {
+			if err := db.Append(ctx, e, []store.Event{{Type: "StepSucceeded", Data: data}}); err != nil {
+				t.Fatal(err)
+			}
+			e.Seq++
+		}
+	}
+	// 1,000 events of 1 KB: about 1 MB of pages, so over 250 frames went
+	// through the WAL.
+	deadline := time.Now().Add(10 * time.Second)
+	for size(path) < before+500_000 {
+		if time.Now().After(deadline) {
+			t.Fatalf("database file %d bytes after 1 MB of commits (was %d): nothing checkpointed", size(path), before)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if wal := size(path + "-wal"); wal > 64<<20 {
+		t.Fatalf("WAL is %d bytes", wal)
 	}
 }
