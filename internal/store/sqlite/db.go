@@ -211,7 +211,8 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		ckptRestart: opts.CheckpointRestartFrames,
 	}
 	if d.stmtExecution, err = read.PrepareContext(ctx, selectExecution+" WHERE id = ?"); err == nil {
-		d.stmtEvents, err = read.PrepareContext(ctx, `SELECT seq, type, time, data FROM events WHERE exec_id = ? AND seq > ? ORDER BY seq`)
+		d.stmtEvents, err = read.PrepareContext(ctx, `SELECT seq, type, time, data FROM events
+			WHERE exec_n = (SELECT n FROM executions WHERE id = ?) AND seq > ? ORDER BY seq`)
 	}
 	if err != nil {
 		ckpt.Close()

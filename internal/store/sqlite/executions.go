@@ -18,7 +18,7 @@ const selectExecution = `SELECT id, document_name, document_version, status, mod
 	current_step, current_action, automation_type, failure_message, coalesce(client_token, ''),
 	start_time, end_time, tags, outputs, done, seq FROM executions`
 
-const insertEvent = `INSERT INTO events (exec_id, seq, type, time, data) VALUES (?, ?, ?, ?, ?)`
+const insertEvent = `INSERT INTO events (exec_n, seq, type, time, data) VALUES (?, ?, ?, ?, ?)`
 
 // CreateExecution implements store.Store.
 func (d *DB) CreateExecution(ctx context.Context, e store.Execution, events []store.Event) error {
@@ -47,7 +47,7 @@ func (d *DB) CreateExecution(ctx context.Context, e store.Execution, events []st
 		if err != nil {
 			return err
 		}
-		_, err = s.ExecContext(ctx, e.ID, e.DocumentName, e.DocumentVersion, e.Status, e.Mode, e.ParentID,
+		res, err := s.ExecContext(ctx, e.ID, e.DocumentName, e.DocumentVersion, e.Status, e.Mode, e.ParentID,
 			e.ExecutedBy, e.CurrentStep, e.CurrentAction, e.AutomationType, e.FailureMessage, token,
 			nanos(e.StartTime), nanos(e.EndTime), tags, outputs, e.Done, int64(len(events)))
 		if err != nil {
@@ -56,7 +56,11 @@ func (d *DB) CreateExecution(ctx context.Context, e store.Execution, events []st
 			}
 			return clean(err) // the first statement: nothing else to undo
 		}
-		return insertEvents(ctx, w, e.ID, events)
+		n, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		return insertEvents(ctx, w, n, events)
 	})
 	if err != nil {
 		return fmt.Errorf("create execution %s: %w", e.ID, err)
@@ -87,7 +91,7 @@ func (d *DB) Append(ctx context.Context, e store.Execution, events []store.Event
 		q := `UPDATE executions SET document_name = ?, document_version = ?, status = ?, mode = ?,
 			executed_by = ?, current_step = ?, current_action = ?, automation_type = ?,
 			failure_message = ?, end_time = ?, tags = ?, outputs = ?, seq = ?
-			WHERE id = ? AND seq = ?`
+			WHERE id = ? AND seq = ? RETURNING n`
 		if e.Done {
 			q = strings.Replace(q, "seq = ?\n", "seq = ?, done = 1\n", 1)
 		}
@@ -95,18 +99,19 @@ func (d *DB) Append(ctx context.Context, e store.Execution, events []store.Event
 		if err != nil {
 			return err
 		}
-		res, err := s.ExecContext(ctx, e.DocumentName, e.DocumentVersion, e.Status, e.Mode,
+		var n int64
+		err = s.QueryRowContext(ctx, e.DocumentName, e.DocumentVersion, e.Status, e.Mode,
 			e.ExecutedBy, e.CurrentStep, e.CurrentAction, e.AutomationType, e.FailureMessage,
-			nanos(e.EndTime), tags, outputs, newSeq, e.ID, e.Seq)
-		if err != nil {
-			return clean(err) // the first statement: nothing else to undo
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
+			nanos(e.EndTime), tags, outputs, newSeq, e.ID, e.Seq).Scan(&n)
+		if errors.Is(err, sql.ErrNoRows) {
 			return clean(missOrConflict(ctx, w, e.ID, e.Seq))
 		}
-		return insertEvents(ctx, w, e.ID, events)
+		if err != nil {
+			// The statement failed as a whole (SQLite undid it), or the row
+			// was updated and reading n back failed: not clean then.
+			return err
+		}
+		return insertEvents(ctx, w, n, events)
 	})
 	if err != nil {
 		return fmt.Errorf("append to execution %s: %w", e.ID, err)
@@ -129,7 +134,7 @@ func missOrConflict(ctx context.Context, w *wconn, id string, seq int64) error {
 	return fmt.Errorf("%w: seq %d, stored %d", store.ErrConflict, seq, have)
 }
 
-func insertEvents(ctx context.Context, w *wconn, id string, events []store.Event) error {
+func insertEvents(ctx context.Context, w *wconn, n int64, events []store.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
@@ -138,7 +143,7 @@ func insertEvents(ctx context.Context, w *wconn, id string, events []store.Event
 		return err
 	}
 	for _, ev := range events {
-		if _, err := s.ExecContext(ctx, id, ev.Seq, ev.Type, nanos(ev.Time), ev.Data); err != nil {
+		if _, err := s.ExecContext(ctx, n, ev.Seq, ev.Type, nanos(ev.Time), ev.Data); err != nil {
 			return err
 		}
 	}
@@ -353,20 +358,27 @@ func (d *DB) AppendCalls(ctx context.Context, id string, calls []store.Call) err
 		} else if err != nil {
 			return clean(err)
 		}
-		ins, err := w.stmt(ctx, `INSERT INTO calls (exec_id, step, service, operation, iam_action, start, duration, error_code)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return err
-		}
-		for _, c := range calls {
-			if _, err := ins.ExecContext(ctx, id, c.Step, c.Service, c.Operation, c.IAMAction, nanos(c.Start), int64(c.Duration), c.ErrorCode); err != nil {
-				return err
-			}
-		}
-		return nil
+		return insertCalls(ctx, w, id, calls)
 	})
 	if err != nil {
 		return fmt.Errorf("append calls of %s: %w", id, err)
+	}
+	return nil
+}
+
+func insertCalls(ctx context.Context, w *wconn, id string, calls []store.Call) error {
+	if len(calls) == 0 {
+		return nil
+	}
+	ins, err := w.stmt(ctx, `INSERT INTO calls (exec_id, step, service, operation, iam_action, start, duration, error_code)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	for _, c := range calls {
+		if _, err := ins.ExecContext(ctx, id, c.Step, c.Service, c.Operation, c.IAMAction, nanos(c.Start), int64(c.Duration), c.ErrorCode); err != nil {
+			return err
+		}
 	}
 	return nil
 }
