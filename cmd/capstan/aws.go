@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
@@ -32,6 +34,7 @@ type awsFlags struct {
 	provider    string
 	assumeRoles []string
 	externalID  string
+	retries     config.Retries
 }
 
 func (f *awsFlags) register(cmd *cobra.Command) {
@@ -44,6 +47,9 @@ func (f *awsFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.profile, "profile", "", "the shared config profile (implies --credentials profile)")
 	fl.StringArrayVar(&f.assumeRoles, "assume-role", nil, "assume this role ARN on top of the credentials; repeat to chain roles in order")
 	fl.StringVar(&f.externalID, "external-id", "", "the ExternalId for the last --assume-role")
+	fl.IntVar(&f.retries.MaxAttempts, "retry-max-attempts", 0, fmt.Sprintf("attempts of a throttled or failing AWS call, the first included (default %d; 1 disables retries)", awsapi.DefaultMaxAttempts))
+	fl.DurationVar((*time.Duration)(&f.retries.Delay), "retry-delay", 0, fmt.Sprintf("backoff before the first retry of an AWS call, doubled with each retry, jittered (default %s)", awsapi.DefaultBaseDelay))
+	fl.DurationVar((*time.Duration)(&f.retries.MaxDelay), "retry-max-delay", 0, fmt.Sprintf("the longest backoff between two attempts of an AWS call (default %s)", awsapi.DefaultMaxDelay))
 }
 
 // profile resolves the settings for this command: flags over the project
@@ -53,7 +59,7 @@ func (f *awsFlags) resolve() (config.Profile, *config.Config, error) {
 	if err != nil {
 		return config.Profile{}, nil, err
 	}
-	ov := config.Overrides{Region: f.region, EndpointURL: f.endpointURL}
+	ov := config.Overrides{Region: f.region, EndpointURL: f.endpointURL, Retries: f.retries}
 	if f.profile != "" {
 		ov.Credentials = config.Credentials{Provider: config.ProviderProfile, Profile: f.profile}
 	} else if f.provider != "" {
@@ -116,9 +122,10 @@ func (f *awsFlags) newEngine(ctx context.Context, db *sqlite.DB, onChange func(*
 				return nil, err
 			}
 		}
-		return awsapi.New(cfg, awsapi.Options{Limiters: limiters, StepOf: engine.StepFromContext, Record: func(c awsapi.Call) {
-			req.Record(store.Call{Step: c.Step, Service: c.Service, Operation: c.Operation, IAMAction: c.IAMAction, Start: c.Start, Duration: c.Duration, ErrorCode: c.ErrorCode})
-		}}), nil
+		return awsapi.New(cfg, awsapi.Options{Limiters: limiters, MaxAttempts: prof.Retries.MaxAttempts, BaseDelay: time.Duration(prof.Retries.Delay), MaxDelay: time.Duration(prof.Retries.MaxDelay),
+			StepOf: engine.StepFromContext, Record: func(c awsapi.Call) {
+				req.Record(store.Call{Step: c.Step, Service: c.Service, Operation: c.Operation, IAMAction: c.IAMAction, Start: c.Start, Duration: c.Duration, ErrorCode: c.ErrorCode})
+			}}), nil
 	}
 	cat := newCatalog(db, &accountAccess{base: base, limiters: limiters})
 	eng := engine.New(engine.Options{

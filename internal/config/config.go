@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -49,6 +50,47 @@ type Settings struct {
 	AssumeRoles []AssumeRole `yaml:"assumeRoles"`
 	Region      string       `yaml:"region"`
 	EndpointURL string       `yaml:"endpointURL"`
+	Retries     Retries      `yaml:"retries"`
+}
+
+// Retries bounds the retries of throttled and transient AWS calls (Ansible's
+// backoff_retries, backoff_delay and backoff_max_delay). Zero fields are not
+// set here.
+type Retries struct {
+	// MaxAttempts counts the first attempt: 1 disables retries.
+	MaxAttempts int `yaml:"maxAttempts"`
+	// Delay is the backoff before the first retry; it doubles with each
+	// retry, with full jitter.
+	Delay Duration `yaml:"delay"`
+	// MaxDelay caps one backoff.
+	MaxDelay Duration `yaml:"maxDelay"`
+}
+
+// Duration is a time.Duration written as Go writes it: 500ms, 20s, 1m30s.
+type Duration time.Duration
+
+// UnmarshalYAML reads a duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil || n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: %q is not a duration: write it like 500ms, 20s or 1m30s", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+func (r Retries) validate() error {
+	switch {
+	case r.MaxAttempts < 0 || r.MaxAttempts > 100:
+		return fmt.Errorf("maxAttempts %d: expected 1 to 100 (1 disables retries)", r.MaxAttempts)
+	case r.Delay < 0:
+		return fmt.Errorf("delay %s: expected a positive duration", time.Duration(r.Delay))
+	case r.MaxDelay < 0:
+		return fmt.Errorf("maxDelay %s: expected a positive duration", time.Duration(r.MaxDelay))
+	case r.MaxDelay > 0 && r.Delay > r.MaxDelay:
+		return fmt.Errorf("delay %s is longer than maxDelay %s", time.Duration(r.Delay), time.Duration(r.MaxDelay))
+	}
+	return nil
 }
 
 // Credentials selects the base credential provider.
@@ -199,6 +241,9 @@ func (s Settings) validate(where string) error {
 		if err := r.validate(); err != nil {
 			return fmt.Errorf("%s assumeRoles[%d]: %w", where, i, err)
 		}
+	}
+	if err := s.Retries.validate(); err != nil {
+		return fmt.Errorf("%s retries: %w", where, err)
 	}
 	return nil
 }

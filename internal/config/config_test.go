@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 const sample = `# system
@@ -143,6 +144,9 @@ func TestParseErrors(t *testing.T) {
 		{"bad arn in project", "projects:\n  x:\n    assumeRoles:\n      - arn: arn:aws:iam::12:role/r\n", []string{"project x assumeRoles[0]", "malformed role ARN", RoleARNPattern}},
 		{"bad duration", "assumeRoles:\n  - arn: arn:aws:iam::123456789012:role/r\n    durationSeconds: 60\n", []string{"between 900 and 43200"}},
 		{"wrong type", "region: [a]\n", []string{"c.yaml:1:"}},
+		{"retry delay not a duration", "retries:\n  delay: 5\n", []string{"c.yaml:2:", `"5" is not a duration`, "500ms"}},
+		{"retry attempts out of range", "projects:\n  p:\n    retries: {maxAttempts: 1000}\n", []string{"project p retries", "maxAttempts 1000", "1 to 100"}},
+		{"retry delay beyond max", "retries: {delay: 30s, maxDelay: 20s}\n", []string{"delay 30s is longer than maxDelay 20s"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,6 +163,30 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("error is not one line: %q", err)
 			}
 		})
+	}
+}
+
+func TestRetriesLayer(t *testing.T) {
+	c, err := Parse("c.yaml", []byte("region: eu-west-1\nretries: {maxAttempts: 5, delay: 1s, maxDelay: 40s}\nprojects:\n  calm:\n    retries: {maxAttempts: 2}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		project string
+		flags   Retries
+		want    Retries
+	}{
+		{"", Retries{}, Retries{MaxAttempts: 5, Delay: Duration(time.Second), MaxDelay: Duration(40 * time.Second)}},
+		{"calm", Retries{}, Retries{MaxAttempts: 2, Delay: Duration(time.Second), MaxDelay: Duration(40 * time.Second)}},
+		{"calm", Retries{Delay: Duration(10 * time.Millisecond)}, Retries{MaxAttempts: 2, Delay: Duration(10 * time.Millisecond), MaxDelay: Duration(40 * time.Second)}},
+	} {
+		p, err := c.Resolve(tt.project, Overrides{Retries: tt.flags})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Retries != tt.want {
+			t.Errorf("project %q flags %+v: retries %+v, want %+v", tt.project, tt.flags, p.Retries, tt.want)
+		}
 	}
 }
 

@@ -14,8 +14,9 @@ type Overrides struct {
 	// AssumeRoles, when non-empty (--assume-role, repeatable), replace the
 	// file's chain: a chain given on the command line is meant as the whole chain.
 	AssumeRoles []AssumeRole
-	Region      string // --region
-	EndpointURL string // --endpoint-url
+	Region      string  // --region
+	EndpointURL string  // --endpoint-url
+	Retries     Retries // --retry-max-attempts, --retry-delay, --retry-max-delay
 }
 
 // Profile is the resolved settings for one project: what the credentials
@@ -26,6 +27,7 @@ type Profile struct {
 	AssumeRoles []AssumeRole
 	Region      string
 	EndpointURL string
+	Retries     Retries
 }
 
 // ErrNoRegion reports that no region was set anywhere.
@@ -51,7 +53,7 @@ func (c *Config) Resolve(project string, flags Overrides) (Profile, error) {
 	if p.Credentials.Provider == "" {
 		p.Credentials.Provider = ProviderDefault
 	}
-	if err := (Settings{Credentials: p.Credentials, AssumeRoles: p.AssumeRoles}).validate("resolved"); err != nil {
+	if err := (Settings{Credentials: p.Credentials, AssumeRoles: p.AssumeRoles, Retries: p.Retries}).validate("resolved"); err != nil {
 		return Profile{}, err
 	}
 	if p.Region == "" {
@@ -83,6 +85,15 @@ func (p *Profile) apply(s Settings) {
 	}
 	if s.EndpointURL != "" {
 		p.EndpointURL = s.EndpointURL
+	}
+	if s.Retries.MaxAttempts != 0 {
+		p.Retries.MaxAttempts = s.Retries.MaxAttempts
+	}
+	if s.Retries.Delay != 0 {
+		p.Retries.Delay = s.Retries.Delay
+	}
+	if s.Retries.MaxDelay != 0 {
+		p.Retries.MaxDelay = s.Retries.MaxDelay
 	}
 }
 
