@@ -104,9 +104,18 @@ func invoke(ctx context.Context, req *Request, action, service, api string, requ
 	}
 	out, err := req.AWS.Invoke(ctx, service, api, request)
 	if err != nil {
-		return nil, fmt.Errorf("%s: calling %s %s: %w", action, service, api, err)
+		return nil, fmt.Errorf("%s: %w", action, callError(service, api, err))
 	}
 	return out, nil
+}
+
+// callError names the call an error came from, unless the error already
+// does (AWS errors start with "service Operation:").
+func callError(service, api string, err error) error {
+	if strings.HasPrefix(err.Error(), service+" "+api+":") {
+		return err
+	}
+	return fmt.Errorf("calling %s %s: %w", service, api, err)
 }
 
 type executeAwsAPI struct{}

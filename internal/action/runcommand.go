@@ -128,7 +128,7 @@ func (r *Request) awsCall(ctx context.Context, service, op string, input map[str
 	}
 	out, err := r.AWS.Invoke(ctx, service, op, input)
 	if err != nil {
-		return nil, fmt.Errorf("calling %s %s: %w", service, op, err)
+		return nil, callError(service, op, err)
 	}
 	return out, nil
 }
