@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,24 +13,6 @@ import (
 	"github.com/capstan-run/capstan/internal/store"
 	"github.com/capstan-run/capstan/internal/store/sqlite"
 )
-
-// lockedBuffer is written by the progress ticker and read by the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 const progressRunbook = `schemaVersion: '0.3'
 mainSteps:
@@ -54,7 +34,7 @@ func runWithProgress(t *testing.T, tty bool) string {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	var out lockedBuffer
+	var out syncBuffer
 	prog := newProgress(&out, tty)
 	eng := engine.New(engine.Options{Store: db, Actions: registry(), OnChange: func(st *engine.State, ev store.Event) { prog.event(st, ev) }})
 	defer eng.Shutdown()

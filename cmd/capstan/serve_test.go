@@ -21,7 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 )
 
-// syncBuffer is a bytes.Buffer a child process writes while the test reads.
+// syncBuffer is a bytes.Buffer a child process or goroutine writes while
+// the test reads.
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
