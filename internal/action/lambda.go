@@ -47,7 +47,7 @@ func registerLambda(r *Registry) {
 			{Name: "stopDate", Type: String, Doc: "Stop time."},
 		},
 		Impact:  Undetermined,
-		Support: Declared,
+		Support: Executes,
 		IAM:     fixedIAM("states:DescribeExecution", "states:StartExecution", "states:StopExecution"),
-	}, nil)
+	}, &executeStateMachine{poll: defaultPoller})
 }

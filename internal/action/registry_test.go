@@ -36,7 +36,7 @@ func TestBuiltinDeclaresEveryAction(t *testing.T) {
 		{"aws:executeScript", Executes, []string{"Runtime"}, []string{"Payload"}},
 		{"aws:loop", Executes, []string{"Steps"}, []string{"CurrentIteration", "CurrentIteratorValue"}},
 		{"aws:updateVariable", Executes, []string{"Name", "Value"}, nil},
-		{"aws:executeStateMachine", Declared, []string{"stateMachineArn"}, []string{"executionArn", "input", "name", "output", "startDate", "stateMachineArn", "status", "stopDate"}},
+		{"aws:executeStateMachine", Executes, []string{"stateMachineArn"}, []string{"executionArn", "input", "name", "output", "startDate", "stateMachineArn", "status", "stopDate"}},
 		{"aws:invokeWebhook", Declared, []string{"IntegrationName"}, []string{"Response", "ResponseCode"}},
 		{"aws:putServerUpgradeMetrics", Internal, nil, nil},
 		{"aws:shareSQLMedia", Internal, nil, nil},
