@@ -347,3 +347,95 @@ mainSteps:
 		t.Errorf("%d sts:GetCallerIdentity calls for two global:ACCOUNT_ID references; want 1: %+v", n, calls)
 	}
 }
+
+// recordingInvoker answers every call with an empty result (or err) and
+// records it on the execution, as awsapi does.
+type recordingInvoker struct {
+	req InvokerRequest
+	err error
+}
+
+func (r recordingInvoker) Invoke(ctx context.Context, service, operation string, _ map[string]any) (map[string]any, error) {
+	code := ""
+	if r.err != nil {
+		code = "Boom"
+	}
+	r.req.Record(store.Call{Step: StepFromContext(ctx), Service: service, Operation: operation, IAMAction: service + ":" + operation, Start: time.Now(), ErrorCode: code})
+	return map[string]any{}, r.err
+}
+
+// TestCallsRecordedWithStepEnd checks the promise behind recording a step's
+// AWS calls with the event that ends it: once that event is acknowledged
+// (OnChange sees it only after the store's Append returned), the calls are
+// in the store; before, none of the step's calls has cost a commit.
+func TestCallsRecordedWithStepEnd(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, t.TempDir()+"/capstan.db", sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	type seen struct {
+		typ   string
+		calls int
+	}
+	events := make(chan seen, 64)
+	eng := New(Options{
+		Store: db, Actions: action.Builtin(), Region: "us-east-1", RetryDelay: time.Millisecond,
+		NewInvoker: func(ctx context.Context, req InvokerRequest) (action.Invoker, error) {
+			return recordingInvoker{req: req}, nil
+		},
+		OnChange: func(st *State, ev store.Event) {
+			if ev.Type != evStepStarted && ev.Type != evStepSucceeded {
+				return
+			}
+			calls, err := db.Calls(context.Background(), st.ID)
+			if err != nil {
+				t.Error(err)
+			}
+			events <- seen{ev.Type, len(calls)}
+		},
+	})
+	t.Cleanup(eng.Shutdown)
+	src := `
+schemaVersion: "0.3"
+mainSteps:
+  - name: one
+    action: aws:executeAwsApi
+    inputs: {Service: ec2, Api: DescribeVpcs}
+  - name: two
+    action: aws:executeAwsApi
+    inputs: {Service: sts, Api: GetCallerIdentity}
+`
+	doc, diags := document.Load("test.yaml", []byte(src), action.Builtin())
+	for _, d := range diags {
+		if d.Severity == document.Error {
+			t.Fatalf("test document: %s", d)
+		}
+	}
+	id, err := eng.Start(ctx, StartRequest{Document: doc, Source: []byte(src), DocumentName: "test", Parameters: map[string]any{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Wait(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	close(events)
+	var got []seen
+	for s := range events {
+		got = append(got, s)
+	}
+	want := []seen{{evStepStarted, 0}, {evStepSucceeded, 1}, {evStepStarted, 1}, {evStepSucceeded, 2}}
+	if len(got) != len(want) {
+		t.Fatalf("events %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("events %+v, want %+v", got, want)
+		}
+	}
+	calls, err := db.Calls(ctx, id)
+	if err != nil || len(calls) != 2 || calls[0].Step != "one" || calls[1].Step != "two" || calls[1].Operation != "GetCallerIdentity" {
+		t.Fatalf("calls %+v, %v", calls, err)
+	}
+}

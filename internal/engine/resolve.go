@@ -203,8 +203,21 @@ func StepFromContext(ctx context.Context) string {
 	return s
 }
 
+// maxPendingCalls bounds the calls a step holds in memory before they get a
+// commit of their own (a long aws:waitForAwsResourceProperty polls for hours).
+const maxPendingCalls = 64
+
+// recordCall keeps c for the execution's next append (see run.calls); only a
+// step that has made maxPendingCalls calls stores them on their own.
 func (r *run) recordCall(c store.Call) {
-	_ = r.e.opts.Store.AppendCalls(context.WithoutCancel(r.hardCtx), r.id, []store.Call{c})
+	r.callMu.Lock()
+	defer r.callMu.Unlock() // held while storing, so calls keep their order
+	r.calls = append(r.calls, c)
+	if len(r.calls) >= maxPendingCalls {
+		if r.e.opts.Store.AppendCalls(context.WithoutCancel(r.hardCtx), r.id, r.calls) == nil {
+			r.calls = nil
+		}
+	}
 }
 
 // masker masks key-storage secrets resolved during an execution wherever

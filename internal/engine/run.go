@@ -33,6 +33,13 @@ type run struct {
 	invoker   action.Invoker
 	masker    *masker
 
+	// callMu guards calls: the AWS calls made since the last append, recorded
+	// with the next one (the event ending the step that made them) instead
+	// of in a commit of their own. A call is lost on a crash only if that
+	// step's end was not recorded either.
+	callMu sync.Mutex
+	calls  []store.Call
+
 	// accountMu guards account, the global:ACCOUNT_ID asked of STS once
 	// per execution (per process, after a resume).
 	accountMu sync.Mutex
@@ -122,9 +129,18 @@ func (r *run) appendLocked(events ...store.Event) error {
 	}
 	sum := r.state.Summary()
 	sum.Seq = prev
+	r.callMu.Lock()
+	calls := r.calls
+	r.calls = nil
+	r.callMu.Unlock()
 	// The store numbers the events itself; they carry the same numbers.
-	err := r.e.opts.Store.Append(context.WithoutCancel(r.hardCtx), sum, events)
+	err := r.e.opts.Store.Append(context.WithoutCancel(r.hardCtx), sum, events, calls...)
 	if err != nil {
+		if len(calls) > 0 {
+			r.callMu.Lock()
+			r.calls = append(calls, r.calls...)
+			r.callMu.Unlock()
+		}
 		return fmt.Errorf("recording execution %s: %w", r.id, err)
 	}
 	if r.e.opts.OnChange != nil {

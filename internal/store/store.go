@@ -169,7 +169,10 @@ type Store interface {
 	// otherwise; ErrNotFound for an unknown id); the events get e.Seq+1, ...
 	// in place and the stored Seq becomes e.Seq+len(events). ClientToken,
 	// StartTime and ParentID are fixed at creation; Append ignores them.
-	Append(ctx context.Context, e Execution, events []Event) error
+	// calls, if any, are recorded as by AppendCalls in the same transaction,
+	// after the calls appended before: the engine hands over the calls a step
+	// made with the event that ends it, saving them a commit of their own.
+	Append(ctx context.Context, e Execution, events []Event, calls ...Call) error
 	// Execution returns the summary row.
 	Execution(ctx context.Context, id string) (Execution, error)
 	// Events returns the events with Seq > afterSeq in order. ErrNotFound for

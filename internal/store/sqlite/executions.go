@@ -69,7 +69,7 @@ func (d *DB) CreateExecution(ctx context.Context, e store.Execution, events []st
 }
 
 // Append implements store.Store.
-func (d *DB) Append(ctx context.Context, e store.Execution, events []store.Event) error {
+func (d *DB) Append(ctx context.Context, e store.Execution, events []store.Event, calls ...store.Call) error {
 	tags, outputs, err := encodeMaps(e)
 	if err != nil {
 		return fmt.Errorf("append to execution %s: %w", e.ID, err)
@@ -111,7 +111,10 @@ func (d *DB) Append(ctx context.Context, e store.Execution, events []store.Event
 			// was updated and reading n back failed: not clean then.
 			return err
 		}
-		return insertEvents(ctx, w, n, events)
+		if err := insertEvents(ctx, w, n, events); err != nil {
+			return err
+		}
+		return insertCalls(ctx, w, e.ID, calls)
 	})
 	if err != nil {
 		return fmt.Errorf("append to execution %s: %w", e.ID, err)

@@ -376,4 +376,23 @@ func testCalls(t *testing.T, open func(t *testing.T) store.Store) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("calls:\n got %+v\nwant %+v", got, want)
 	}
+
+	// Calls handed to Append are recorded with its events, after the others;
+	// a refused Append records none of them.
+	third := []store.Call{{Step: "start", Service: "ec2", Operation: "StartInstances", IAMAction: "ec2:StartInstances", Start: base.Add(3 * time.Second), Duration: 2 * time.Millisecond}}
+	e := execution("k1", base)
+	stale := e
+	stale.Seq = 7
+	wantErr(t, "append with stale seq and calls", s.Append(ctx, stale, []store.Event{ev("StepSucceeded", "{}")}, third...), store.ErrConflict)
+	wantErr(t, "append to unknown execution with calls", s.Append(ctx, execution("nope", base), []store.Event{ev("StepSucceeded", "{}")}, third...), store.ErrNotFound)
+	must(t, "append with calls", s.Append(ctx, e, []store.Event{ev("StepSucceeded", "{}")}, third...))
+	got, err = s.Calls(ctx, "k1")
+	must(t, "calls", err)
+	want = append(want, third...)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("calls after Append:\n got %+v\nwant %+v", got, want)
+	}
+	if got, err := s.Calls(ctx, "nope"); err != nil || len(got) != 0 {
+		t.Fatalf("calls of unknown execution after a refused Append: %+v, %v", got, err)
+	}
 }
