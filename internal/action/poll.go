@@ -58,6 +58,7 @@ var pollActions = map[string]func(p poller) Action{
 	"aws:runCommand":          func(p poller) Action { return &runCommand{poll: p} },
 	"aws:createStack":         func(p poller) Action { return &createStack{poll: p} },
 	"aws:deleteStack":         func(p poller) Action { return &deleteStack{poll: p} },
+	"aws:executeStateMachine": func(p poller) Action { return &executeStateMachine{poll: p} },
 }
 
 // withPoller replaces the waiting actions of r with copies using p.

@@ -40,12 +40,6 @@ const stopTimeout = 10 * time.Second
 
 type executeStateMachine struct{ poll poller }
 
-// The action waits, so FastRegistry must rebuild it with a fast poller; it
-// joins pollActions here rather than in poll.go's literal.
-func init() {
-	pollActions["aws:executeStateMachine"] = func(p poller) Action { return &executeStateMachine{poll: p} }
-}
-
 // Run starts the execution, waits for it to leave RUNNING and fails the step
 // unless it SUCCEEDED. A step cancelled or timed out while waiting stops the
 // execution, so nothing the runbook started keeps running behind it.
