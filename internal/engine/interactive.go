@@ -76,15 +76,7 @@ func (r *run) signalStart(typ string, payload map[string][]string, user string) 
 	if n := payload["StepName"]; len(n) > 0 && !r.hasStep(n[0]) {
 		return &SignalError{Execution: r.id, Type: typ, Reason: fmt.Sprintf("the runbook has no step %q", n[0])}
 	}
-	sig := signalReceived{Index: r.state.AwaitingStart.Index, Type: typ, Payload: payload, User: user}
-	if err := r.appendLocked(newEvent(evSignalReceived, r.now(), sig)); err != nil {
-		return err
-	}
-	select {
-	case r.signals <- sig:
-	default:
-	}
-	return nil
+	return r.deliverLocked(signalReceived{Index: r.state.AwaitingStart.Index, Type: typ, Payload: payload, User: user})
 }
 
 // hasStep reports whether the runbook has a step of that name, at any depth.

@@ -227,7 +227,11 @@ func (r *run) signal(ctx context.Context, typ string, payload map[string][]strin
 			return &SignalError{Execution: r.id, Type: typ, Reason: fmt.Sprintf("%s is not one of the step's approvers (%s)", orAnonymous(user), strings.Join(list, ", "))}
 		}
 	}
-	sig := signalReceived{Index: idx, Type: typ, Payload: payload, User: user}
+	return r.deliverLocked(signalReceived{Index: idx, Type: typ, Payload: payload, User: user})
+}
+
+// deliverLocked records a signal and wakes whoever waits for one. r.mu is held.
+func (r *run) deliverLocked(sig signalReceived) error {
 	if err := r.appendLocked(newEvent(evSignalReceived, r.now(), sig)); err != nil {
 		return err
 	}
