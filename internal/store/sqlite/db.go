@@ -271,6 +271,7 @@ func (d *DB) write(ctx context.Context, fn func(ctx context.Context, w *wconn) e
 func (d *DB) writer() {
 	defer close(d.done)
 	batch := make([]*writeReq, 0, d.max)
+	company := false
 	for {
 		select {
 		case r := <-d.writes:
@@ -278,12 +279,14 @@ func (d *DB) writer() {
 		case <-d.quit:
 			return
 		}
-		// Before committing, yield twice so that callers already runnable
-		// (executions whose previous commit just returned) can queue their
-		// next write into this batch: the events of executions running at
-		// once share the last pages of the events tree, so a bigger batch
-		// writes fewer WAL frames per write. With nothing else runnable
-		// Gosched returns at once.
+		// When the last batch had company, yield twice before committing so
+		// that callers already runnable (executions whose previous commit
+		// just returned) can queue their next write into this batch: the
+		// events of executions running at once share the last pages of the
+		// events tree, so a bigger batch writes fewer WAL frames per write.
+		// A lone caller (batches of one) never waits for the yields, which
+		// cost it scheduler round trips that can wake an idle P.
+		yield := company
 		for yields := 0; ; yields++ {
 		gather:
 			for len(batch) < d.max {
@@ -294,11 +297,12 @@ func (d *DB) writer() {
 					break gather
 				}
 			}
-			if yields == 2 || len(batch) >= d.max {
+			if !yield || yields == 2 || len(batch) >= d.max {
 				break
 			}
 			runtime.Gosched()
 		}
+		company = len(batch) > 1
 		d.commit(batch)
 	}
 }
