@@ -91,7 +91,7 @@ func (d *DB) Append(ctx context.Context, e store.Execution, events []store.Event
 		q := `UPDATE executions SET document_name = ?, document_version = ?, status = ?, mode = ?,
 			executed_by = ?, current_step = ?, current_action = ?, automation_type = ?,
 			failure_message = ?, end_time = ?, tags = ?, outputs = ?, seq = ?
-			WHERE id = ? AND seq = ? RETURNING n`
+			WHERE id = ? AND seq = ?`
 		if e.Done {
 			q = strings.Replace(q, "seq = ?\n", "seq = ?, done = 1\n", 1)
 		}
@@ -99,19 +99,18 @@ func (d *DB) Append(ctx context.Context, e store.Execution, events []store.Event
 		if err != nil {
 			return err
 		}
-		var n int64
-		err = s.QueryRowContext(ctx, e.DocumentName, e.DocumentVersion, e.Status, e.Mode,
+		res, err := s.ExecContext(ctx, e.DocumentName, e.DocumentVersion, e.Status, e.Mode,
 			e.ExecutedBy, e.CurrentStep, e.CurrentAction, e.AutomationType, e.FailureMessage,
-			nanos(e.EndTime), tags, outputs, newSeq, e.ID, e.Seq).Scan(&n)
-		if errors.Is(err, sql.ErrNoRows) {
+			nanos(e.EndTime), tags, outputs, newSeq, e.ID, e.Seq)
+		if err != nil {
+			return clean(err) // the first statement: nothing else to undo
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
 			return clean(missOrConflict(ctx, w, e.ID, e.Seq))
 		}
-		if err != nil {
-			// The statement failed as a whole (SQLite undid it), or the row
-			// was updated and reading n back failed: not clean then.
-			return err
-		}
-		if err := insertEvents(ctx, w, n, events); err != nil {
+		if err := insertEventsByID(ctx, w, e.ID, events); err != nil {
 			return err
 		}
 		return insertCalls(ctx, w, e.ID, calls)
@@ -135,6 +134,23 @@ func missOrConflict(ctx context.Context, w *wconn, id string, seq int64) error {
 		return err
 	}
 	return fmt.Errorf("%w: seq %d, stored %d", store.ErrConflict, seq, have)
+}
+
+// insertEventsByID is insertEvents for an execution known by its id: each
+// INSERT looks the number up itself, which costs less than reading it back
+// from the UPDATE (RETURNING makes the UPDATE a query).
+func insertEventsByID(ctx context.Context, w *wconn, id string, events []store.Event) error {
+	s, err := w.stmt(ctx, `INSERT INTO events (exec_n, seq, type, time, data)
+		SELECT n, ?, ?, ?, ? FROM executions WHERE id = ?`)
+	if err != nil {
+		return err
+	}
+	for _, ev := range events {
+		if _, err := s.ExecContext(ctx, ev.Seq, ev.Type, nanos(ev.Time), ev.Data, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func insertEvents(ctx context.Context, w *wconn, n int64, events []store.Event) error {
