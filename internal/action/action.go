@@ -103,14 +103,25 @@ type Spec struct {
 	// RetrySafe: the action may be run again after a crash interrupted it
 	// (reads, waits, idempotent calls).
 	RetrySafe bool
-	Impact    Impact
-	Support   Support
+	// RetrySafeFor, when set, says whether a step with these resolved inputs
+	// may be run again although the action as a whole is not RetrySafe (an
+	// aws:executeAwsApi step calling a read-only operation). Values may be
+	// masked or still templated; it must then answer false.
+	RetrySafeFor func(inputs map[string]any) bool
+	Impact       Impact
+	Support      Support
 	// IAM returns the IAM actions (service:Action) a step with these resolved
 	// or literal inputs needs, sorted. Values may still hold unresolved
 	// templates. complete is false when the list cannot cover everything the
 	// step may call (a templated Service or Api, a script's own calls, a child
 	// runbook's needs); the caller then reports the policy as incomplete.
 	IAM func(inputs map[string]any) (actions []string, complete bool)
+}
+
+// SafeToRetry reports whether a step of this action with these inputs may be
+// run again after a crash interrupted it: RetrySafe, or RetrySafeFor says so.
+func (s *Spec) SafeToRetry(inputs map[string]any) bool {
+	return s.RetrySafe || s.RetrySafeFor != nil && s.RetrySafeFor(inputs)
 }
 
 // Input returns the declared input with that name.

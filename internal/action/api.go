@@ -34,9 +34,12 @@ func registerAPI(r *Registry) {
 		OpenInputs:  true,
 		UserOutputs: true,
 		MaxTimeout:  25 * time.Second,
-		Impact:      Undetermined,
-		Support:     Executes,
-		IAM:         apiIAM,
+		// A read-only operation may be called again after a crash; any
+		// other may have changed something and is not.
+		RetrySafeFor: readOnlyCall,
+		Impact:       Undetermined,
+		Support:      Executes,
+		IAM:          apiIAM,
 	}, executeAwsAPI{})
 	r.Register(Spec{
 		Name:           "aws:waitForAwsResourceProperty",
@@ -60,6 +63,44 @@ func registerAPI(r *Registry) {
 		Support:        Executes,
 		IAM:            apiIAM,
 	}, assertProperty{})
+}
+
+// readOnlyOps are read-only operations whose names do not start with one of
+// readOnlyPrefixes.
+var readOnlyOps = map[string]bool{
+	"HeadBucket":   true, // s3
+	"HeadObject":   true, // s3
+	"LookupEvents": true, // cloudtrail
+}
+
+// readOnlyPrefixes start the names of AWS operations that only read.
+var readOnlyPrefixes = []string{"Describe", "Get", "List"}
+
+// readOnlyCall reports whether an API step's literal Api names a read-only
+// operation (DescribeInstances, get_parameter, ListRoles,
+// GetCallerIdentity), which is safe to call again. A templated or masked
+// name is not.
+func readOnlyCall(inputs map[string]any) bool {
+	api, ok := inputs["Api"].(string)
+	if !ok || api == "" || strings.Contains(api, "{{") {
+		return false
+	}
+	return ReadOnlyOperation(awsservice.OperationName(api))
+}
+
+// ReadOnlyOperation reports whether the operation, spelt as the API model
+// spells it (DescribeInstances), only reads: its name is Describe, Get or
+// List followed by a capitalised word, or it is one of a few other reads.
+func ReadOnlyOperation(op string) bool {
+	if readOnlyOps[op] {
+		return true
+	}
+	for _, p := range readOnlyPrefixes {
+		if rest, ok := strings.CutPrefix(op, p); ok && rest != "" && rest[0] >= 'A' && rest[0] <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
 
 // apiIAM derives the one IAM action an API step needs from Service and Api.

@@ -52,7 +52,7 @@ func (r *run) runStep(ctx context.Context, st *document.Step) outcome {
 			return r.finishWait(ctx, st, idx, r.waitUntil(ctx, rec.WaitUntil))
 		case rec.WaitSignal:
 			return r.awaitSignal(ctx, st, entry, idx, rec.Inputs, rec.StartTime)
-		case !entry.Spec.RetrySafe:
+		case !entry.Spec.SafeToRetry(rec.Inputs):
 			msg := fmt.Sprintf("interrupted: capstan stopped while %s was running, and %s is not safe to run again; check its effect by hand", st.Name, st.Action)
 			return r.recordFailure(st, idx, attempt, true, StatusFailed, msg, FailureDetails{FailureStage: "Invocation", FailureType: "Internal"})
 		}
