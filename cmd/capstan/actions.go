@@ -145,7 +145,10 @@ type actionDoc struct {
 	DefaultTimeoutSeconds int64             `json:"defaultTimeoutSeconds,omitempty"`
 	MaxTimeoutSeconds     int64             `json:"maxTimeoutSeconds,omitempty"`
 	RetrySafe             bool              `json:"retrySafe"`
-	Impact                string            `json:"impact"`
+	// RetrySafeForSomeInputs: not RetrySafe as a whole, but a step with
+	// some inputs is (aws:executeAwsApi calling a read-only operation).
+	RetrySafeForSomeInputs bool   `json:"retrySafeForSomeInputs,omitempty"`
+	Impact                 string `json:"impact"`
 	// IAM is what a step with no optional inputs needs; IAMWithInputs adds
 	// what inputs may bring in (every input set, to a value not yet known).
 	IAM                   []string `json:"iamActions"`
@@ -159,12 +162,13 @@ func actionDocFor(s *action.Spec) actionDoc {
 		Name: s.Name, Summary: s.Summary, Support: s.Support.String(),
 		Inputs: []actionInputDoc{}, Outputs: []actionOutputDoc{},
 		OpenInputs: s.OpenInputs, UserOutputs: s.UserOutputs, NestedSteps: s.NestedSteps,
-		OnCancelAllowed:       !s.NoOnCancel,
-		DefaultTimeoutSeconds: int64(s.DefaultTimeout / time.Second),
-		MaxTimeoutSeconds:     int64(s.MaxTimeout / time.Second),
-		RetrySafe:             s.RetrySafe,
-		Impact:                string(s.Impact),
-		IAM:                   []string{},
+		OnCancelAllowed:        !s.NoOnCancel,
+		DefaultTimeoutSeconds:  int64(s.DefaultTimeout / time.Second),
+		MaxTimeoutSeconds:      int64(s.MaxTimeout / time.Second),
+		RetrySafe:              s.RetrySafe,
+		RetrySafeForSomeInputs: !s.RetrySafe && s.RetrySafeFor != nil,
+		Impact:                 string(s.Impact),
+		IAM:                    []string{},
 	}
 	for _, in := range s.Inputs {
 		d.Inputs = append(d.Inputs, actionInputDoc{Name: in.Name, Type: string(in.Type), Required: in.Required, Default: in.Default, Doc: in.Doc})
@@ -202,7 +206,11 @@ func showAction(out io.Writer, e *action.Entry, output string) error {
 	fmt.Fprintf(&b, "%s\n  %s\n\n", d.Name, d.Summary)
 	fmt.Fprintf(&b, "Support:    %s\n", d.Support)
 	fmt.Fprintf(&b, "Impact:     %s\n", d.Impact)
-	fmt.Fprintf(&b, "Retry safe: %s\n", actionYesNo(d.RetrySafe))
+	if d.RetrySafeForSomeInputs {
+		fmt.Fprintf(&b, "Retry safe: depends on the inputs (an interrupted step is run again only when its inputs make it safe)\n")
+	} else {
+		fmt.Fprintf(&b, "Retry safe: %s\n", actionYesNo(d.RetrySafe))
+	}
 	fmt.Fprintf(&b, "onCancel:   %s\n", map[bool]string{true: "allowed", false: "not allowed"}[d.OnCancelAllowed])
 	if d.DefaultTimeoutSeconds > 0 {
 		fmt.Fprintf(&b, "Default timeout: %d s\n", d.DefaultTimeoutSeconds)
