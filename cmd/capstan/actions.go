@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -76,7 +77,7 @@ func lookupAction(reg *action.Registry, name string) (*action.Entry, error) {
 		e, _ := reg.Lookup(n)
 		return e, nil
 	}
-	if best, ok := suggest.Closest(want, sortedKeys(short)); ok {
+	if best, ok := suggest.Closest(want, slices.Sorted(maps.Keys(short))); ok {
 		return nil, fmt.Errorf("unknown action %q; did you mean %s?", name, short[best])
 	}
 	return nil, fmt.Errorf("unknown action %q (see 'capstan actions' for the list)", name)

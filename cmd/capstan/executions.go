@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -178,7 +180,7 @@ func printExecution(w io.Writer, st *engine.State) {
 	if v.FailureMessage != "" {
 		fmt.Fprintf(w, "failure: %s\n", v.FailureMessage)
 	}
-	for _, k := range sortedKeys(v.Parameters) {
+	for _, k := range slices.Sorted(maps.Keys(v.Parameters)) {
 		fmt.Fprintf(w, "parameter %s = %s\n", k, strings.Join(v.Parameters[k], ", "))
 	}
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
@@ -191,7 +193,7 @@ func printExecution(w io.Writer, st *engine.State) {
 		detail := s.FailureMessage
 		if detail == "" && len(s.Outputs) > 0 {
 			var parts []string
-			for _, k := range sortedKeys(s.Outputs) {
+			for _, k := range slices.Sorted(maps.Keys(s.Outputs)) {
 				parts = append(parts, k+"="+strings.Join(s.Outputs[k], ","))
 			}
 			detail = strings.Join(parts, " ")
@@ -203,7 +205,7 @@ func printExecution(w io.Writer, st *engine.State) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, s.Action, s.StepStatus, d, detail)
 	}
 	tw.Flush()
-	for _, k := range sortedKeys(v.Outputs) {
+	for _, k := range slices.Sorted(maps.Keys(v.Outputs)) {
 		fmt.Fprintf(w, "output %s = %s\n", k, strings.Join(v.Outputs[k], ", "))
 	}
 }

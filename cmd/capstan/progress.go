@@ -3,7 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -126,7 +127,7 @@ func outputsText(s *engine.StepState) string {
 		return ""
 	}
 	var parts []string
-	for _, k := range sortedKeys(s.Outputs) {
+	for _, k := range slices.Sorted(maps.Keys(s.Outputs)) {
 		parts = append(parts, k+"="+strings.Join(engine.StringList(s.Outputs[k]), ","))
 	}
 	text := strings.Join(parts, " ")
@@ -134,13 +135,4 @@ func outputsText(s *engine.StepState) string {
 		text = text[:117] + "..."
 	}
 	return "  " + text
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -137,7 +139,7 @@ func runRunbook(cmd *cobra.Command, f runFlags, args []string) error {
 		}
 	} else {
 		fmt.Fprintln(stdout, summaryLine(st))
-		for _, k := range sortedKeys(st.Outputs) {
+		for _, k := range slices.Sorted(maps.Keys(st.Outputs)) {
 			fmt.Fprintf(stdout, "  %s = %s\n", k, strings.Join(st.Outputs[k], ", "))
 		}
 	}

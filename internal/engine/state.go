@@ -3,7 +3,8 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/capstan-run/capstan/internal/store"
@@ -272,16 +273,6 @@ func (s *State) Summary() store.Execution {
 	return e
 }
 
-// sortedKeys returns a map's keys in order, for stable output.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // EventStep returns the step execution an event is about, or nil for events
 // about the execution as a whole.
 func (s *State) EventStep(ev store.Event) *StepState {
@@ -304,5 +295,5 @@ func (s *State) outputKeys() []string {
 	if len(s.outputOrder) > 0 {
 		return s.outputOrder
 	}
-	return sortedKeys(s.Outputs)
+	return slices.Sorted(maps.Keys(s.Outputs))
 }

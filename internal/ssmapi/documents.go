@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -60,7 +62,7 @@ type DocumentDescription struct {
 
 func tagList(m map[string]string) []Tag {
 	out := []Tag{}
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		out = append(out, Tag{Key: k, Value: m[k]})
 	}
 	return out

@@ -22,10 +22,12 @@ import (
 	"fmt"
 	"go/format"
 	"log"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -201,7 +203,7 @@ func main() {
 		if len(goUnions) > 0 {
 			fmt.Fprintf(&unionImports, "\t%st \"github.com/aws/aws-sdk-go-v2/service/%s/types\"\n", a, s.Pkg)
 		}
-		for _, name := range sortedKeys(goUnions) {
+		for _, name := range slices.Sorted(maps.Keys(goUnions)) {
 			fmt.Fprintf(&unions, "\treflect.TypeFor[%st.%s](): {\n", a, name)
 			modelMembers := m.Shapes[shapeByGoName(m, name)].Members
 			for _, suffix := range goUnions[name] {
@@ -219,16 +221,16 @@ func main() {
 		svcMap, typeMap := diffNames(m)
 		if len(svcMap) > 0 {
 			fmt.Fprintf(&names, "\t%q: {", s.Name)
-			for _, k := range sortedKeys(svcMap) {
+			for _, k := range slices.Sorted(maps.Keys(svcMap)) {
 				fmt.Fprintf(&names, "%q: %q, ", k, svcMap[k])
 			}
 			names.WriteString("},\n")
 		}
 		if len(typeMap) > 0 {
 			fmt.Fprintf(&typeNames, "\t%q: {\n", s.Name)
-			for _, t := range sortedKeys(typeMap) {
+			for _, t := range slices.Sorted(maps.Keys(typeMap)) {
 				fmt.Fprintf(&typeNames, "\t\t%q: {", t)
-				for _, k := range sortedKeys(typeMap[t]) {
+				for _, k := range slices.Sorted(maps.Keys(typeMap[t])) {
 					fmt.Fprintf(&typeNames, "%q: %q, ", k, typeMap[t][k])
 				}
 				typeNames.WriteString("},\n")
@@ -414,15 +416,6 @@ func goName(s string) string {
 
 func alias(s service) string {
 	return strings.ReplaceAll(s.Pkg, "-", "")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
 
 // load reads the newest API version of a service's model.
