@@ -19,7 +19,7 @@ import (
 
 func newActionsCmd() *cobra.Command {
 	var (
-		output   string
+		output   outputFormat
 		services bool
 	)
 	cmd := &cobra.Command{
@@ -33,9 +33,6 @@ func newActionsCmd() *cobra.Command {
 			"names those actions accept.",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "text" && output != "json" {
-				return usageError("--output must be text or json, not %q", output)
-			}
 			reg := action.Builtin()
 			out := cmd.OutOrStdout()
 			if len(args) == 0 {
@@ -57,7 +54,7 @@ func newActionsCmd() *cobra.Command {
 			return showAction(out, e, output)
 		},
 	}
-	cmd.Flags().StringVar(&output, "output", "text", "text or json")
+	addOutputFlag(cmd, &output, "text or json")
 	cmd.Flags().BoolVar(&services, "services", false, "list the service names an API action accepts")
 	return cmd
 }
@@ -89,7 +86,7 @@ type actionSummary struct {
 	Summary string `json:"summary"`
 }
 
-func listActions(out io.Writer, reg *action.Registry, output string) error {
+func listActions(out io.Writer, reg *action.Registry, output outputFormat) error {
 	var list []actionSummary
 	for _, n := range reg.Names() {
 		e, _ := reg.Lookup(n)
@@ -198,7 +195,7 @@ func actionDocFor(s *action.Spec) actionDoc {
 	return d
 }
 
-func showAction(out io.Writer, e *action.Entry, output string) error {
+func showAction(out io.Writer, e *action.Entry, output outputFormat) error {
 	d := actionDocFor(&e.Spec)
 	if output == "json" {
 		return writeActionJSON(out, d)
@@ -286,7 +283,7 @@ type actionServiceDoc struct {
 	IAMPrefix string `json:"iamPrefix"`
 }
 
-func listActionServices(out io.Writer, output string) error {
+func listActionServices(out io.Writer, output outputFormat) error {
 	var list []actionServiceDoc
 	for _, s := range awsservice.All() {
 		list = append(list, actionServiceDoc{Name: s.Name, IAMPrefix: s.IAMPrefix})

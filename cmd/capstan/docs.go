@@ -25,15 +25,12 @@ func newDocsCmd() *cobra.Command {
 
 func newDocsListCmd() *cobra.Command {
 	var sf storeFlags
-	var output string
+	var output outputFormat
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the stored runbooks and the built-in library",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "text" && output != "json" {
-				return usageError("--output must be text or json, not %q", output)
-			}
 			db, err := sf.open(cmd.Context())
 			if err != nil {
 				return failed(err)
@@ -59,7 +56,7 @@ func newDocsListCmd() *cobra.Command {
 			return tw.Flush()
 		},
 	}
-	cmd.Flags().StringVar(&output, "output", "text", "text or json")
+	addOutputFlag(cmd, &output, "text or json")
 	sf.register(cmd)
 	return cmd
 }

@@ -31,7 +31,7 @@ func newExecutionsListCmd() *cobra.Command {
 		sf       storeFlags
 		statuses []string
 		prefix   string
-		output   string
+		output   outputFormat
 		limit    int
 	)
 	cmd := &cobra.Command{
@@ -39,9 +39,6 @@ func newExecutionsListCmd() *cobra.Command {
 		Short: "List executions, newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "text" && output != "json" {
-				return usageError("--output must be text or json, not %q", output)
-			}
 			db, err := sf.open(cmd.Context())
 			if err != nil {
 				return failed(err)
@@ -68,7 +65,7 @@ func newExecutionsListCmd() *cobra.Command {
 	}
 	cmd.Flags().StringArrayVar(&statuses, "status", nil, "only executions with this status (Success, Failed, InProgress, ...); repeatable")
 	cmd.Flags().StringVar(&prefix, "document", "", "only executions of documents whose name starts with this")
-	cmd.Flags().StringVar(&output, "output", "text", "text or json (SSM's DescribeAutomationExecutions shape)")
+	addOutputFlag(cmd, &output, "text or json (SSM's DescribeAutomationExecutions shape)")
 	cmd.Flags().IntVar(&limit, "limit", 50, "at most this many executions")
 	sf.register(cmd)
 	return cmd
@@ -113,7 +110,7 @@ func metadataList(list []store.Execution) []executionMetadata {
 func newExecutionsGetCmd() *cobra.Command {
 	var (
 		sf     storeFlags
-		output string
+		output outputFormat
 		calls  bool
 	)
 	cmd := &cobra.Command{
@@ -121,9 +118,6 @@ func newExecutionsGetCmd() *cobra.Command {
 		Short: "Show one execution: its steps, inputs, outputs and failures",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "text" && output != "json" {
-				return usageError("--output must be text or json, not %q", output)
-			}
 			ctx := cmd.Context()
 			db, err := sf.open(ctx)
 			if err != nil {
@@ -161,7 +155,7 @@ func newExecutionsGetCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&output, "output", "text", "text or json (SSM's GetAutomationExecution shape)")
+	addOutputFlag(cmd, &output, "text or json (SSM's GetAutomationExecution shape)")
 	cmd.Flags().BoolVar(&calls, "calls", false, "also list the AWS calls the execution made")
 	sf.register(cmd)
 	return cmd

@@ -33,6 +33,26 @@ func (e *exitError) Error() string {
 
 func (e *exitError) Unwrap() error { return e.err }
 
+// outputFormat is the --output flag of commands that print text or JSON. A
+// value it refuses fails while flags are parsed, as bad usage (exit 2).
+type outputFormat string
+
+func (o *outputFormat) String() string { return string(*o) }
+func (o *outputFormat) Type() string   { return "text|json" }
+func (o *outputFormat) Set(s string) error {
+	if s != "text" && s != "json" {
+		return fmt.Errorf("--output must be text or json, not %q", s)
+	}
+	*o = outputFormat(s)
+	return nil
+}
+
+// addOutputFlag registers --output on cmd, text by default.
+func addOutputFlag(cmd *cobra.Command, o *outputFormat, usage string) {
+	*o = "text"
+	cmd.Flags().Var(o, "output", usage)
+}
+
 // usageError marks an error as bad usage (exit 2).
 func usageError(format string, args ...any) error {
 	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}

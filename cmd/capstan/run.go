@@ -29,7 +29,7 @@ type runFlags struct {
 	aws       awsFlags
 	params    []string
 	paramFile string
-	output    string
+	output    outputFormat
 	resume    string
 	version   string
 }
@@ -57,15 +57,12 @@ Exit status: 0 when the execution ends Success, 1 otherwise, 2 on bad usage.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if f.output != "text" && f.output != "json" {
-				return usageError("--output must be text or json, not %q", f.output)
-			}
 			return runRunbook(cmd, f, args)
 		},
 	}
 	cmd.Flags().StringArrayVarP(&f.params, "parameter", "p", nil, "a runbook parameter as Name=Value (lists: Name=a,b); repeatable")
 	cmd.Flags().StringVar(&f.paramFile, "parameters-file", "", "a JSON or YAML file of parameter values")
-	cmd.Flags().StringVar(&f.output, "output", "text", "text (live progress) or json (SSM's AutomationExecution)")
+	addOutputFlag(cmd, &f.output, "text (live progress) or json (SSM's AutomationExecution)")
 	cmd.Flags().StringVar(&f.resume, "resume", "", "continue the unfinished execution with this id")
 	cmd.Flags().StringVar(&f.version, "version", "", "the document version to run for a stored NAME (a number or $LATEST; default: the default version)")
 	f.store.register(cmd)

@@ -27,15 +27,12 @@ func newUsersCmd() *cobra.Command {
 
 func newUsersCreateCmd() *cobra.Command {
 	var f keysFlags
-	var output string
+	var output outputFormat
 	cmd := &cobra.Command{
 		Use:   "create NAME [--output json]",
 		Short: "Create a user and print its access key; the secret is shown only this once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "text" && output != "json" {
-				return usageError("--output must be text or json, not %q", output)
-			}
 			ctx := cmd.Context()
 			db, err := f.store.open(ctx)
 			if err != nil {
@@ -61,7 +58,7 @@ func newUsersCreateCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&output, "output", "text", "text or json")
+	addOutputFlag(cmd, &output, "text or json")
 	f.register(cmd)
 	return cmd
 }
