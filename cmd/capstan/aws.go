@@ -26,7 +26,6 @@ import (
 
 // awsFlags choose the credentials, region and endpoint executions use.
 type awsFlags struct {
-	configPath  string
 	project     string
 	region      string
 	endpointURL string
@@ -39,7 +38,6 @@ type awsFlags struct {
 
 func (f *awsFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.configPath, "config", "", "the configuration file (default "+config.DefaultPath()+")")
 	fl.StringVar(&f.project, "project", "", "the project of the configuration file whose settings apply")
 	fl.StringVar(&f.region, "region", "", "the AWS region (overrides the project and system settings)")
 	fl.StringVar(&f.endpointURL, "endpoint-url", "", "send every AWS call to this endpoint (an emulator, a VPC endpoint)")
@@ -52,13 +50,9 @@ func (f *awsFlags) register(cmd *cobra.Command) {
 	fl.DurationVar((*time.Duration)(&f.retries.MaxDelay), "retry-max-delay", 0, fmt.Sprintf("the longest backoff between two attempts of an AWS call (default %s)", awsapi.DefaultMaxDelay))
 }
 
-// profile resolves the settings for this command: flags over the project
+// resolve gives the settings for this command: flags over the project
 // over the system settings, with the region falling back to AWS_REGION.
-func (f *awsFlags) resolve() (config.Profile, *config.Config, error) {
-	cfg, err := config.Load(f.configPath)
-	if err != nil {
-		return config.Profile{}, nil, err
-	}
+func (f *awsFlags) resolve(cfg *config.Config) (config.Profile, error) {
 	ov := config.Overrides{Region: f.region, EndpointURL: f.endpointURL, Retries: f.retries}
 	if f.profile != "" {
 		ov.Credentials = config.Credentials{Provider: config.ProviderProfile, Profile: f.profile}
@@ -80,7 +74,7 @@ func (f *awsFlags) resolve() (config.Profile, *config.Config, error) {
 			p, err = cfg.Resolve(f.project, ov)
 		}
 	}
-	return p, cfg, err
+	return p, err
 }
 
 func firstEnv(names ...string) string {
@@ -97,12 +91,8 @@ var registry = sync.OnceValue(action.Builtin)
 
 // newEngine wires an engine over the store: credentials are resolved on the
 // first AWS call, so a runbook without AWS steps needs none.
-func (f *awsFlags) newEngine(ctx context.Context, db *sqlite.DB, onChange func(*engine.State, store.Event)) (*engine.Engine, *catalog.Catalog, error) {
-	prof, cfg, profErr := f.resolve()
-	if cfg == nil {
-		// The configuration file itself is broken: nothing can run.
-		return nil, nil, profErr
-	}
+func (f *awsFlags) newEngine(ctx context.Context, db *sqlite.DB, cfg *config.Config, onChange func(*engine.State, store.Event)) (*engine.Engine, *catalog.Catalog, error) {
+	prof, profErr := f.resolve(cfg)
 	keyring := keys.New(db, keys.Options{DBPath: db.Path(), MasterKeyFile: cfg.Keys.MasterKeyFile})
 	limiters := &awsapi.Limiters{}
 	sessions := &credentials.Sessions{}

@@ -21,7 +21,7 @@ type keysFlags struct {
 func (f *keysFlags) register(cmd *cobra.Command) {
 	f.store.register(cmd)
 	cmd.Flags().StringVar(&f.masterKeyFile, "master-key-file", "",
-		"the file holding the base64 master key (default: $"+keys.EnvMasterKey+", else master.key beside the database)")
+		"the file holding the base64 master key (default: $"+keys.EnvMasterKey+", else keys.masterKeyFile of the configuration, else master.key beside the database)")
 }
 
 // open returns the keyring and a function closing the store.
@@ -30,7 +30,7 @@ func (f *keysFlags) open(ctx context.Context, cmd *cobra.Command) (*keys.Keyring
 	if err != nil {
 		return nil, nil, failed(err)
 	}
-	k := keys.New(db, keys.Options{MasterKeyFile: f.masterKeyFile, DBPath: f.store.path(), Notice: cmd.ErrOrStderr()})
+	k := keys.New(db, keys.Options{MasterKeyFile: f.store.masterKeyFile(f.masterKeyFile), DBPath: f.store.path(), Notice: cmd.ErrOrStderr()})
 	return k, func() { _ = db.Close() }, nil
 }
 

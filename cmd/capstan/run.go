@@ -80,7 +80,7 @@ func runRunbook(cmd *cobra.Command, f runFlags, args []string) error {
 
 	stdout := cmd.OutOrStdout()
 	prog := newProgress(stdout, f.output == "text" && isTerminal(stdout))
-	eng, cat, err := f.aws.newEngine(ctx, db, func(st *engine.State, ev store.Event) {
+	eng, cat, err := f.aws.newEngine(ctx, db, f.store.cfg, func(st *engine.State, ev store.Event) {
 		if f.output == "text" {
 			prog.event(st, ev)
 		}

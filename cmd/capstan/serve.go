@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -46,7 +47,7 @@ them; they resume at the next start.`,
 			return serve(cmd, f)
 		},
 	}
-	cmd.Flags().StringVar(&f.addr, "addr", "127.0.0.1:8080", "the address to listen on")
+	cmd.Flags().StringVar(&f.addr, "addr", "", "the address to listen on (default: serve.addr of the configuration, else "+defaultAddr+")")
 	cmd.Flags().BoolVar(&f.insecure, "insecure-no-auth", false, "accept unsigned requests from anyone who can reach --addr (local experiments only)")
 	cmd.Flags().Int64Var(&f.maxBody, "max-request-bytes", 1<<20, "the largest request body accepted")
 	f.store.register(cmd)
@@ -57,6 +58,10 @@ them; they resume at the next start.`,
 // Timeouts that keep a slow or stuck client from holding a connection (and
 // its goroutine) for long; other clients are served on their own
 // connections regardless.
+// defaultAddr is where capstan serve listens unless told otherwise: loopback
+// only, since anyone who can reach it can try keys against it.
+const defaultAddr = "127.0.0.1:8080"
+
 const (
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 60 * time.Second
@@ -76,11 +81,9 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 		return failed(err)
 	}
 	defer db.Close()
-	_, cfg, err := f.aws.resolve()
-	if cfg == nil {
-		return failed(err)
-	}
-	eng, cat, err := f.aws.newEngine(context.WithoutCancel(ctx), db, nil)
+	cfg := f.store.cfg
+	f.addr = cmp.Or(f.addr, cfg.Serve.Addr, defaultAddr)
+	eng, cat, err := f.aws.newEngine(context.WithoutCancel(ctx), db, cfg, nil)
 	if err != nil {
 		return failed(err)
 	}

@@ -39,7 +39,7 @@ func newUsersCreateCmd() *cobra.Command {
 				return failed(err)
 			}
 			defer db.Close()
-			u := &ssmapi.Users{Store: db, Keys: keys.Options{MasterKeyFile: f.masterKeyFile, DBPath: f.store.path(), Notice: cmd.ErrOrStderr()}}
+			u := &ssmapi.Users{Store: db, Keys: keys.Options{MasterKeyFile: f.store.masterKeyFile(f.masterKeyFile), DBPath: f.store.path(), Notice: cmd.ErrOrStderr()}}
 			usr, secret, err := u.Create(ctx, args[0])
 			if errors.Is(err, store.ErrExists) {
 				return failed(fmt.Errorf("user %s already exists (delete it first to issue a new key)", args[0]))
