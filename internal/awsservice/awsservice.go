@@ -10,6 +10,7 @@ package awsservice
 import (
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -43,7 +44,7 @@ func (s Service) EndpointEnv() string {
 // Operation returns the model's spelling of api for this service, accepting
 // the operation name in any case, boto3's snake_case and camelCase.
 func (s Service) Operation(api string) (string, bool) {
-	if idx, ok := opsByService[s.Name]; ok {
+	if idx, ok := indexes().opsByService[s.Name]; ok {
 		op, ok := idx[opKey(api)]
 		return op, ok
 	}
@@ -56,47 +57,45 @@ func (s Service) Operation(api string) (string, bool) {
 	return "", false
 }
 
-var (
-	byName = func() map[string]int {
-		m := make(map[string]int, len(services))
-		for i, s := range services {
-			m[nameKey(s.Name)] = i
-		}
-		// SDK package names and endpoint ids are accepted too, so
-		// "cloudwatchlogs", "CloudWatch Logs" and "sfn" resolve.
-		for i, s := range services {
-			for _, alt := range []string{s.SDKPackage, s.EndpointID} {
-				if _, taken := m[nameKey(alt)]; !taken {
-					m[nameKey(alt)] = i
-				}
+// indexes are built on first use, not at start-up: most commands never
+// look a service up.
+var indexes = sync.OnceValue(func() *serviceIndexes {
+	x := &serviceIndexes{
+		byName:       make(map[string]int, len(services)),
+		opsByService: make(map[string]map[string]string, len(services)),
+		allOps:       map[string]string{},
+	}
+	for i, s := range services {
+		x.byName[nameKey(s.Name)] = i
+	}
+	// SDK package names and endpoint ids are accepted too, so
+	// "cloudwatchlogs", "CloudWatch Logs" and "sfn" resolve.
+	for i, s := range services {
+		for _, alt := range []string{s.SDKPackage, s.EndpointID} {
+			if _, taken := x.byName[nameKey(alt)]; !taken {
+				x.byName[nameKey(alt)] = i
 			}
 		}
-		return m
-	}()
+	}
+	for _, s := range services {
+		idx := make(map[string]string, len(s.Operations))
+		for _, op := range s.Operations {
+			idx[opKey(op)] = op
+			x.allOps[opKey(op)] = op
+		}
+		x.opsByService[s.Name] = idx
+	}
+	return x
+})
+
+type serviceIndexes struct {
+	byName map[string]int // normalised service name → index in services
 	// opsByService indexes each service's operations by normalised key.
-	opsByService = func() map[string]map[string]string {
-		m := make(map[string]map[string]string, len(services))
-		for _, s := range services {
-			idx := make(map[string]string, len(s.Operations))
-			for _, op := range s.Operations {
-				idx[opKey(op)] = op
-			}
-			m[s.Name] = idx
-		}
-		return m
-	}()
+	opsByService map[string]map[string]string
 	// allOps indexes every operation of every service by its normalised
 	// key, for OperationName, which is not told the service.
-	allOps = func() map[string]string {
-		m := map[string]string{}
-		for _, s := range services {
-			for _, op := range s.Operations {
-				m[opKey(op)] = op
-			}
-		}
-		return m
-	}()
-)
+	allOps map[string]string
+}
 
 // nameKey folds case and ignores '-', '_' and spaces so "waf-regional",
 // "WAF Regional" and "Codedeploy" all find their service.
@@ -117,7 +116,7 @@ func opKey(s string) string {
 
 // Lookup finds a service by the name SSM accepts, in any case.
 func Lookup(name string) (Service, bool) {
-	i, ok := byName[nameKey(name)]
+	i, ok := indexes().byName[nameKey(name)]
 	if !ok {
 		return Service{}, false
 	}
@@ -149,7 +148,7 @@ func Names() []string {
 // "DescribeIamInstanceProfileAssociations". A name no supported service
 // defines is converted by rule (snake_case words capitalised).
 func OperationName(api string) string {
-	if op, ok := allOps[opKey(api)]; ok {
+	if op, ok := indexes().allOps[opKey(api)]; ok {
 		return op
 	}
 	var b strings.Builder
