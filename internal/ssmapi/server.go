@@ -6,6 +6,7 @@
 package ssmapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -83,7 +84,7 @@ type handler func(s *Server, ctx context.Context, body []byte) (any, error)
 func op[I any, O any](fn func(*Server, context.Context, *I) (*O, error)) handler {
 	return func(s *Server, ctx context.Context, body []byte) (any, error) {
 		in := new(I)
-		if len(strings.TrimSpace(string(body))) > 0 {
+		if len(bytes.TrimSpace(body)) > 0 {
 			if err := json.Unmarshal(body, in); err != nil {
 				return nil, serializationError(err)
 			}
