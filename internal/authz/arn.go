@@ -1,0 +1,78 @@
+package authz
+
+import "strings"
+
+// The actions capstan authorizes. SSM's keep SSM's names so that policies
+// written for SSM read the same here; capstan's own are under capstan:.
+const (
+	StartAutomationExecution         = "ssm:StartAutomationExecution"
+	GetAutomationExecution           = "ssm:GetAutomationExecution"
+	DescribeAutomationExecutions     = "ssm:DescribeAutomationExecutions"
+	DescribeAutomationStepExecutions = "ssm:DescribeAutomationStepExecutions"
+	StopAutomationExecution          = "ssm:StopAutomationExecution"
+	SendAutomationSignal             = "ssm:SendAutomationSignal"
+	CreateDocument                   = "ssm:CreateDocument"
+	UpdateDocument                   = "ssm:UpdateDocument"
+	UpdateDocumentDefaultVersion     = "ssm:UpdateDocumentDefaultVersion"
+	DeleteDocument                   = "ssm:DeleteDocument"
+	GetDocument                      = "ssm:GetDocument"
+	DescribeDocument                 = "ssm:DescribeDocument"
+	ListDocuments                    = "ssm:ListDocuments"
+	ListDocumentVersions             = "ssm:ListDocumentVersions"
+
+	CreateUser       = "capstan:CreateUser"
+	DeleteUser       = "capstan:DeleteUser"
+	ListUsers        = "capstan:ListUsers"
+	UpdateUserPolicy = "capstan:UpdateUserPolicy"
+	PutKey           = "capstan:PutKey"
+	ReadKey          = "capstan:ReadKey" // resolve key:PATH in a runbook
+	DeleteKey        = "capstan:DeleteKey"
+	ListKeys         = "capstan:ListKeys"
+	ReadAudit        = "capstan:ReadAudit"
+)
+
+// Scope builds the ARNs of one capstan server: SSM's forms for documents,
+// automation definitions and executions, capstan's own (partition capstan,
+// so that arn:aws:* grants never reach them) for projects, keys, users and
+// the audit log.
+type Scope struct {
+	Region  string
+	Account string
+}
+
+func (s Scope) ssm(resource string) string {
+	return "arn:aws:ssm:" + s.Region + ":" + s.Account + ":" + resource
+}
+
+// Document is the ARN of a document: arn:aws:ssm:R:A:document/NAME.
+func (s Scope) Document(name string) string { return s.ssm("document/" + name) }
+
+// AutomationDefinition is the ARN StartAutomationExecution is authorized
+// on: arn:aws:ssm:R:A:automation-definition/NAME:VERSION, VERSION being a
+// number, $DEFAULT or $LATEST as the caller asked.
+func (s Scope) AutomationDefinition(name, version string) string {
+	if version == "" {
+		version = "$DEFAULT"
+	}
+	return s.ssm("automation-definition/" + name + ":" + version)
+}
+
+// Execution is the ARN of an execution: arn:aws:ssm:R:A:automation-execution/ID.
+func (s Scope) Execution(id string) string { return s.ssm("automation-execution/" + id) }
+
+func (s Scope) capstan(resource string) string {
+	return "arn:capstan:capstan:" + s.Region + ":" + s.Account + ":" + resource
+}
+
+// Project is arn:capstan:capstan:R:A:project/NAME.
+func (s Scope) Project(name string) string { return s.capstan("project/" + name) }
+
+// Key is the ARN of a key storage path, arn:capstan:capstan:R:A:key/PATH
+// (the path without its leading slash).
+func (s Scope) Key(path string) string { return s.capstan("key/" + strings.TrimPrefix(path, "/")) }
+
+// User is the ARN of a capstan user as a resource of user management.
+func (s Scope) User(name string) string { return s.capstan("user/" + name) }
+
+// Audit is the ARN of the audit log.
+func (s Scope) Audit() string { return s.capstan("audit") }
