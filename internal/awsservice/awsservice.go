@@ -4,35 +4,91 @@
 // package and the exact operation names of the API model. It imports no SDK
 // so validation and policy derivation can use it cheaply.
 //
-// The table is generated from botocore's models by internal/awsapi/gen.
+// The table (services.json.gz) is generated from botocore's models by
+// internal/awsmodel/gen and read on first use.
 package awsservice
 
 import (
+	"bytes"
+	"compress/gzip"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"sync"
 	"unicode"
 )
 
+//go:embed services.json.gz
+var servicesGz []byte
+
+// table is the decoded services.json.gz.
+type table struct {
+	Botocore string    `json:"botocore"`
+	Services []Service `json:"services"`
+}
+
+// loadTable decodes the embedded table once. The data is generated and
+// embedded, so a failure is a broken build, reported as such.
+var loadTable = sync.OnceValue(func() *table {
+	t := &table{}
+	zr, err := gzip.NewReader(bytes.NewReader(servicesGz))
+	if err == nil {
+		var b []byte
+		if b, err = io.ReadAll(zr); err == nil {
+			err = json.Unmarshal(b, t)
+		}
+	}
+	if err != nil {
+		panic(fmt.Sprintf("awsservice: the embedded service table is corrupt (rebuild capstan): %v", err))
+	}
+	return t
+})
+
+// BotocoreVersion returns the botocore release the table was generated
+// from.
+func BotocoreVersion() string { return loadTable().Botocore }
+
 // Service describes one AWS service.
 type Service struct {
 	// Name is boto3's client name, the one runbooks use: "ec2", "logs",
 	// "elbv2", "stepfunctions".
-	Name string
+	Name string `json:"name"`
 	// IAMPrefix is the service prefix of its IAM actions: "ec2",
 	// "elasticloadbalancing" for elbv2, "states" for stepfunctions.
-	IAMPrefix string
+	IAMPrefix string `json:"iam"`
 	// EndpointID is the model's serviceId, which names the
 	// AWS_ENDPOINT_URL_<ID> variable (spaces become underscores, upper case).
-	EndpointID string
+	EndpointID string `json:"id"`
 	// SDKPackage is the aws-sdk-go-v2 service package name.
-	SDKPackage string
-	// Protocol is the wire protocol of the model (query, json, rest-json, …).
-	Protocol string
+	SDKPackage string `json:"pkg"`
+	// Protocol is the wire protocol capstan speaks to it (query, json,
+	// rest-json, rest-xml, ec2, smithy-rpc-v2-cbor).
+	Protocol string `json:"protocol"`
 	// APIVersion is the model's API version.
-	APIVersion string
+	APIVersion string `json:"version"`
 	// Operations are the model's operation names, sorted.
-	Operations []string
+	Operations []string `json:"ops"`
+	// methods holds the HTTP method of each operation of the services
+	// whose IAM actions are named after it (API Gateway).
+	methods map[string]string
+}
+
+// UnmarshalJSON reads a table entry, methods included.
+func (s *Service) UnmarshalJSON(b []byte) error {
+	type plain Service
+	var v struct {
+		plain
+		Methods map[string]string `json:"methods"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*s = Service(v.plain)
+	s.methods = v.Methods
+	return nil
 }
 
 // EndpointEnv returns the environment variable that overrides this
@@ -60,6 +116,7 @@ func (s Service) Operation(api string) (string, bool) {
 // indexes are built on first use, not at start-up: most commands never
 // look a service up.
 var indexes = sync.OnceValue(func() *serviceIndexes {
+	services := loadTable().Services
 	x := &serviceIndexes{
 		byName:       make(map[string]int, len(services)),
 		opsByService: make(map[string]map[string]string, len(services)),
@@ -120,11 +177,12 @@ func Lookup(name string) (Service, bool) {
 	if !ok {
 		return Service{}, false
 	}
-	return services[i], true
+	return loadTable().Services[i], true
 }
 
 // All returns every service, sorted by name.
 func All() []Service {
+	services := loadTable().Services
 	out := make([]Service, len(services))
 	copy(out, services)
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -133,6 +191,7 @@ func All() []Service {
 
 // Names returns the names of every service, sorted.
 func Names() []string {
+	services := loadTable().Services
 	out := make([]string, len(services))
 	for i, s := range services {
 		out[i] = s.Name
@@ -165,20 +224,4 @@ func OperationName(api string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-// IAMAction returns the IAM action an operation needs, e.g.
-// IAMAction("elbv2", "describe_load_balancers") gives
-// "elasticloadbalancing:DescribeLoadBalancers". It reports false when the
-// service is unknown or does not define the operation.
-func IAMAction(service, api string) (string, bool) {
-	s, ok := Lookup(service)
-	if !ok {
-		return "", false
-	}
-	op, ok := s.Operation(api)
-	if !ok {
-		return "", false
-	}
-	return s.IAMPrefix + ":" + op, true
 }

@@ -152,7 +152,72 @@ func TestTableMatchesBotocore(t *testing.T) {
 		}
 		sort.Strings(ops)
 		if strings.Join(ops, ",") != strings.Join(s.Operations, ",") {
-			t.Errorf("%s: operations differ from botocore %s; run go generate ./internal/awsapi/", s.Name, BotocoreVersion)
+			t.Errorf("%s: operations differ from botocore %s; run go generate ./internal/awsmodel/", s.Name, BotocoreVersion())
+		}
+	}
+}
+
+func TestIAMActionExceptions(t *testing.T) {
+	tests := []struct {
+		service, api string
+		want         []string
+	}{
+		{"s3", "ListObjectsV2", []string{"s3:ListBucket"}},
+		{"s3", "list_objects_v2", []string{"s3:ListBucket"}},
+		{"s3", "HeadObject", []string{"s3:GetObject"}},
+		{"s3", "PutBucketEncryption", []string{"s3:PutEncryptionConfiguration"}},
+		{"s3", "CopyObject", []string{"s3:PutObject", "s3:GetObject"}},
+		{"s3", "GetObject", []string{"s3:GetObject"}},
+		{"lambda", "Invoke", []string{"lambda:InvokeFunction"}},
+		{"apigateway", "GetRestApis", []string{"apigateway:GET"}},
+		{"apigatewayv2", "CreateApi", []string{"apigateway:POST"}},
+		{"s3control", "GetPublicAccessBlock", []string{"s3:GetAccountPublicAccessBlock"}},
+		{"s3control", "ListAccessPoints", []string{"s3:ListAccessPoints"}},
+		{"cloudwatch", "PutMetricData", []string{"cloudwatch:PutMetricData"}},
+		{"sesv2", "SendEmail", []string{"ses:SendEmail"}},
+		{"glue", "GetDatabases", []string{"glue:GetDatabases"}},
+	}
+	for _, tc := range tests {
+		got, ok := IAMActions(tc.service, tc.api)
+		if !ok || strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("IAMActions(%q, %q) = %v, %v; want %v", tc.service, tc.api, got, ok, tc.want)
+		}
+		one, _ := IAMAction(tc.service, tc.api)
+		if one != tc.want[0] {
+			t.Errorf("IAMAction(%q, %q) = %q, want %q", tc.service, tc.api, one, tc.want[0])
+		}
+	}
+}
+
+// TestIAMExceptionsNameRealOperations keeps the exceptions table honest: a
+// key that names no operation of the model is a typo that would silently
+// never apply.
+func TestIAMExceptionsNameRealOperations(t *testing.T) {
+	for k := range iamExceptions {
+		service, op, _ := strings.Cut(k, ":")
+		s, ok := Lookup(service)
+		if !ok {
+			t.Errorf("%s: no service %q", k, service)
+			continue
+		}
+		if got, ok := s.Operation(op); !ok || got != op {
+			t.Errorf("%s: %s has no operation %q", k, service, op)
+		}
+	}
+}
+
+// TestEveryBotocoreService checks that the table holds every service of the
+// model set (boto3 knows about 420) with its operations.
+func TestEveryBotocoreService(t *testing.T) {
+	all := All()
+	if len(all) < 400 {
+		t.Fatalf("table holds %d services, want every botocore service (about 420)", len(all))
+	}
+	for _, n := range strings.Fields(`s3control connect service-quotas sso-admin identitystore
+		apigatewayv2 mwaa glue sesv2 ram cognito-idp scheduler firehose kafka fsx opensearch iot
+		batch codepipeline acm`) {
+		if s, ok := Lookup(n); !ok || len(s.Operations) == 0 {
+			t.Errorf("service %q missing or without operations", n)
 		}
 	}
 }

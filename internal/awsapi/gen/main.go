@@ -249,7 +249,7 @@ func main() {
 	typeNames.WriteString("}\n")
 	names.Write(typeNames.Bytes())
 
-	write(filepath.Join(*out, "..", "awsservice", "services_gen.go"), svcs.Bytes())
+	_ = svcs // the service table now comes from internal/awsmodel/gen
 	write(filepath.Join(*out, "clients_gen.go"), clients.Bytes())
 	write(filepath.Join(*out, "names_gen.go"), names.Bytes())
 }

@@ -1,0 +1,160 @@
+// Package awsmodel holds the AWS service models capstan calls services
+// from: botocore's models (what boto3, the aws CLI and so SSM's
+// aws:executeAwsApi read), reduced by ./gen to what calling needs and
+// embedded gzipped, one file per service, each parsed on first use.
+package awsmodel
+
+import (
+	"bytes"
+	"compress/gzip"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+)
+
+//go:embed data/*.json.gz
+var data embed.FS
+
+// Model is one service's model in botocore's form.
+type Model struct {
+	Metadata   Metadata              `json:"metadata"`
+	Operations map[string]*Operation `json:"operations"`
+	Shapes     map[string]*Shape     `json:"shapes"`
+}
+
+// Metadata describes the service as a whole.
+type Metadata struct {
+	APIVersion         string    `json:"apiVersion"`
+	EndpointPrefix     string    `json:"endpointPrefix"`
+	GlobalEndpoint     string    `json:"globalEndpoint"`
+	JSONVersion        string    `json:"jsonVersion"`
+	Protocol           string    `json:"protocol"` // the one capstan speaks
+	ServiceID          string    `json:"serviceId"`
+	SignatureVersion   string    `json:"signatureVersion"`
+	SigningName        string    `json:"signingName"`
+	TargetPrefix       string    `json:"targetPrefix"`
+	XMLNamespace       string    `json:"xmlNamespace"`
+	AWSQueryCompatible *struct{} `json:"awsQueryCompatible"`
+}
+
+// Operation is one API of the service.
+type Operation struct {
+	Name string `json:"name"`
+	HTTP struct {
+		Method       string `json:"method"`
+		RequestURI   string `json:"requestUri"`
+		ResponseCode int    `json:"responseCode"`
+	} `json:"http"`
+	Input    *Ref `json:"input"`
+	Output   *Ref `json:"output"`
+	Endpoint *struct {
+		HostPrefix string `json:"hostPrefix"`
+	} `json:"endpoint"`
+	Idempotent           bool   `json:"idempotent"`
+	Readonly             bool   `json:"readonly"`
+	AuthType             string `json:"authtype"`
+	HTTPChecksumRequired bool   `json:"httpChecksumRequired"`
+	HTTPChecksum         *struct {
+		RequestChecksumRequired bool `json:"requestChecksumRequired"`
+	} `json:"httpChecksum"`
+	UnsignedPayload bool `json:"unsignedPayload"`
+}
+
+// ChecksumRequired reports whether the service refuses requests without a
+// body checksum (S3's DeleteObjects, PutBucketLifecycleConfiguration, …).
+func (o *Operation) ChecksumRequired() bool {
+	return o.HTTPChecksumRequired || (o.HTTPChecksum != nil && o.HTTPChecksum.RequestChecksumRequired)
+}
+
+// Ref points at a shape, with the attributes of the place it is used in
+// (a member of a structure, the member of a list, an operation's input).
+type Ref struct {
+	Shape            string        `json:"shape"`
+	Location         string        `json:"location"` // header, headers, querystring, uri, statusCode
+	LocationName     string        `json:"locationName"`
+	QueryName        string        `json:"queryName"`
+	Flattened        bool          `json:"flattened"`
+	XMLAttribute     bool          `json:"xmlAttribute"`
+	XMLNamespace     *XMLNamespace `json:"xmlNamespace"`
+	Streaming        bool          `json:"streaming"`
+	IdempotencyToken bool          `json:"idempotencyToken"`
+	JSONValue        bool          `json:"jsonvalue"`
+	HostLabel        bool          `json:"hostLabel"`
+	TimestampFormat  string        `json:"timestampFormat"`
+	EventPayload     bool          `json:"eventpayload"`
+	ResultWrapper    string        `json:"resultWrapper"`
+}
+
+// XMLNamespace is an XML namespace declaration.
+type XMLNamespace struct {
+	Prefix string `json:"prefix"`
+	URI    string `json:"uri"`
+}
+
+// Shape is a named type of the model.
+type Shape struct {
+	Type            string          `json:"type"` // structure, list, map, string, integer, long, boolean, timestamp, blob, float, double
+	Members         map[string]*Ref `json:"members"`
+	Member          *Ref            `json:"member"`
+	Key             *Ref            `json:"key"`
+	Value           *Ref            `json:"value"`
+	Required        []string        `json:"required"`
+	Error           *ErrorInfo      `json:"error"`
+	Exception       bool            `json:"exception"`
+	Union           bool            `json:"union"`
+	Payload         string          `json:"payload"`
+	TimestampFormat string          `json:"timestampFormat"`
+	Flattened       bool            `json:"flattened"`
+	LocationName    string          `json:"locationName"`
+	XMLNamespace    *XMLNamespace   `json:"xmlNamespace"`
+	Streaming       bool            `json:"streaming"`
+	Document        bool            `json:"document"`
+	Event           bool            `json:"event"`
+	EventStream     bool            `json:"eventstream"`
+	Wrapper         bool            `json:"wrapper"`
+	Sparse          bool            `json:"sparse"`
+}
+
+// ErrorInfo is the error trait of an exception shape.
+type ErrorInfo struct {
+	Code           string `json:"code"`
+	HTTPStatusCode int    `json:"httpStatusCode"`
+}
+
+// ErrUnknownService is returned by Load for a name with no model.
+var ErrUnknownService = fmt.Errorf("no model for service")
+
+var models sync.Map // service name → func() (*Model, error)
+
+// Load returns the model of the service with boto3's name (as in
+// awsservice's table), parsing it on first use; later calls share it.
+// Callers must not modify the model.
+func Load(service string) (*Model, error) {
+	f, ok := models.Load(service)
+	if !ok {
+		f, _ = models.LoadOrStore(service, sync.OnceValues(func() (*Model, error) { return parse(service) }))
+	}
+	return f.(func() (*Model, error))()
+}
+
+func parse(service string) (*Model, error) {
+	raw, err := data.ReadFile("data/" + service + ".json.gz")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", service, ErrUnknownService)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("%s model: %w", service, err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("%s model: %w", service, err)
+	}
+	var m Model
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s model: %w", service, err)
+	}
+	return &m, nil
+}

@@ -1,0 +1,3 @@
+package awsmodel
+
+//go:generate go run ./gen -out .
