@@ -13,12 +13,15 @@ import (
 
 func newValidateCmd() *cobra.Command {
 	var format string
+	var strict bool
 	cmd := &cobra.Command{
-		Use:   "validate [--format text|json] FILE...",
+		Use:   "validate [--format text|json] [--strict] FILE...",
 		Short: "Check runbooks without running them",
 		Long: "Parse and validate SSM Automation runbooks (schemaVersion 0.3, YAML or JSON).\n" +
 			"Prints one line per finding as file:line:col: severity: message.\n" +
-			"Exits 0 when every file is valid (warnings allowed), 1 when any has an error.",
+			"Exits 0 when every file is valid (warnings allowed), 1 when any has an error.\n" +
+			"A reference to an output its step does not declare is a warning, as SSM accepts\n" +
+			"the runbook and fails only when the referring step runs; --strict makes it an error.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageError("validate: no runbook given (usage: capstan validate [--format text|json] FILE...)")
@@ -26,14 +29,15 @@ func newValidateCmd() *cobra.Command {
 			if format != "text" && format != "json" {
 				return usageError("validate: unknown --format %q: expected text or json", format)
 			}
-			return validateFiles(cmd.OutOrStdout(), args, format)
+			return validateFiles(cmd.OutOrStdout(), args, format, strict)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().BoolVar(&strict, "strict", false, "report references to undeclared step outputs as errors")
 	return cmd
 }
 
-func validateFiles(out io.Writer, files []string, format string) error {
+func validateFiles(out io.Writer, files []string, format string, strict bool) error {
 	reg := action.Builtin()
 	all := []document.Diagnostic{}
 	bad := false
@@ -51,6 +55,9 @@ func validateFiles(out io.Writer, files []string, format string) error {
 		if doc != nil {
 			// The same check capstan run makes before it starts.
 			diags = append(diags, apiDiagnostics(doc)...)
+		}
+		if strict {
+			diags = document.Strict(diags)
 		}
 		bad = bad || document.HasErrors(diags)
 		all = append(all, diags...)

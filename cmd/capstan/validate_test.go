@@ -53,9 +53,21 @@ mainSteps:
           inputs: {Service: ec2, Api: DescribeInstancez, PropertySelector: $.x, DesiredValues: [y]}
 `
 
+// undeclaredRunbook reads an output its first step does not declare.
+const undeclaredRunbook = `schemaVersion: "0.3"
+mainSteps:
+  - name: first
+    action: aws:sleep
+    inputs: {Duration: PT1S}
+  - name: second
+    action: aws:sleep
+    inputs: {Duration: "{{ first.Duration }}"}
+`
+
 func TestValidateCommand(t *testing.T) {
 	root := filepath.Join("..", "..", "testdata")
 	broken := writeRunbook(t, "broken.yaml", brokenRunbook)
+	undeclared := writeRunbook(t, "undeclared.yaml", undeclaredRunbook)
 	unknownAPI := writeRunbook(t, "unknown-api.yaml", unknownAPIRunbook)
 	tests := []struct {
 		name     string
@@ -75,6 +87,10 @@ func TestValidateCommand(t *testing.T) {
 		{name: "json unknown api", args: []string{"validate", "--format", "json", unknownAPI}, code: 1, jsonDiag: 2},
 		{name: "no files", args: []string{"validate"}, code: 2, stderr: "no runbook given", jsonDiag: -1},
 		{name: "unknown format", args: []string{"validate", "--format", "xml", broken}, code: 2, stderr: `unknown --format "xml"`, jsonDiag: -1},
+		{name: "undeclared output is a warning", args: []string{"validate", undeclared}, code: 0,
+			stdout: []string{`undeclared.yaml:8:25: warning: step second: inputs.Duration: first.Duration: step first declares no output "Duration"`}, jsonDiag: -1},
+		{name: "undeclared output is an error with --strict", args: []string{"validate", "--strict", undeclared}, code: 1,
+			stdout: []string{`undeclared.yaml:8:25: error: step second: inputs.Duration: first.Duration: step first declares no output "Duration"`}, jsonDiag: -1},
 		{name: "unreadable file", args: []string{"validate", filepath.Join(t.TempDir(), "missing.yaml")}, code: 1,
 			stdout: []string{"error: cannot read runbook"}, jsonDiag: -1},
 	}

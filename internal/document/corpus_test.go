@@ -53,8 +53,6 @@ const internalMsg = "known to SSM, not supported by capstan"
 var registryGaps = map[string]string{
 	// Change Manager templates approve through EnhancedApprovals instead.
 	"AWS-HelloWorldChangeTemplate.json": "missing required input Approvers",
-	// AWS reads an aws:branch step's NextStep output.
-	"AWSSupport-TroubleshootWindowsUpdate.json": `declares no output "NextStep"`,
 }
 
 // invalidCommunity pins the community runbooks SSM itself would reject,

@@ -4,13 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/capstan-run/capstan/internal/action"
 	"gopkg.in/yaml.v3"
 )
-
-// loopOutputs are the outputs an aws:loop step provides to its inner steps
-// and after it ends.
-var loopOutputs = map[string]bool{"CurrentIteration": true, "CurrentIteratorValue": true}
 
 // templates checks every {{ }} reference in the string scalars under n.
 // inDefault allows what only parameter defaults may hold: {{ssm:...}}.
@@ -111,39 +106,12 @@ func (v *validator) outputRef(stepName, out string, at Pos, step, where string) 
 		v.errAt(at, step, "%s: %s.%s: no step named %q%s", where, stepName, out, stepName, suggest(stepName, v.steps))
 		return
 	}
-	if v.hasOutput(s, out) {
+	if DeclaresOutput(s, out, v.reg) {
 		return
 	}
-	v.errAt(at, step, "%s: %s.%s: step %s declares no output %q%s", where, stepName, out, stepName, out, v.outputList(s))
-}
-
-func (v *validator) hasOutput(s *Step, out string) bool {
-	for _, o := range s.Outputs {
-		if o.Name == out {
-			return true
-		}
-	}
-	e, ok := v.reg.Lookup(s.Action)
-	if !ok || e.Spec.Support == action.Internal {
-		// Unknown and internal actions are reported once, on the step
-		// itself; their outputs are unknown.
-		return true
-	}
-	for _, o := range e.Spec.Outputs {
-		if o.Name == out {
-			return true
-		}
-	}
-	if out == "OutputPayload" {
-		// SSM exposes the whole payload of a Payload-producing step as
-		// OutputPayload (AWS-owned runbooks read step.OutputPayload).
-		for _, o := range e.Spec.Outputs {
-			if o.Name == "Payload" {
-				return true
-			}
-		}
-	}
-	return e.Spec.NestedSteps && loopOutputs[out]
+	v.diags = append(v.diags, Diagnostic{File: v.d.File, Line: at.Line, Column: at.Column, Severity: Warning, Step: step,
+		Kind: UndeclaredOutput, Message: fmt.Sprintf("%s: %s.%s: step %s declares no output %q%s; the referring step will fail when it runs",
+			where, stepName, out, stepName, out, v.outputList(s))})
 }
 
 func (v *validator) outputList(s *Step) string {

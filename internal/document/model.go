@@ -153,6 +153,28 @@ type Diagnostic struct {
 	Severity Severity `json:"severity"`
 	Step     string   `json:"step,omitempty"`
 	Message  string   `json:"message"`
+	// Kind names a class of finding that callers may treat apart; "" for
+	// most.
+	Kind Kind `json:"kind,omitempty"`
+}
+
+// Kind is a class of diagnostic.
+type Kind string
+
+// UndeclaredOutput is a reference to an output its step does not declare.
+// SSM accepts the document and fails the referring step when it runs, so it
+// is a warning unless Strict makes it an error.
+const UndeclaredOutput Kind = "undeclared-output"
+
+// Strict makes the warnings that SSM only turns into failures at run time
+// (UndeclaredOutput) errors, for authors who want them caught before.
+func Strict(diags []Diagnostic) []Diagnostic {
+	for i := range diags {
+		if diags[i].Kind == UndeclaredOutput {
+			diags[i].Severity = Error
+		}
+	}
+	return diags
 }
 
 func (d Diagnostic) String() string {

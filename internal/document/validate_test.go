@@ -111,15 +111,6 @@ func TestValidateFindings(t *testing.T) {
     action: aws:sleep
     inputs: {Duration: PT1S}
 `, want: `9:44: Choices[0]: unknown key "Equals"`},
-		{name: "unknown output of a step", steps: `
-  - name: a
-    action: aws:executeAwsApi
-    inputs: {Service: ec2, Api: DescribeVpcs}
-    outputs: [{Name: VpcId, Selector: "$.Vpcs[0].VpcId"}]
-  - name: b
-    action: aws:sleep
-    inputs: {Duration: "{{ a.VpcIds }}"}
-`, want: `11:25: inputs.Duration: a.VpcIds: step a declares no output "VpcIds"`},
 		{name: "unknown system variable", steps: `
   - name: a
     action: aws:sleep
@@ -196,5 +187,33 @@ func TestParseNeverPanicsOnGarbage(t *testing.T) {
 		if !HasErrors(diags) {
 			t.Errorf("%q: no error", src)
 		}
+	}
+}
+
+// A reference to an output its step does not declare is accepted by SSM at
+// CreateDocument and fails when the referring step runs: a warning with its
+// position, an error under Strict.
+func TestUndeclaredOutputIsAWarningUnlessStrict(t *testing.T) {
+	src := "schemaVersion: \"0.3\"\nparameters:\n  P: {type: String, default: x}\nmainSteps:\n" + `  - name: a
+    action: aws:executeAwsApi
+    inputs: {Service: ec2, Api: DescribeVpcs}
+    outputs: [{Name: VpcId, Selector: "$.Vpcs[0].VpcId"}]
+  - name: b
+    action: aws:sleep
+    inputs: {Duration: "{{ a.VpcIds }}"}
+`
+	_, diags := Load("v.yaml", []byte(src), testRegistry())
+	want := `v.yaml:11:25: warning: step b: inputs.Duration: a.VpcIds: step a declares no output "VpcIds" (it has VpcId)`
+	if HasErrors(diags) || len(diags) != 1 || !strings.HasPrefix(diags[0].String(), want) || diags[0].Kind != UndeclaredOutput {
+		t.Fatalf("diags %q, want one warning starting %q", diags, want)
+	}
+	strict := Strict(diags)
+	if !HasErrors(strict) || !strings.HasPrefix(strict[0].String(), "v.yaml:11:25: error: step b: inputs.Duration: a.VpcIds") {
+		t.Errorf("strict: %q", strict)
+	}
+	// A step that does not exist stays an error: SSM refuses it.
+	_, diags = Load("v.yaml", []byte(strings.Replace(src, "{{ a.VpcIds }}", "{{ c.VpcId }}", 1)), testRegistry())
+	if !HasErrors(diags) {
+		t.Errorf("reference to a missing step: %q", diags)
 	}
 }

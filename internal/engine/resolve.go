@@ -62,15 +62,10 @@ func (z *resolver) Resolve(ref template.Ref) (any, error) {
 				}
 			}
 		}
-		outs, ran := r.outputs[step]
-		if !ran {
-			return nil, fmt.Errorf("step %s has not run successfully, so its output %s has no value", step, out)
+		if v, ok := r.outputs[step][out]; ok {
+			return v, nil
 		}
-		v, ok := outs[out]
-		if !ok {
-			return nil, fmt.Errorf("step %s produced no output %s", step, out)
-		}
-		return v, nil
+		return nil, r.unproduced(step, out)
 	case template.NSVariable:
 		r.mu.Lock()
 		v, ok := r.state.Variables[ref.Name]
@@ -117,6 +112,23 @@ func (z *resolver) Resolve(ref template.Ref) (any, error) {
 		return v, nil
 	}
 	return nil, fmt.Errorf("unsupported reference %s", ref)
+}
+
+// unproduced explains a step output with no value. An output the step
+// declares but did not produce (its selector matched nothing, or the step
+// has not succeeded) is template.ErrUnresolved: SSM leaves the reference as
+// its literal text. An output the step does not declare, or a step the
+// runbook does not have, fails the referring step, as on SSM
+// (docs/references.md).
+func (r *run) unproduced(step, out string) error {
+	s := r.doc.Step(step)
+	if s == nil {
+		return fmt.Errorf("the runbook has no step %s", step)
+	}
+	if !document.DeclaresOutput(s, out, r.e.opts.Actions) {
+		return fmt.Errorf("step %s declares no output %s", step, out)
+	}
+	return fmt.Errorf("step %s produced no output %s: %w", step, out, template.ErrUnresolved)
 }
 
 // callerAccount asks STS for the account of the execution's credentials when

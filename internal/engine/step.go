@@ -165,7 +165,7 @@ func (r *run) stepOutputs(st *document.Step, res *action.Result) (map[string]any
 		v, ok := sel.Select(res.Response)
 		if !ok {
 			// SSM leaves an output without a match unset; a later reference
-			// to it fails with a message naming it.
+			// to it reads as its own literal text (see run.unproduced).
 			continue
 		}
 		cv, err := template.Convert(v, o.Type)

@@ -3,6 +3,7 @@ package template
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -14,6 +15,13 @@ import (
 type Resolver interface {
 	Resolve(ref Ref) (any, error)
 }
+
+// ErrUnresolved is what a Resolver returns (or wraps) for a reference that
+// has no value but is not an error: SSM then leaves the reference as its
+// literal text, so a step output whose selector matched nothing reads as
+// "{{ step.Output }}" (docs/references.md). Substitute and Render write the
+// reference exactly as it appears in the runbook.
+var ErrUnresolved = errors.New("reference has no value")
 
 // ResolverFunc adapts a function to Resolver.
 type ResolverFunc func(ref Ref) (any, error)
@@ -147,6 +155,9 @@ func wholeRef(s string) (Ref, bool) {
 
 func resolve(r Resolver, ref Ref, s, path string) (any, error) {
 	v, err := r.Resolve(ref)
+	if errors.Is(err, ErrUnresolved) {
+		return s[ref.Start:ref.End], nil
+	}
 	if err != nil {
 		return nil, &ResolveError{Ref: ref, Text: s[ref.Start:ref.End], Path: path, Err: err}
 	}

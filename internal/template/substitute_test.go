@@ -2,6 +2,7 @@ package template
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -184,5 +185,53 @@ func TestText(t *testing.T) {
 	}
 	if _, err := Text(map[string]any{"f": func() {}}); err == nil {
 		t.Error("Text of a function value: want an error")
+	}
+}
+
+// unproduced answers ErrUnresolved for step outputs that were not produced
+// and defers everything else to testParams.
+type unproduced map[string]bool
+
+func (u unproduced) Resolve(r Ref) (any, error) {
+	if u[r.Name] {
+		return nil, fmt.Errorf("step %s: %w", r.Name, ErrUnresolved)
+	}
+	return testParams.Resolve(r)
+}
+
+// A reference the resolver cannot give a value for, without that being an
+// error, stays exactly as written wherever it stands: whole value, list
+// element, inside text.
+func TestSubstituteLeavesUnresolvedAsWritten(t *testing.T) {
+	r := unproduced{"getProfile.Arn": true}
+	tests := []struct {
+		name string
+		in   any
+		want any
+	}{
+		{"whole value", "{{ getProfile.Arn }}", "{{ getProfile.Arn }}"},
+		{"tight spelling kept", "{{getProfile.Arn}}", "{{getProfile.Arn}}"},
+		{"list element is not spliced", []any{"{{ getProfile.Arn}}", "{{ InstanceIds }}"}, []any{"{{ getProfile.Arn}}", "i-1", "i-2"}},
+		{"inside text", "arn is {{ getProfile.Arn }} for {{ InstanceId }}", "arn is {{ getProfile.Arn }} for i-0123456789abcdef0"},
+		{"branch variable", map[string]any{"Variable": "{{ getProfile.Arn }}", "Contains": "arn:"},
+			map[string]any{"Variable": "{{ getProfile.Arn }}", "Contains": "arn:"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Substitute(tt.in, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %#v, want %#v", got, tt.want)
+			}
+		})
+	}
+	if got, err := Render("x-{{ getProfile.Arn }}", r); err != nil || got != "x-{{ getProfile.Arn }}" {
+		t.Errorf("Render = %q, %v", got, err)
+	}
+	// Any other error still fails the substitution.
+	if _, err := Substitute("{{ Missing }}", r); !errors.Is(err, errNoValue) {
+		t.Errorf("unknown reference: %v", err)
 	}
 }
