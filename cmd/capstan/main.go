@@ -95,6 +95,7 @@ func commands() []*cobra.Command {
 		newServeCmd(),
 		newUsersCmd(),
 		newDocsCmd(),
+		newPolicyCmd(),
 	}
 }
 
