@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"reflect"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -57,24 +56,4 @@ func BenchmarkDescribeInstances(b *testing.B) {
 			}
 		}
 	})
-}
-
-// BenchmarkConversion isolates what the generic path adds to a call: the
-// input map to struct and the output struct to map.
-func BenchmarkConversion(b *testing.B) {
-	ts := ec2Server()
-	defer ts.Close()
-	out, err := ec2.NewFromConfig(testConfig(ts.URL)).DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	d := &decoder{service: "ec2", operation: "DescribeInstances"}
-	input := map[string]any{"InstanceIds": []any{"i-0123456789"}}
-	for b.Loop() {
-		var in ec2.DescribeInstancesInput
-		if err := d.decodeStruct("", input, reflect.ValueOf(&in).Elem()); err != nil {
-			b.Fatal(err)
-		}
-		encodeStruct("ec2", reflect.ValueOf(out).Elem())
-	}
 }

@@ -1,19 +1,22 @@
-// Package awsapi calls any operation of the supported AWS services by name,
-// as SSM's aws:executeAwsApi does: inputs and outputs use the API model's
-// member names (as boto3 and the aws CLI show them), over the official
-// aws-sdk-go-v2 clients, with retries, a process-wide adaptive rate limiter
-// and a record of every call.
+// Package awsapi calls any operation of any AWS service by name, as SSM's
+// aws:executeAwsApi does on boto3: driven by the service models
+// (internal/awsmodel), inputs and outputs use the models' member names (as
+// boto3 and the aws CLI show them). Requests are built and responses read
+// by smithy-go's protocol codecs from runtime schemas, signed with the
+// SDK's SigV4 signer and retried by the SDK's retry middleware, with a
+// process-wide adaptive rate limiter and a record of every call.
 package awsapi
 
 import (
 	"context"
 	"fmt"
-	"reflect"
-	"sort"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go"
 
 	"github.com/capstan-run/capstan/internal/action"
 	"github.com/capstan-run/capstan/internal/awsservice"
@@ -53,11 +56,13 @@ type Call struct {
 
 // Client invokes AWS operations by name. It is safe for concurrent use.
 type Client struct {
-	cfg  aws.Config
-	opts Options
+	cfg    aws.Config
+	opts   Options
+	signer *v4.Signer
+	http   aws.HTTPClient
 
-	mu      sync.Mutex
-	clients map[string]reflect.Value // service → typed SDK client
+	mu       sync.Mutex
+	services map[string]*svcClient // boto3 name → endpoint and retryer
 }
 
 // New returns a Client over cfg.
@@ -74,68 +79,51 @@ func New(cfg aws.Config, opts Options) *Client {
 	if opts.Limiters == nil {
 		opts.Limiters = processLimiters
 	}
-	return &Client{cfg: cfg, opts: opts, clients: map[string]reflect.Value{}}
+	return &Client{cfg: cfg, opts: opts, signer: v4.NewSigner(), http: cfg.HTTPClient, services: map[string]*svcClient{}}
 }
 
-// Services returns the names of the services Invoke can call, sorted.
+// httpClient is the configuration's HTTP client (the SDK's, which honours
+// AWS_CA_BUNDLE), or the SDK's default one.
+func (c *Client) httpClient() aws.HTTPClient {
+	if c.http == nil {
+		c.mu.Lock()
+		if c.http == nil {
+			c.http = awshttp.NewBuildableClient()
+		}
+		c.mu.Unlock()
+	}
+	return c.http
+}
+
+// Services returns the names of the services Invoke can call (every service
+// of the model set), sorted.
 func Services() []string {
-	out := make([]string, 0, len(factories))
-	for name := range factories {
-		out = append(out, name)
-	}
-	sort.Strings(out)
-	return out
+	return awsservice.Names()
 }
 
-// operation is the resolved, cached view of one callable operation.
-type operation struct {
-	service awsservice.Service
-	name    string // model spelling
-	method  reflect.Method
-	input   reflect.Type // the input struct type (not the pointer)
-}
-
-var (
-	clientTypes sync.Map // service → reflect.Type of its typed client
-	operations  sync.Map // "service\x00op" → *operation
-)
-
-// resolve finds the service and operation and checks that it can be
-// called; the result is cached per spelling.
+// resolve finds the service and operation in the model set, in any
+// spelling SSM accepts.
 func resolve(serviceName, api string) (*operation, error) {
-	key := serviceName + "\x00" + api
-	if op, ok := operations.Load(key); ok {
-		return op.(*operation), nil
-	}
-	svc, ok := awsservice.Lookup(serviceName)
+	info, ok := awsservice.Lookup(serviceName)
 	if !ok {
 		return nil, fmt.Errorf("service %q: %w", serviceName, ErrUnknownService)
 	}
-	name, ok := svc.Operation(api)
+	name, ok := info.Operation(api)
 	if !ok {
-		return nil, fmt.Errorf("%s: operation %q: %w", svc.Name, api, ErrUnknownOperation)
+		return nil, fmt.Errorf("%s: operation %q: %w", info.Name, api, ErrUnknownOperation)
 	}
-	factory, ok := factories[svc.Name]
-	if !ok {
-		return nil, fmt.Errorf("%s %s: service %w in this build (no SDK client)", svc.Name, name, ErrUnsupported)
+	svc, err := loadService(info)
+	if err != nil {
+		return nil, err
 	}
-	ct, ok := clientTypes.Load(svc.Name)
-	if !ok {
-		// A throwaway client gives the type; building one does no I/O.
-		ct, _ = clientTypes.LoadOrStore(svc.Name, reflect.TypeOf(factory(aws.Config{})))
+	op, err := svc.operation(name)
+	if err != nil {
+		return nil, err
 	}
-	m, ok := ct.(reflect.Type).MethodByName(name)
-	if !ok {
-		return nil, fmt.Errorf("%s: operation %q: %w (not in this SDK version)", svc.Name, name, ErrUnknownOperation)
+	if op.eventStream {
+		return nil, fmt.Errorf("%s %s: event-stream operations are %w (aws:executeAwsApi cannot carry a stream of events)", info.Name, name, ErrUnsupported)
 	}
-	// func(client, ctx, *Input, ...optFns) (*Output, error)
-	in, out := m.Type.In(2).Elem(), m.Type.Out(0)
-	if streaming(in) || streaming(out) {
-		return nil, fmt.Errorf("%s %s: streaming operations are %w (aws:executeAwsApi cannot carry a stream)", svc.Name, name, ErrUnsupported)
-	}
-	op := &operation{service: svc, name: name, method: m, input: in}
-	actual, _ := operations.LoadOrStore(key, op)
-	return actual.(*operation), nil
+	return op, nil
 }
 
 // Check validates the service and operation names and the literal input
@@ -152,8 +140,26 @@ func Check(service, operation string, input map[string]any) error {
 	if err != nil {
 		return err
 	}
-	d := &decoder{service: op.service.Name, operation: op.name, lenient: true}
-	return d.decodeStruct("", input, reflect.New(op.input).Elem())
+	_, err = op.decode(input, true)
+	return err
+}
+
+// decode checks input against the operation's input shape.
+func (op *operation) decode(in map[string]any, lenient bool) (*input, error) {
+	d := &decoder{svc: op.svc, service: op.svc.info.Name, operation: op.name, lenient: lenient}
+	if op.schema.Input == nil {
+		if len(in) > 0 {
+			for k := range in {
+				return nil, d.fail("", "unknown field %q: %s takes no input", k, op.name)
+			}
+		}
+		return &input{root: &structVal{}}, nil
+	}
+	root, err := d.structure("", op.schema.Input, in, true)
+	if err != nil {
+		return nil, err
+	}
+	return &input{schema: op.schema.Input, root: root, stream: d.stream, hasStream: d.hasStream}, nil
 }
 
 // An endpoint that refuses connections or does not resolve is tried this
@@ -175,58 +181,81 @@ func (c *Client) Invoke(ctx context.Context, service, operation string, input ma
 		return nil, err
 	}
 	out, err := c.invoke(ctx, op, input)
-	c.record(ctx, op.service.Name, op.name, op.service.IAMPrefix+":"+op.name, start, err)
+	iam, _ := awsservice.IAMAction(op.svc.info.Name, op.name)
+	c.record(ctx, op.svc.info.Name, op.name, iam, start, err)
 	return out, err
 }
 
-func (c *Client) invoke(ctx context.Context, op *operation, input map[string]any) (map[string]any, error) {
-	d := &decoder{service: op.service.Name, operation: op.name}
-	in := reflect.New(op.input)
-	if err := d.decodeStruct("", input, in.Elem()); err != nil {
-		return nil, err
-	}
-	client, err := c.client(ctx, op.service)
+func (c *Client) invoke(ctx context.Context, op *operation, in map[string]any) (map[string]any, error) {
+	info := op.svc.info
+	checked, err := op.decode(in, false)
 	if err != nil {
 		return nil, err
 	}
-	var res []reflect.Value
+	sc, err := c.service(ctx, op.svc)
+	if err != nil {
+		return nil, err
+	}
+	st := &callState{c: c, op: op, sc: sc, input: in}
 	for attempt := 1; ; attempt++ {
-		res = op.method.Func.Call([]reflect.Value{client, reflect.ValueOf(ctx), in})
-		errv := res[1]
-		if errv.IsNil() || attempt >= min(unreachableAttempts, c.opts.MaxAttempts) || !notConnected(errv.Interface().(error)) {
+		out := op.newOutput()
+		err = st.send(ctx, checked, out)
+		if err == nil {
+			return out.result(), nil
+		}
+		if attempt >= min(unreachableAttempts, c.opts.MaxAttempts) || !notConnected(err) {
 			break
 		}
 		t := time.NewTimer(time.Duration(attempt) * unreachableDelay)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, classify(op.service.Name, op.name, op.service.EndpointEnv(), errv.Interface().(error))
+			return nil, classify(info.Name, op.name, info.EndpointEnv(), err)
 		case <-t.C:
 		}
 	}
-	if errv := res[1]; !errv.IsNil() {
-		return nil, classify(op.service.Name, op.name, op.service.EndpointEnv(), errv.Interface().(error))
-	}
-	if res[0].IsNil() {
-		return map[string]any{}, nil
-	}
-	return encodeStruct(op.service.Name, res[0].Elem()), nil
+	return nil, classify(info.Name, op.name, info.EndpointEnv(), err)
 }
 
-// client returns the cached typed client of a service, creating it with
-// the shared rate limiter of its account, region and service.
-func (c *Client) client(ctx context.Context, svc awsservice.Service) (reflect.Value, error) {
+// result is an output's response map.
+type result interface {
+	smithy.Deserializable
+	result() map[string]any
+}
+
+func (o *output) result() map[string]any { return o.m }
+
+func (op *operation) newOutput() result {
+	o := output{svc: op.svc, schema: op.schema.Output}
+	if op.schema.Output == nil {
+		return &emptyOutput{}
+	}
+	if m := op.svc.extraOf(op.schema.Output).streaming; m != "" {
+		return &streamingOutput{output: o, member: m}
+	}
+	return &o
+}
+
+// emptyOutput is the response of an operation whose model has no output.
+type emptyOutput struct{}
+
+func (*emptyOutput) Deserialize(smithy.ShapeDeserializer) error { return nil }
+func (*emptyOutput) result() map[string]any                     { return map[string]any{} }
+
+// service returns the Client's state for a service: its endpoint, and a
+// retryer over the shared rate limiter of its account, region and service.
+func (c *Client) service(ctx context.Context, svc *service) (*svcClient, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if v, ok := c.clients[svc.Name]; ok {
-		return v, nil
+	if sc, ok := c.services[svc.info.Name]; ok {
+		return sc, nil
 	}
 	account := ""
 	if c.cfg.Credentials != nil {
 		creds, err := c.cfg.Credentials.Retrieve(ctx)
 		if err != nil {
-			return reflect.Value{}, fmt.Errorf("%s: %w: set AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run where a role is available (%v)",
-				svc.Name, ErrNoCredentials, innermost(err))
+			return nil, fmt.Errorf("%s: %w: set AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run where a role is available (%v)",
+				svc.info.Name, ErrNoCredentials, innermost(err))
 		}
 		// The account id is not always known without a call; the key id
 		// identifies the same principal well enough to share a limiter.
@@ -235,13 +264,14 @@ func (c *Client) client(ctx context.Context, svc awsservice.Service) (reflect.Va
 			account = creds.AccessKeyID
 		}
 	}
-	limiter := c.opts.Limiters.get(account, c.cfg.Region, svc.Name)
-	cfg := c.cfg.Copy()
-	cfg.RetryMaxAttempts = 0
-	cfg.Retryer = func() aws.Retryer { return newRetryer(c.opts, limiter) }
-	v := reflect.ValueOf(factories[svc.Name](cfg))
-	c.clients[svc.Name] = v
-	return v, nil
+	e, err := resolveEndpoint(c.cfg, svc)
+	if err != nil {
+		return nil, err
+	}
+	limiter := c.opts.Limiters.get(account, c.cfg.Region, svc.info.Name)
+	sc := &svcClient{endpoint: e, retryer: newRetryer(c.opts, limiter)}
+	c.services[svc.info.Name] = sc
+	return sc, nil
 }
 
 func (c *Client) record(ctx context.Context, service, operation, iam string, start time.Time, err error) {

@@ -144,7 +144,7 @@ func TestMotoErrors(t *testing.T) {
 			nil, "NoSuchEntity", "iam GetRole: NoSuchEntity"},
 		{"unknown service", "nosuch", "Get", nil, ErrUnknownService, "", `service "nosuch"`},
 		{"unknown operation", "ec2", "ListBuckets", nil, ErrUnknownOperation, "", `operation "ListBuckets"`},
-		{"streaming rejected", "s3", "GetObject", map[string]any{"Bucket": "b", "Key": "k"}, ErrUnsupported, "", "streaming"},
+		{"event streams rejected", "s3", "SelectObjectContent", map[string]any{"Bucket": "b", "Key": "k"}, ErrUnsupported, "", "event-stream operations are not supported"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

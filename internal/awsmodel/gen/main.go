@@ -81,6 +81,13 @@ var iamPrefix = map[string]string{
 	"bedrock-agent":                 "bedrock",
 }
 
+// unions lists shapes that are unions (exactly one member set) though
+// botocore's models do not mark them so; the SDKs treat them as unions.
+var unions = map[string][]string{
+	"dynamodb":        {"AttributeValue"},
+	"dynamodbstreams": {"AttributeValue"},
+}
+
 // protocolOrder picks the protocol among those a model lists: the JSON
 // protocols first (richest, and what moto serves for every such service),
 // CBOR last.
@@ -192,6 +199,11 @@ func reduce(name string, m map[string]any) (map[string]any, tableEntry) {
 			sh["error"] = pick(e, keys("code httpStatusCode senderFault"))
 		}
 		shapes[shapeName] = sh
+	}
+	for _, u := range unions[name] {
+		if sh, ok := shapes[u].(map[string]any); ok {
+			sh["union"] = true
+		}
 	}
 	iam, _ := meta["signingName"].(string)
 	if iam == "" {
