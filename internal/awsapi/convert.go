@@ -10,10 +10,10 @@ import (
 	"time"
 )
 
-// policyFields are the IAM members that carry URL-encoded policy JSON;
-// boto3 decodes them into objects, so runbook selectors reach inside.
-var policyFields = map[string]bool{"AssumeRolePolicyDocument": true, "PolicyDocument": true}
-
+// decodePolicy decodes an IAM policy document (the model's
+// policyDocumentType: AssumeRolePolicyDocument, PolicyDocument, Document),
+// which IAM returns URL-encoded; boto3 decodes them into objects, so
+// runbook selectors reach inside.
 func decodePolicy(v any) any {
 	s, ok := v.(string)
 	if !ok {

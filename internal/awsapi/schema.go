@@ -37,11 +37,10 @@ type service struct {
 
 // shapeExtra is what boto3 does client-side that no codec trait says.
 type shapeExtra struct {
-	name       string
-	required   []string // members the model requires
-	tokens     []string // idempotency token members, filled when absent
-	streaming  string   // the streaming payload member, if any
-	policyJSON bool     // iam: the members are URL-encoded policy documents
+	name      string
+	required  []string // members the model requires
+	tokens    []string // idempotency token members, filled when absent
+	streaming string   // the streaming payload member, if any
 }
 
 // operation is one callable operation with its schemas.
@@ -212,7 +211,7 @@ func (s *service) shape(name string) *smithy.Schema {
 	s.shapes[name] = sc // before the members: shapes may refer to themselves
 	switch typ {
 	case smithy.ShapeTypeStructure, smithy.ShapeTypeUnion:
-		x := &shapeExtra{name: name, required: sh.Required, policyJSON: s.info.Name == "iam"}
+		x := &shapeExtra{name: name, required: sh.Required}
 		for _, mn := range slices.Sorted(maps.Keys(sh.Members)) {
 			ref := sh.Members[mn]
 			mts := s.memberTraits(ref)

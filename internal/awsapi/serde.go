@@ -318,7 +318,7 @@ func (s *service) readMember(d smithy.ShapeDeserializer, ms *smithy.Schema, m ma
 	if err != nil {
 		return err
 	}
-	if s.info.Name == "iam" && policyFields[ms.MemberName()] {
+	if s.info.Name == "iam" && ms.TargetID().Name == "policyDocumentType" {
 		v = decodePolicy(v)
 	}
 	m[ms.MemberName()] = v
