@@ -1,3 +1,0 @@
-package awsapi
-
-//go:generate go run ./gen -out .
