@@ -20,8 +20,10 @@ import (
 	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/keys"
+	"github.com/capstan-run/capstan/internal/policy"
 	"github.com/capstan-run/capstan/internal/store"
 	"github.com/capstan-run/capstan/internal/store/sqlite"
+	"github.com/capstan-run/capstan/internal/template"
 )
 
 // awsFlags choose the credentials, region and endpoint executions use.
@@ -112,10 +114,12 @@ func (f *awsFlags) newEngine(ctx context.Context, db *sqlite.DB, cfg *config.Con
 				return nil, err
 			}
 		}
-		return awsapi.New(cfg, awsapi.Options{Limiters: limiters, MaxAttempts: prof.Retries.MaxAttempts, BaseDelay: time.Duration(prof.Retries.Delay), MaxDelay: time.Duration(prof.Retries.MaxDelay),
+		inv := awsapi.New(cfg, awsapi.Options{Limiters: limiters, MaxAttempts: prof.Retries.MaxAttempts, BaseDelay: time.Duration(prof.Retries.Delay), MaxDelay: time.Duration(prof.Retries.MaxDelay),
 			StepOf: engine.StepFromContext, Record: func(c awsapi.Call) {
 				req.Record(store.Call{Step: c.Step, Service: c.Service, Operation: c.Operation, IAMAction: c.IAMAction, Start: c.Start, Duration: c.Duration, ErrorCode: c.ErrorCode})
-			}}), nil
+			}})
+		// A denied call names the permission it needed.
+		return policy.Explain(inv, policy.Scope{Region: prof.Region, Partition: template.PartitionOf(prof.Region)}), nil
 	}
 	cat := newCatalog(db, &accountAccess{base: base, limiters: limiters})
 	eng := engine.New(engine.Options{

@@ -124,20 +124,25 @@ func registerEC2(r *Registry) {
 	}, &runInstances{poll: defaultPoller})
 }
 
-// changeInstanceStateIAM: the describe calls always; the state change unless
-// CheckStateOnly is literally true. A templated DesiredState yields all
-// three changes (a superset that still works).
+// changeInstanceStateIAM: DescribeInstances always; DescribeInstanceStatus
+// only on the way to running, where the status checks are awaited; the state
+// change unless CheckStateOnly is literally true. A templated DesiredState
+// yields all three changes (a superset that still works).
 func changeInstanceStateIAM(inputs map[string]any) ([]string, bool) {
-	acts := []string{"ec2:DescribeInstanceStatus", "ec2:DescribeInstances"}
+	acts := []string{"ec2:DescribeInstances"}
+	s, literal := literalString(inputs, "DesiredState")
+	if !literal || s == "running" {
+		acts = append(acts, "ec2:DescribeInstanceStatus")
+	}
 	if only, ok := inputs["CheckStateOnly"].(bool); ok && only {
-		return acts, true
+		return sortedUnique(acts), true
 	}
 	change := map[string]string{
 		"running":    "ec2:StartInstances",
 		"stopped":    "ec2:StopInstances",
 		"terminated": "ec2:TerminateInstances",
 	}
-	if s, ok := literalString(inputs, "DesiredState"); ok {
+	if literal {
 		if a, known := change[s]; known {
 			return sortedUnique(append(acts, a)), true
 		}

@@ -48,8 +48,9 @@ func allow(action string, resources ...string) *string {
 // and untrusted; ec2-reader, which may only describe instances; hop1, which
 // may assume PerformSecurityAudit in account 111111111111 only; and
 // untrusted, whose trust policy names someone else. It returns the runner's
-// base configuration (static keys from key storage).
-func iamWorld(t *testing.T) aws.Config {
+// base configuration (static keys from key storage), and the profile and
+// key storage it was made from.
+func iamWorld(t *testing.T) (aws.Config, config.Profile, SecretReader) {
 	t.Helper()
 	srv := mototest.StartWith(t, mototest.Options{EnforceIAM: true, UnauthCalls: setupCalls})
 	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
@@ -84,21 +85,29 @@ func iamWorld(t *testing.T) aws.Config {
 		AssumeRolePolicyDocument: trust("arn:aws:iam::" + acct + ":user/someone-else")}))
 
 	secrets := mapSecrets{"aws/runner": *key.AccessKey.SecretAccessKey}
-	base, err := Base(ctx, config.Profile{
+	prof := config.Profile{
 		Region:      "us-east-1",
 		EndpointURL: srv.URL,
 		Credentials: config.Credentials{Provider: "static", AccessKeyID: *key.AccessKey.AccessKeyId, SecretKey: "key:aws/runner"},
-	}, secrets)
+	}
+	base, err := Base(ctx, prof, secrets)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return base
+	return base, prof, secrets
 }
 
 func TestLeastPrivilegeAndChainsAgainstMoto(t *testing.T) {
-	base := iamWorld(t)
+	base, prof, secrets := iamWorld(t)
 	ctx := context.Background()
 	var sessions Sessions
+
+	// A configured chain (capstan --assume-role) with a hop the runner may
+	// not take fails when the base is made, naming the role as denied.
+	prof.AssumeRoles = []config.AssumeRole{{ARN: untrusted}}
+	if _, err := Base(ctx, prof, secrets); err == nil || !strings.Contains(err.Error(), untrusted) || !strings.Contains(err.Error(), "AccessDenied") {
+		t.Errorf("Base with a denied hop = %v, want AccessDenied naming %s", err, untrusted)
+	}
 
 	// The execution's assumeRole may describe instances, nothing else.
 	reader, err := sessions.ForExecution(ctx, base, readerRole)

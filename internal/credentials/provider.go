@@ -134,7 +134,16 @@ func Base(ctx context.Context, p config.Profile, secrets SecretReader) (aws.Conf
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
 	}
-	return Chain(cfg, p.AssumeRoles)
+	cfg, err = Chain(cfg, p.AssumeRoles)
+	if err != nil || len(p.AssumeRoles) == 0 {
+		return cfg, err
+	}
+	// Assume the chain now: a denied hop then fails naming its role, where
+	// inside the first AWS call it would read as missing credentials.
+	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		return aws.Config{}, err
+	}
+	return cfg, nil
 }
 
 func describeKind(kind string, p config.Profile) string {
