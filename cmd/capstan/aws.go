@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +37,8 @@ type awsFlags struct {
 	assumeRoles []string
 	externalID  string
 	retries     config.Retries
+	// unsafeScripts runs aws:executeScript without the sandbox.
+	unsafeScripts bool
 }
 
 func (f *awsFlags) register(cmd *cobra.Command) {
@@ -49,6 +52,7 @@ func (f *awsFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.externalID, "external-id", "", "the ExternalId for the last --assume-role")
 	fl.IntVar(&f.retries.MaxAttempts, "retry-max-attempts", 0, fmt.Sprintf("attempts of a throttled or failing AWS call, the first included (default %d; 1 disables retries)", awsapi.DefaultMaxAttempts))
 	fl.DurationVar((*time.Duration)(&f.retries.Delay), "retry-delay", 0, fmt.Sprintf("backoff before the first retry of an AWS call, doubled with each retry, jittered (default %s)", awsapi.DefaultBaseDelay))
+	fl.BoolVar(&f.unsafeScripts, "unsafe-scripts", false, "run aws:executeScript scripts without the bubblewrap sandbox, seeing everything capstan sees (single-user machines only)")
 	fl.DurationVar((*time.Duration)(&f.retries.MaxDelay), "retry-max-delay", 0, fmt.Sprintf("the longest backoff between two attempts of an AWS call (default %s)", awsapi.DefaultMaxDelay))
 }
 
@@ -121,6 +125,16 @@ func (f *awsFlags) newEngine(ctx context.Context, db *sqlite.DB, cfg *config.Con
 		// A denied call names the permission it needed.
 		return policy.Explain(inv, policy.Scope{Region: prof.Region, Partition: template.PartitionOf(prof.Region)}), nil
 	}
+	// A script never sees the database, its directory, the master key or
+	// the configuration, wherever they lie.
+	dbPath, _ := filepath.Abs(db.Path())
+	keyFile, _ := filepath.Abs(keyring.KeyFile())
+	hide := []string{filepath.Dir(dbPath), dbPath, keyFile}
+	if cfg.Path != "" {
+		cfgPath, _ := filepath.Abs(cfg.Path)
+		hide = append(hide, cfgPath)
+	}
+	registry().SetScriptSandbox(action.ScriptSandbox{Unsafe: f.unsafeScripts, Hide: hide})
 	cat := newCatalog(db, &accountAccess{base: base, limiters: limiters})
 	eng := engine.New(engine.Options{
 		Store:      db,

@@ -80,6 +80,10 @@ func runRunbook(cmd *cobra.Command, f runFlags, args []string) error {
 
 	stdout := cmd.OutOrStdout()
 	prog := newProgress(stdout, f.output == "text" && isTerminal(stdout))
+	if f.aws.unsafeScripts {
+		fmt.Fprintln(cmd.ErrOrStderr(), "WARNING: --unsafe-scripts: aws:executeScript scripts run without the sandbox and can read")
+		fmt.Fprintln(cmd.ErrOrStderr(), "WARNING: everything capstan can (its database, master key, environment). Single-user machines only.")
+	}
 	eng, cat, err := f.aws.newEngine(ctx, db, f.store.cfg, func(st *engine.State, ev store.Event) {
 		if f.output == "text" {
 			prog.event(st, ev)

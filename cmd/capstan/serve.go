@@ -83,6 +83,10 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 	defer db.Close()
 	cfg := f.store.cfg
 	f.addr = cmp.Or(f.addr, cfg.Serve.Addr, defaultAddr)
+	if f.aws.unsafeScripts {
+		fmt.Fprintln(cmd.ErrOrStderr(), "WARNING: --unsafe-scripts: aws:executeScript scripts run without the sandbox and can read")
+		fmt.Fprintln(cmd.ErrOrStderr(), "WARNING: everything capstan can (its database, master key, environment). Single-user machines only.")
+	}
 	eng, cat, err := f.aws.newEngine(context.WithoutCancel(ctx), db, cfg, nil)
 	if err != nil {
 		return failed(err)

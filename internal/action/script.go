@@ -74,9 +74,13 @@ func (e *ScriptError) Error() string {
 // ErrScriptUnsupported marks scripts capstan cannot run here.
 var ErrScriptUnsupported = errors.New("not supported by capstan")
 
-type executeScript struct{}
+// executeScript runs scripts in its sandbox (the zero value: bubblewrap,
+// required).
+type executeScript struct {
+	sandbox ScriptSandbox
+}
 
-func (executeScript) Run(ctx context.Context, req *Request) (*Result, error) {
+func (e executeScript) Run(ctx context.Context, req *Request) (*Result, error) {
 	const name = "aws:executeScript"
 	runtime, err := stringInput(name, req.Inputs, "Runtime")
 	if err != nil {
@@ -125,7 +129,7 @@ func (executeScript) Run(ctx context.Context, req *Request) (*Result, error) {
 	if req.Env != nil {
 		awsEnv, envErr = req.Env(ctx)
 	}
-	value, err := runPython(ctx, req, script, handler, eventsJSON, awsEnv)
+	value, err := runPython(ctx, req, e.sandbox, script, handler, eventsJSON, awsEnv)
 	if err != nil {
 		if envErr != nil && strings.Contains(script, "boto") {
 			err = fmt.Errorf("%w (the script ran without AWS credentials: %v)", err, envErr)
@@ -152,30 +156,39 @@ func limitPayload(v any) any {
 	return v
 }
 
+// interpreter is the Python that runs scripts: its executable and the
+// directories of its installation, which the sandbox must show.
+type interpreter struct {
+	exe      string
+	prefixes []string
+}
+
 // python finds the real interpreter behind python3 once, with capstan's
 // own environment, so that a shim (pyenv, asdf) still works when the script
 // runs with a clean one.
-var python = sync.OnceValues(func() (string, error) {
+var python = sync.OnceValues(func() (interpreter, error) {
 	path, err := exec.LookPath("python3")
 	if err != nil {
-		return "", fmt.Errorf("python3 is not on PATH (Python scripts need it): %w", err)
+		return interpreter{}, fmt.Errorf("python3 is not on PATH (Python scripts need it): %w", err)
 	}
-	out, err := exec.Command(path, "-c", "import sys; print(sys.executable)").Output()
-	if exe := strings.TrimSpace(string(out)); err == nil && exe != "" {
-		return exe, nil
+	out, err := exec.Command(path, "-c", "import sys; print(sys.executable); print(sys.prefix); print(sys.base_prefix)").Output()
+	lines := strings.Fields(string(out))
+	if err != nil || len(lines) != 3 {
+		return interpreter{exe: path, prefixes: []string{filepath.Dir(filepath.Dir(path))}}, nil
 	}
-	return path, nil
+	return interpreter{exe: lines[0], prefixes: lines[1:]}, nil
 })
 
 // runPython runs the handler of script in a python3 subprocess with a clean
 // environment, the events on stdin, and returns what the handler returned.
 // The runner writes its result on file descriptor 3, so whatever the script
 // prints stays its log.
-func runPython(ctx context.Context, req *Request, script, handler string, events []byte, awsEnv []string) (any, error) {
-	exe, err := python()
+func runPython(ctx context.Context, req *Request, sb ScriptSandbox, script, handler string, events []byte, awsEnv []string) (any, error) {
+	py, err := python()
 	if err != nil {
 		return nil, err
 	}
+	exe := py.exe
 	dir, err := os.MkdirTemp("", "capstan-script-")
 	if err != nil {
 		return nil, err
@@ -200,22 +213,44 @@ func runPython(ctx context.Context, req *Request, script, handler string, events
 	}
 	defer resultR.Close()
 
-	cmd := exec.CommandContext(ctx, exe, "-I", "-u", runnerPath, scriptPath, handler, string(contextJSON))
+	argv := []string{exe, "-I", "-u", runnerPath, scriptPath, handler, string(contextJSON)}
+	env := scriptEnv(home, awsEnv)
+	if !sb.Unsafe {
+		if argv, err = sb.sandboxCommand(dir, py.prefixes, envFiles(env), argv); err != nil {
+			return nil, err
+		}
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = dir
-	cmd.Env = scriptEnv(home, awsEnv)
+	cmd.Env = env
 	cmd.Stdin = bytes.NewReader(events)
 	logs := &tailBuffer{max: scriptLogMax}
 	cmd.Stdout, cmd.Stderr = logs, logs
-	cmd.ExtraFiles = []*os.File{resultW}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// The script holds the read end of a pipe whose write end only capstan
+	// has: when capstan dies, the runner reads EOF and ends the script. This
+	// covers the moment before bwrap has armed --die-with-parent, which a
+	// parent-death signal set at fork does not survive.
+	aliveR, aliveW, err := os.Pipe()
+	if err != nil {
+		resultW.Close()
+		return nil, err
+	}
+	defer aliveW.Close()
+	cmd.ExtraFiles = []*os.File{resultW, aliveR}
+	// Setpgid: the step's end kills the whole group. Pdeathsig: a server
+	// that dies takes its scripts along (bwrap's --die-with-parent carries
+	// it into the sandbox).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	// The step's timeout ends the script and anything it started.
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 2 * time.Second
 	if err := cmd.Start(); err != nil {
 		resultW.Close()
-		return nil, fmt.Errorf("starting %s: %w", exe, err)
+		aliveR.Close()
+		return nil, fmt.Errorf("starting %s: %w", argv[0], err)
 	}
 	resultW.Close()
+	aliveR.Close()
 	// Read the result while the script runs so a large one cannot block it.
 	type read struct {
 		b   []byte
@@ -245,6 +280,9 @@ func runPython(ctx context.Context, req *Request, script, handler string, events
 		if waitErr != nil {
 			reason = fmt.Sprintf("python3 failed (%v) without a result", waitErr)
 		}
+		if !sb.Unsafe && strings.HasPrefix(logs.String(), "bwrap:") {
+			return nil, fmt.Errorf("%w: %s (start capstan with --unsafe-scripts only on a single-user machine)", ErrNoSandbox, strings.TrimSpace(logs.String()))
+		}
 		return nil, &ScriptError{Type: "ScriptError", Message: reason, Logs: logs.String()}
 	}
 	if res.Error != nil {
@@ -266,6 +304,18 @@ func scriptEnv(home string, awsEnv []string) []string {
 		env = append(env, "LANG=C.UTF-8")
 	}
 	return append(env, awsEnv...)
+}
+
+// envFiles are the files the script's environment points at, which the
+// sandbox must show.
+func envFiles(env []string) []string {
+	var files []string
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "AWS_CA_BUNDLE="); ok && filepath.IsAbs(v) {
+			files = append(files, v)
+		}
+	}
+	return files
 }
 
 // tailBuffer keeps the last max bytes written to it.
@@ -319,10 +369,21 @@ func truncateTail(s string, n int) string {
 }
 
 // pythonRunner imports the script, calls its handler with the events read
-// from stdin and writes {"result": ...} or {"error": {...}} on fd 3.
-const pythonRunner = `import importlib.util, json, os, sys, traceback
+// from stdin and writes {"result": ...} or {"error": {...}} on fd 3. It ends
+// the script when fd 4 reaches EOF (capstan died).
+const pythonRunner = `import importlib.util, json, os, sys, threading, traceback
+
+def watch_capstan(fd, read=os.read, exit=os._exit):
+    # capstan holds the other end of fd 4; EOF means it is gone.
+    try:
+        while read(fd, 1):
+            pass
+    except BaseException:
+        pass
+    exit(137)
 
 def main():
+    threading.Thread(target=watch_capstan, args=(4,), daemon=True).start()
     out = os.fdopen(3, "w")
     script_path, handler_name, context = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
     sys.argv = [script_path]
