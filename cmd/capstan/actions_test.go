@@ -143,3 +143,31 @@ func TestActionsJSON(t *testing.T) {
 		t.Errorf("list: %v, %d entries", err, len(list))
 	}
 }
+
+// TestActionsServicesJSON checks that every service of the model set is
+// listed, those the old typed table lacked included.
+func TestActionsServicesJSON(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"actions", "aws:executeAwsApi", "--services", "--output", "json"}, &out, &errOut); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var list []struct {
+		Name      string `json:"name"`
+		IAMPrefix string `json:"iamPrefix"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &list); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out.String())
+	}
+	if len(list) < 400 {
+		t.Fatalf("%d services listed, want every service of the model set (about 420)", len(list))
+	}
+	byName := map[string]string{}
+	for _, s := range list {
+		byName[s.Name] = s.IAMPrefix
+	}
+	for name, prefix := range map[string]string{"glue": "glue", "s3control": "s3", "sso-admin": "sso", "mwaa": "airflow", "stepfunctions": "states"} {
+		if byName[name] != prefix {
+			t.Errorf("%s: IAM prefix %q, want %q", name, byName[name], prefix)
+		}
+	}
+}

@@ -148,12 +148,17 @@ func (f *awsFlags) newEngine(ctx context.Context, db *sqlite.DB, cfg *config.Con
 	return eng, cat, nil
 }
 
-// apiDiagnostics checks the literal Service and Api of AWS API steps, so that a
-// misspelt service fails before anything runs rather than halfway through.
-// Templated names are checked when the step runs.
+// apiDiagnostics checks the literal Service, Api and request members of AWS
+// API steps against the service models, so that a misspelt service,
+// operation or member fails before anything runs rather than halfway
+// through. Templated names are checked when the step runs.
 func apiDiagnostics(doc *document.Document) []document.Diagnostic {
 	return appendAPIDiagnostics(nil, doc.File, doc.MainSteps)
 }
+
+// apiOwnInputs are the inputs of the API actions that are not request
+// members.
+var apiOwnInputs = map[string]bool{"Service": true, "Api": true, "PropertySelector": true, "DesiredValues": true}
 
 // appendAPIDiagnostics checks a step list and the nested steps of its loops.
 func appendAPIDiagnostics(out []document.Diagnostic, file string, steps []*document.Step) []document.Diagnostic {
@@ -169,10 +174,31 @@ func appendAPIDiagnostics(out []document.Diagnostic, file string, steps []*docum
 		if svc == "" || api == "" || strings.Contains(svc+api, "{{") {
 			continue
 		}
-		if err := awsapi.Check(svc, api, nil); errors.Is(err, awsapi.ErrUnknownService) || errors.Is(err, awsapi.ErrUnknownOperation) {
-			pos := st.InputPos["Service"]
-			out = append(out, document.Diagnostic{File: file, Line: pos.Line, Column: pos.Column, Severity: document.Error, Step: st.Name, Message: err.Error()})
+		request := map[string]any{}
+		for k, v := range st.Inputs {
+			if !apiOwnInputs[k] {
+				request[k] = v
+			}
 		}
+		err := awsapi.Check(svc, api, request)
+		d := document.Diagnostic{File: file, Severity: document.Error, Step: st.Name}
+		pos := st.InputPos["Service"]
+		var ie *awsapi.InputError
+		switch {
+		case errors.Is(err, awsapi.ErrUnknownService) || errors.Is(err, awsapi.ErrUnknownOperation):
+		case errors.As(err, &ie) && ie.Unknown != "":
+			// Only unknown members are certain before the step runs (values
+			// may still be converted). SSM accepts such a document and the
+			// step fails when it runs, so this is a warning unless --strict.
+			d.Severity, d.Kind = document.Warning, document.UnknownAPIMember
+			if p, ok := st.InputPos[ie.Input()]; ok {
+				pos = p
+			}
+		default:
+			continue
+		}
+		d.Line, d.Column, d.Message = pos.Line, pos.Column, err.Error()
+		out = append(out, d)
 	}
 	return out
 }

@@ -165,7 +165,9 @@ func startRunbook(ctx context.Context, eng *engine.Engine, cat *catalog.Catalog,
 	}
 	if doc != nil && len(errs) == 0 {
 		for _, d := range apiDiagnostics(doc) {
-			errs = append(errs, d.String())
+			if d.Severity == document.Error {
+				errs = append(errs, d.String())
+			}
 		}
 	}
 	if len(errs) > 0 {

@@ -53,6 +53,29 @@ mainSteps:
           inputs: {Service: ec2, Api: DescribeInstancez, PropertySelector: $.x, DesiredValues: [y]}
 `
 
+// unknownMemberRunbook misspells request members of services the model
+// knows, at the top level and nested; templated values are left alone.
+const unknownMemberRunbook = `schemaVersion: "0.3"
+parameters:
+  Name: {type: String, default: db}
+mainSteps:
+  - name: glue
+    action: aws:executeAwsApi
+    inputs:
+      Service: glue
+      Api: get_database
+      Name: "{{ Name }}"
+      CatalogID: "123"
+  - name: filters
+    action: aws:executeAwsApi
+    inputs:
+      Service: ec2
+      Api: DescribeInstances
+      Filters:
+        - Name: tag:Name
+          Valuez: [web]
+`
+
 // undeclaredRunbook reads an output its first step does not declare.
 const undeclaredRunbook = `schemaVersion: "0.3"
 mainSteps:
@@ -69,6 +92,7 @@ func TestValidateCommand(t *testing.T) {
 	broken := writeRunbook(t, "broken.yaml", brokenRunbook)
 	undeclared := writeRunbook(t, "undeclared.yaml", undeclaredRunbook)
 	unknownAPI := writeRunbook(t, "unknown-api.yaml", unknownAPIRunbook)
+	unknownMember := writeRunbook(t, "unknown-member.yaml", unknownMemberRunbook)
 	tests := []struct {
 		name     string
 		args     []string
@@ -85,6 +109,11 @@ func TestValidateCommand(t *testing.T) {
 		{name: "unknown service and api, also in a loop", args: []string{"validate", unknownAPI}, code: 1,
 			stdout: []string{unknownAPI + ":7:23: error: step top: ", "nosuchservice", unknownAPI + ":18:29: error: step inner: ", "DescribeInstancez"}, jsonDiag: -1},
 		{name: "json unknown api", args: []string{"validate", "--format", "json", unknownAPI}, code: 1, jsonDiag: 2},
+		{name: "unknown request member with position and suggestion", args: []string{"validate", unknownMember}, code: 0,
+			stdout: []string{unknownMember + `:11:18: warning: step glue: glue GetDatabase: unknown field "CatalogID" (did you mean "CatalogId"?)`,
+				unknownMember + `:18:9: warning: step filters: ec2 DescribeInstances: Filters[0]: unknown field "Valuez" (did you mean "Values"?)`}, jsonDiag: -1},
+		{name: "unknown request member is an error with --strict", args: []string{"validate", "--strict", unknownMember}, code: 1,
+			stdout: []string{unknownMember + `:11:18: error: step glue: glue GetDatabase: unknown field "CatalogID" (did you mean "CatalogId"?)`}, jsonDiag: -1},
 		{name: "no files", args: []string{"validate"}, code: 2, stderr: "no runbook given", jsonDiag: -1},
 		{name: "unknown format", args: []string{"validate", "--format", "xml", broken}, code: 2, stderr: `unknown --format "xml"`, jsonDiag: -1},
 		{name: "undeclared output is a warning", args: []string{"validate", undeclared}, code: 0,

@@ -150,7 +150,7 @@ func (op *operation) decode(in map[string]any, lenient bool) (*input, error) {
 	if op.schema.Input == nil {
 		if len(in) > 0 {
 			for k := range in {
-				return nil, d.fail("", "unknown field %q: %s takes no input", k, op.name)
+				return nil, d.unknown("", k, "unknown field %q: %s takes no input", k, op.name)
 			}
 		}
 		return &input{root: &structVal{}}, nil

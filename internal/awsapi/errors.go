@@ -58,6 +58,18 @@ type InputError struct {
 	Service, Operation string
 	Path               string // e.g. "Filters[0].Values"; empty for the top level
 	Problem            string
+	// Unknown is the member name the shape does not define, when that is
+	// the problem (a typo, which validation reports before anything runs).
+	Unknown string
+}
+
+// Input returns the top-level input member the problem is in: the first
+// element of Path, or the unknown member itself at the top level.
+func (e *InputError) Input() string {
+	if e.Path == "" {
+		return e.Unknown
+	}
+	return strings.FieldsFunc(e.Path, func(r rune) bool { return r == '.' || r == '[' })[0]
 }
 
 func (e *InputError) Error() string {

@@ -52,6 +52,10 @@ func (d *decoder) fail(path, format string, args ...any) error {
 	return &InputError{Service: d.service, Operation: d.operation, Path: path, Problem: fmt.Sprintf(format, args...)}
 }
 
+func (d *decoder) unknown(path, name, format string, args ...any) error {
+	return &InputError{Service: d.service, Operation: d.operation, Path: path, Problem: fmt.Sprintf(format, args...), Unknown: name}
+}
+
 // skip marks a value the lenient check leaves for run time.
 type skip struct{}
 
@@ -76,7 +80,7 @@ func (d *decoder) value(path string, sc *smithy.Schema, v any) (any, error) {
 		for k, mv := range m {
 			ms := sc.Member(k)
 			if ms == nil {
-				return nil, d.fail(path, "unknown union member %q%s", k, suggestName(k, sc))
+				return nil, d.unknown(path, k, "unknown union member %q%s", k, suggestName(k, sc))
 			}
 			nv, err := d.value(join(path, k), ms, mv)
 			if err != nil {
@@ -164,7 +168,7 @@ func (d *decoder) structure(path string, sc *smithy.Schema, m map[string]any, to
 	for _, k := range slices.Sorted(maps.Keys(m)) { // the first problem, deterministically
 		ms := sc.Member(k)
 		if ms == nil {
-			return nil, d.fail(path, "unknown field %q%s", k, suggestName(k, sc))
+			return nil, d.unknown(path, k, "unknown field %q%s", k, suggestName(k, sc))
 		}
 		if m[k] == nil {
 			continue

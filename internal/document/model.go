@@ -166,11 +166,18 @@ type Kind string
 // is a warning unless Strict makes it an error.
 const UndeclaredOutput Kind = "undeclared-output"
 
+// UnknownAPIMember is a request member an AWS API step passes that the
+// service model does not define (a typo such as Filters for DescribeFlowLogs'
+// Filter). SSM accepts the document and boto3 fails the step when it runs,
+// so it is a warning unless Strict makes it an error.
+const UnknownAPIMember Kind = "unknown-api-member"
+
 // Strict makes the warnings that SSM only turns into failures at run time
-// (UndeclaredOutput) errors, for authors who want them caught before.
+// (UndeclaredOutput, UnknownAPIMember) errors, for authors who want them
+// caught before.
 func Strict(diags []Diagnostic) []Diagnostic {
 	for i := range diags {
-		if diags[i].Kind == UndeclaredOutput {
+		if diags[i].Kind == UndeclaredOutput || diags[i].Kind == UnknownAPIMember {
 			diags[i].Severity = Error
 		}
 	}
