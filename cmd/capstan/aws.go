@@ -19,6 +19,7 @@ import (
 	"github.com/capstan-run/capstan/internal/config"
 	"github.com/capstan-run/capstan/internal/credentials"
 	"github.com/capstan-run/capstan/internal/document"
+	"github.com/capstan-run/capstan/internal/dryrun"
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/keys"
 	"github.com/capstan-run/capstan/internal/policy"
@@ -37,6 +38,8 @@ type awsFlags struct {
 	assumeRoles []string
 	externalID  string
 	retries     config.Retries
+	// dryRun, when set, makes the engine's calls and actions a dry run.
+	dryRun *dryrun.Run
 	// unsafeScripts runs aws:executeScript without the sandbox.
 	unsafeScripts bool
 }
@@ -123,7 +126,11 @@ func (f *awsFlags) newEngine(ctx context.Context, db *sqlite.DB, cfg *config.Con
 				req.Record(store.Call{Step: c.Step, Service: c.Service, Operation: c.Operation, IAMAction: c.IAMAction, Start: c.Start, Duration: c.Duration, ErrorCode: c.ErrorCode})
 			}})
 		// A denied call names the permission it needed.
-		return policy.Explain(inv, policy.Scope{Region: prof.Region, Partition: template.PartitionOf(prof.Region)}), nil
+		explained := policy.Explain(inv, policy.Scope{Region: prof.Region, Partition: template.PartitionOf(prof.Region)})
+		if f.dryRun != nil {
+			return f.dryRun.Invoker(explained), nil
+		}
+		return explained, nil
 	}
 	// A script never sees the database, its directory, the master key or
 	// the configuration, wherever they lie.
@@ -135,10 +142,14 @@ func (f *awsFlags) newEngine(ctx context.Context, db *sqlite.DB, cfg *config.Con
 		hide = append(hide, cfgPath)
 	}
 	registry().SetScriptSandbox(action.ScriptSandbox{Unsafe: f.unsafeScripts, Hide: hide})
+	actions := registry()
+	if f.dryRun != nil {
+		actions = f.dryRun.Actions(actions)
+	}
 	cat := newCatalog(db, &accountAccess{base: base, limiters: limiters})
 	eng := engine.New(engine.Options{
 		Store:      db,
-		Actions:    registry(),
+		Actions:    actions,
 		NewInvoker: newInvoker,
 		Documents:  cat,
 		Secrets:    keyring,

@@ -32,6 +32,7 @@ type runFlags struct {
 	output    outputFormat
 	resume    string
 	version   string
+	dry       dryRunFlags
 }
 
 func newRunCmd() *cobra.Command {
@@ -67,6 +68,7 @@ Exit status: 0 when the execution ends Success, 1 otherwise, 2 on bad usage.`,
 	cmd.Flags().StringVar(&f.version, "version", "", "the document version to run for a stored NAME (a number or $LATEST; default: the default version)")
 	f.store.register(cmd)
 	f.aws.register(cmd)
+	f.dry.register(cmd)
 	return cmd
 }
 
@@ -78,6 +80,9 @@ func runRunbook(cmd *cobra.Command, f runFlags, args []string) error {
 	}
 	defer db.Close()
 
+	if err := f.dry.setup(&f.aws); err != nil {
+		return err
+	}
 	stdout := cmd.OutOrStdout()
 	prog := newProgress(stdout, f.output == "text" && isTerminal(stdout))
 	if f.aws.unsafeScripts {
@@ -133,15 +138,22 @@ func runRunbook(cmd *cobra.Command, f runFlags, args []string) error {
 		return failed(err)
 	}
 	if f.output == "json" {
+		var v any = st.View()
+		if rep := f.dry.report(); rep != nil {
+			v = map[string]any{"AutomationExecution": v, "DryRun": rep}
+		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(st.View()); err != nil {
+		if err := enc.Encode(v); err != nil {
 			return failed(err)
 		}
 	} else {
 		fmt.Fprintln(stdout, summaryLine(st))
 		for _, k := range slices.Sorted(maps.Keys(st.Outputs)) {
 			fmt.Fprintf(stdout, "  %s = %s\n", k, strings.Join(st.Outputs[k], ", "))
+		}
+		if err := writeDryRunText(stdout, f.dry.report()); err != nil {
+			return failed(err)
 		}
 	}
 	if st.Status != engine.StatusSuccess {
