@@ -94,6 +94,11 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 	defer eng.Shutdown()
 
 	opts := ssmapi.Options{Store: db, Engine: eng, Actions: registry(), Library: library{}, Documents: cat, MaxBodyBytes: f.maxBody, Logger: logger}
+	// Signatures must be scoped to the region executions run in, when one
+	// is configured.
+	if prof, err := f.aws.resolve(cfg); err == nil {
+		opts.Region = prof.Region
+	}
 	if f.insecure {
 		fmt.Fprintln(stderr, "WARNING: --insecure-no-auth: request signatures are NOT checked. Anyone who can reach")
 		fmt.Fprintln(stderr, "WARNING: "+f.addr+" can create documents and run runbooks with this server's AWS credentials.")

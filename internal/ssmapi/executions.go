@@ -64,8 +64,9 @@ func startAutomationExecution(s *Server, ctx context.Context, in *startInput) (*
 			}
 		}
 	}
-	if in.ClientToken != "" {
-		if id, err := s.opts.Store.ClientToken(ctx, in.ClientToken); err == nil {
+	token := userClientToken(ctx, in.ClientToken)
+	if token != "" {
+		if id, err := s.opts.Store.ClientToken(ctx, token); err == nil {
 			return s.sameStart(ctx, id, in)
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return nil, err
@@ -95,11 +96,11 @@ func startAutomationExecution(s *Server, ctx context.Context, in *startInput) (*
 	}
 	id, err := s.opts.Engine.Start(ctx, engine.StartRequest{
 		Document: doc, Source: d.Source, DocumentName: d.Name, DocumentVersion: d.Version,
-		Parameters: params, Mode: mode, ExecutedBy: CallerIdentity(ctx).ARN, Tags: tags, ClientToken: in.ClientToken,
+		Parameters: params, Mode: mode, ExecutedBy: CallerIdentity(ctx).ARN, Tags: tags, ClientToken: token,
 	})
-	if errors.Is(err, store.ErrExists) && in.ClientToken != "" {
+	if errors.Is(err, store.ErrExists) && token != "" {
 		// Another request with the same token won the race.
-		if prev, terr := s.opts.Store.ClientToken(ctx, in.ClientToken); terr == nil {
+		if prev, terr := s.opts.Store.ClientToken(ctx, token); terr == nil {
 			return s.sameStart(ctx, prev, in)
 		}
 	}
@@ -107,6 +108,15 @@ func startAutomationExecution(s *Server, ctx context.Context, in *startInput) (*
 		return nil, err
 	}
 	return &startOutput{AutomationExecutionId: id}, nil
+}
+
+// userClientToken scopes a ClientToken to its caller, so that one user's
+// token neither finds nor blocks another's execution.
+func userClientToken(ctx context.Context, token string) string {
+	if token == "" {
+		return ""
+	}
+	return CallerIdentity(ctx).ARN + " " + token
 }
 
 // sameStart answers a repeated ClientToken: the earlier execution when the

@@ -9,8 +9,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -41,6 +39,10 @@ type Options struct {
 	// AccountID is the account documents and users belong to; default
 	// DefaultAccountID.
 	AccountID string
+	// MaxUnauthenticated bounds the requests between arrival and a verified
+	// signature (reading their bodies); more are refused with
+	// ThrottlingException. Default 64.
+	MaxUnauthenticated int
 	// MaxBodyBytes bounds a request body; default 1 MiB. SSM's own limits
 	// (64 KB documents, 512-character parameter values) are checked per field.
 	MaxBodyBytes int64
@@ -57,7 +59,8 @@ var Anonymous = Identity{Name: "anonymous", ARN: "arn:aws:iam::" + DefaultAccoun
 
 // Server is an http.Handler speaking SSM's API.
 type Server struct {
-	opts Options
+	opts            Options
+	unauthenticated chan struct{} // a semaphore of MaxUnauthenticated slots
 }
 
 // New returns a Server.
@@ -74,7 +77,10 @@ func New(opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Server{opts: opts}
+	if opts.MaxUnauthenticated <= 0 {
+		opts.MaxUnauthenticated = 64
+	}
+	return &Server{opts: opts, unauthenticated: make(chan struct{}, opts.MaxUnauthenticated)}
 }
 
 type handler func(s *Server, ctx context.Context, body []byte) (any, error)
@@ -130,24 +136,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &Error{Type: "UnknownOperationException", Status: http.StatusBadRequest, Message: "only POST requests with X-Amz-Target are served"})
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	ident, body, err := s.authenticate(w, r)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, &Error{Type: "RequestEntityTooLargeException", Status: http.StatusRequestEntityTooLarge,
-				Message: "the request body exceeds the limit of " + itoa(s.opts.MaxBodyBytes) + " bytes"})
-			return
-		}
-		writeError(w, &Error{Type: "SerializationException", Status: http.StatusBadRequest, Message: "reading the request body: " + err.Error()})
+		writeError(w, asError(err))
 		return
-	}
-	ident := Anonymous
-	if s.opts.Auth != nil {
-		ident, err = s.verify(r, body)
-		if err != nil {
-			writeError(w, asError(err))
-			return
-		}
 	}
 	target := r.Header.Get("X-Amz-Target")
 	name, ok := strings.CutPrefix(target, "AmazonSSM.")
