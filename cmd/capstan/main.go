@@ -96,6 +96,7 @@ func commands() []*cobra.Command {
 		newUsersCmd(),
 		newDocsCmd(),
 		newPolicyCmd(),
+		newTestCmd(),
 	}
 }
 

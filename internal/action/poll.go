@@ -182,3 +182,11 @@ func digList(v any, keys ...string) []any {
 	l, _ := dig(v, keys...).([]any)
 	return l
 }
+
+// SetPollInterval makes the waiting actions of r poll first after initial,
+// doubling up to max. capstan test polls without delay: its mocks answer at
+// once and time is virtual.
+func (r *Registry) SetPollInterval(initial, max time.Duration) {
+	withPoller(r, poller{initial: initial, max: max})
+	r.SetImpl("aws:waitForAwsResourceProperty", &waitForProperty{initial: initial, max: max})
+}

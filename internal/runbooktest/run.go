@@ -1,0 +1,272 @@
+package runbooktest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/capstan-run/capstan/internal/action"
+	"github.com/capstan-run/capstan/internal/document"
+	"github.com/capstan-run/capstan/internal/engine"
+	"github.com/capstan-run/capstan/internal/mock"
+	"github.com/capstan-run/capstan/internal/policy"
+	"github.com/capstan-run/capstan/internal/store"
+)
+
+// Library finds runbooks by name (capstan's built-in library).
+type Library interface {
+	Lookup(name string) ([]byte, bool)
+}
+
+// Runner runs test files.
+type Runner struct {
+	// Actions are the action declarations; the runner sets its waiting
+	// actions to poll without delay on a copy.
+	Actions *action.Registry
+	// Store records the test executions; a temporary SQLite database
+	// serves.
+	Store   store.Store
+	Library Library
+	// Timeout bounds one test in real time; 0 for a minute.
+	Timeout time.Duration
+
+	once    sync.Once
+	actions *action.Registry
+}
+
+// Result is the outcome of one test file.
+type Result struct {
+	File     string
+	Runbook  string
+	Passed   bool
+	Problems []string
+	Duration time.Duration
+}
+
+func (r *Result) String() string {
+	if r.Passed {
+		return fmt.Sprintf("PASS %s (%s, %s)", r.File, r.Runbook, r.Duration.Round(time.Microsecond))
+	}
+	return fmt.Sprintf("FAIL %s: %s", r.File, strings.Join(r.Problems, "; "))
+}
+
+// Run runs one test file. Problems with the file itself (unreadable,
+// malformed, naming steps the runbook lacks) fail the test like a wrong
+// result does.
+func (r *Runner) Run(ctx context.Context, path string) *Result {
+	start := time.Now()
+	res := &Result{File: path}
+	fail := func(err error) *Result {
+		res.Problems = append(res.Problems, err.Error())
+		res.Duration = time.Since(start)
+		return res
+	}
+	f, err := Parse(path)
+	if err != nil {
+		return fail(err)
+	}
+	res.Runbook = f.Runbook
+	doc, src, err := r.load(f)
+	if err != nil {
+		return fail(err)
+	}
+	if err := f.checkNames(doc); err != nil {
+		return fail(err)
+	}
+	params, err := doc.Coerce(document.Inputs{Typed: f.Parameters})
+	if err != nil {
+		return fail(&Error{File: path, Line: f.lines["parameters"], Err: err})
+	}
+	st, err := r.execute(ctx, f, doc, src, params)
+	if err != nil {
+		return fail(err)
+	}
+	res.Problems = compare(f, st)
+	res.Passed = len(res.Problems) == 0
+	res.Duration = time.Since(start)
+	return res
+}
+
+// load reads the runbook a test names: a file relative to the test file,
+// else a library runbook.
+func (r *Runner) load(f *File) (*document.Document, []byte, error) {
+	file := f.Runbook
+	if !filepath.IsAbs(file) {
+		file = filepath.Join(filepath.Dir(f.Path), file)
+	}
+	src, err := os.ReadFile(file)
+	if errors.Is(err, os.ErrNotExist) && r.Library != nil {
+		if b, ok := r.Library.Lookup(f.Runbook); ok {
+			src, file, err = b, f.Runbook, nil
+		}
+	}
+	if err != nil {
+		return nil, nil, &Error{File: f.Path, Line: f.lines["runbook"], Err: fmt.Errorf("runbook %s: not a file (%v) nor a library runbook", f.Runbook, err)}
+	}
+	doc, diags := document.Load(file, src, r.Actions)
+	if document.HasErrors(diags) {
+		var msgs []string
+		for _, d := range diags {
+			if d.Severity == document.Error {
+				msgs = append(msgs, d.String())
+			}
+		}
+		return nil, nil, fmt.Errorf("runbook %s is not valid: %s", f.Runbook, strings.Join(msgs, "; "))
+	}
+	return doc, src, nil
+}
+
+// clock is virtual time: real time plus an offset that jumps ahead to the
+// end of every wait, so sleeps take no time.
+type clock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *clock) advanceTo(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d := t.Sub(time.Now().Add(c.offset)); d > 0 {
+		c.offset += d
+	}
+}
+
+// documents resolves child runbooks from the library and beside the test.
+type documents struct {
+	dir string
+	lib Library
+}
+
+func (d documents) Resolve(_ context.Context, name, _ string) (engine.ResolvedDocument, error) {
+	if d.lib != nil {
+		if src, ok := d.lib.Lookup(name); ok {
+			return engine.ResolvedDocument{Name: name, Version: "1", Source: src}, nil
+		}
+	}
+	for _, ext := range []string{".yaml", ".yml", ".json"} {
+		if src, err := os.ReadFile(filepath.Join(d.dir, name+ext)); err == nil {
+			return engine.ResolvedDocument{Name: name, Version: "1", Source: src}, nil
+		}
+	}
+	return engine.ResolvedDocument{}, fmt.Errorf("%s: %w (looked in the library and beside the test file)", name, engine.ErrDocumentNotFound)
+}
+
+func (r *Runner) execute(ctx context.Context, f *File, doc *document.Document, src []byte, params map[string]any) (*engine.State, error) {
+	r.once.Do(func() {
+		r.actions = r.Actions.Clone()
+		r.actions.SetPollInterval(0, 0)
+	})
+	clk := &clock{}
+	inv := &mock.Invoker{Set: mock.NewSet(f.Mocks)}
+	eng := engine.New(engine.Options{
+		Store:   r.Store,
+		Actions: r.actions,
+		NewInvoker: func(context.Context, engine.InvokerRequest) (action.Invoker, error) {
+			// A denied mock reads as a denial does: with the permission.
+			return policy.Explain(inv, policy.Scope{}), nil
+		},
+		Documents:  documents{dir: filepath.Dir(f.Path), lib: r.Library},
+		Region:     "us-east-1",
+		AccountID:  "123456789012",
+		Now:        clk.Now,
+		RetryDelay: time.Millisecond,
+		OnChange: func(st *engine.State, _ store.Event) {
+			for _, s := range st.Steps {
+				if !s.WaitUntil.IsZero() && s.EndTime.IsZero() {
+					clk.advanceTo(s.WaitUntil)
+				}
+			}
+		},
+	})
+	defer eng.Shutdown()
+	timeout := r.Timeout
+	if timeout == 0 {
+		timeout = time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	id, err := eng.Start(ctx, engine.StartRequest{Document: doc, Source: src, DocumentName: f.Runbook, Parameters: params})
+	if err != nil {
+		return nil, fmt.Errorf("starting %s: %w", f.Runbook, err)
+	}
+	st, err := eng.Wait(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("running %s: %w", f.Runbook, err)
+	}
+	return st, nil
+}
+
+// compare lists every way the execution differs from the expectation.
+func compare(f *File, st *engine.State) []string {
+	var out []string
+	why := func() string {
+		var msgs []string
+		for _, s := range st.Steps {
+			if s.FailureMessage != "" {
+				msgs = append(msgs, fmt.Sprintf("step %s: %s", s.Name, s.FailureMessage))
+			}
+		}
+		if len(msgs) == 0 && st.FailureMessage != "" {
+			msgs = append(msgs, st.FailureMessage)
+		}
+		if len(msgs) == 0 {
+			return ""
+		}
+		return " (" + strings.Join(msgs, "; ") + ")"
+	}
+	if want := f.Expect.Status; want != "" && st.Status != want {
+		out = append(out, fmt.Sprintf("status %s, want %s%s", st.Status, want, why()))
+	}
+	for _, k := range sortedKeys(f.Expect.Outputs) {
+		want := asList(f.Expect.Outputs[k])
+		got, ok := st.Outputs[k]
+		if !ok {
+			out = append(out, fmt.Sprintf("output %s not set, want %q", k, want))
+		} else if !slices.Equal(got, want) {
+			out = append(out, fmt.Sprintf("output %s = %q, want %q", k, got, want))
+		}
+	}
+	for _, name := range sortedKeys(f.Expect.Steps) {
+		want := f.Expect.Steps[name]
+		got := engine.StatusPending
+		for _, s := range st.Steps {
+			if s.Name == name {
+				got = s.Status
+			}
+		}
+		if got != want {
+			out = append(out, fmt.Sprintf("step %s %s, want %s%s", name, got, want, why()))
+		}
+	}
+	return out
+}
+
+// asList gives an expected output as the list of strings SSM reports.
+func asList(v any) []string {
+	switch x := v.(type) {
+	case []any:
+		out := make([]string, len(x))
+		for i, e := range x {
+			out[i] = fmt.Sprint(e)
+		}
+		return out
+	case bool:
+		if x {
+			return []string{"True"}
+		}
+		return []string{"False"}
+	}
+	return []string{fmt.Sprint(v)}
+}
