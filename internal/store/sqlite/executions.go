@@ -275,6 +275,8 @@ func (d *DB) ListExecutions(ctx context.Context, f store.ExecutionFilter) ([]sto
 		where = append(where, "substr(document_name, 1, ?) = ?")
 		args = append(args, len(f.DocumentNamePrefix), f.DocumentNamePrefix)
 	}
+	in("document_name", f.DocumentNames)
+	in("executed_by", f.ExecutedBy)
 	in("status", f.Statuses)
 	in("id", f.IDs)
 	in("parent_id", f.ParentIDs)

@@ -139,6 +139,26 @@ var migrations = []string{
 	CREATE INDEX executions_start ON executions (start_time DESC, id DESC);
 	CREATE INDEX executions_unfinished ON executions (done, start_time) WHERE done = 0;
 	CREATE INDEX executions_parent ON executions (parent_id) WHERE parent_id <> '';`,
+
+	// 3: the web UI's passwords (KDF hashes) and sessions (keyed by a digest
+	// of the cookie's token). History filtered by user or runbook reads its
+	// newest page from an index instead of scanning every execution.
+	`CREATE TABLE passwords (
+		user TEXT PRIMARY KEY,
+		hash BLOB NOT NULL,
+		changed INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE TABLE sessions (
+		id TEXT PRIMARY KEY,
+		user TEXT NOT NULL,
+		csrf TEXT NOT NULL,
+		created INTEGER NOT NULL,
+		expires INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE INDEX sessions_user ON sessions (user);
+	CREATE INDEX sessions_expires ON sessions (expires);
+	CREATE INDEX executions_by ON executions (executed_by, start_time DESC, id DESC);
+	CREATE INDEX executions_document ON executions (document_name, start_time DESC, id DESC);`,
 }
 
 // migrate brings the schema up to date in one transaction, so a crash
