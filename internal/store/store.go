@@ -158,6 +158,13 @@ type Call struct {
 	Start     time.Time
 	Duration  time.Duration
 	ErrorCode string // "" on success
+	// ErrorMessage, Request and Response (JSON, the API model's member
+	// names) are kept only when the run asks for them (capstan run
+	// --record-calls): they may hold secrets. capstan record turns them
+	// into a test's mocks.
+	ErrorMessage string
+	Request      []byte
+	Response     []byte
 }
 
 // Store is the durable store. Every method is safe for concurrent use.

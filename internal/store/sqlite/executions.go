@@ -391,13 +391,13 @@ func insertCalls(ctx context.Context, w *wconn, id string, calls []store.Call) e
 	if len(calls) == 0 {
 		return nil
 	}
-	ins, err := w.stmt(ctx, `INSERT INTO calls (exec_id, step, service, operation, iam_action, start, duration, error_code)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	ins, err := w.stmt(ctx, `INSERT INTO calls (exec_id, step, service, operation, iam_action, start, duration, error_code, error_message, request, response)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
 	for _, c := range calls {
-		if _, err := ins.ExecContext(ctx, id, c.Step, c.Service, c.Operation, c.IAMAction, nanos(c.Start), int64(c.Duration), c.ErrorCode); err != nil {
+		if _, err := ins.ExecContext(ctx, id, c.Step, c.Service, c.Operation, c.IAMAction, nanos(c.Start), int64(c.Duration), c.ErrorCode, c.ErrorMessage, c.Request, c.Response); err != nil {
 			return err
 		}
 	}
@@ -406,7 +406,7 @@ func insertCalls(ctx context.Context, w *wconn, id string, calls []store.Call) e
 
 // Calls implements store.Store.
 func (d *DB) Calls(ctx context.Context, id string) ([]store.Call, error) {
-	rows, err := d.read.QueryContext(ctx, `SELECT step, service, operation, iam_action, start, duration, error_code
+	rows, err := d.read.QueryContext(ctx, `SELECT step, service, operation, iam_action, start, duration, error_code, error_message, request, response
 		FROM calls WHERE exec_id = ? ORDER BY n`, id)
 	if err != nil {
 		return nil, fmt.Errorf("calls of %s: %w", id, err)
@@ -416,7 +416,7 @@ func (d *DB) Calls(ctx context.Context, id string) ([]store.Call, error) {
 	for rows.Next() {
 		var c store.Call
 		var start, dur int64
-		if err := rows.Scan(&c.Step, &c.Service, &c.Operation, &c.IAMAction, &start, &dur, &c.ErrorCode); err != nil {
+		if err := rows.Scan(&c.Step, &c.Service, &c.Operation, &c.IAMAction, &start, &dur, &c.ErrorCode, &c.ErrorMessage, &c.Request, &c.Response); err != nil {
 			return nil, fmt.Errorf("calls of %s: %w", id, err)
 		}
 		c.Start, c.Duration = fromNanos(start), time.Duration(dur)

@@ -159,6 +159,12 @@ var migrations = []string{
 	CREATE INDEX sessions_expires ON sessions (expires);
 	CREATE INDEX executions_by ON executions (executed_by, start_time DESC, id DESC);
 	CREATE INDEX executions_document ON executions (document_name, start_time DESC, id DESC);`,
+
+	// 4: a call's request, response and error message, kept when the run
+	// asks for them (NULL and '' otherwise).
+	`ALTER TABLE calls ADD COLUMN request BLOB;
+	ALTER TABLE calls ADD COLUMN response BLOB;
+	ALTER TABLE calls ADD COLUMN error_message TEXT NOT NULL DEFAULT '';`,
 }
 
 // migrate brings the schema up to date in one transaction, so a crash

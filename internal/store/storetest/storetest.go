@@ -365,7 +365,10 @@ func testCalls(t *testing.T, open func(t *testing.T) store.Store) {
 	must(t, "create", s.CreateExecution(ctx, execution("k1", base), nil))
 	first := []store.Call{
 		{Step: "describe", Service: "ec2", Operation: "DescribeInstances", IAMAction: "ec2:DescribeInstances", Start: base, Duration: 1500 * time.Microsecond},
-		{Step: "stop", Service: "ec2", Operation: "StopInstances", IAMAction: "ec2:StopInstances", Start: base.Add(time.Second), Duration: time.Millisecond, ErrorCode: "UnauthorizedOperation"},
+		{Step: "stop", Service: "ec2", Operation: "StopInstances", IAMAction: "ec2:StopInstances", Start: base.Add(time.Second), Duration: time.Millisecond, ErrorCode: "UnauthorizedOperation",
+			ErrorMessage: "not authorized", Request: []byte(`{"InstanceIds":["i-1"]}`)},
+		{Step: "look", Service: "ec2", Operation: "DescribeInstances", IAMAction: "ec2:DescribeInstances", Start: base.Add(time.Second), Duration: time.Millisecond,
+			Request: []byte(`{}`), Response: []byte(`{"Reservations":[]}`)},
 	}
 	second := []store.Call{{Step: "logs", Service: "logs", Operation: "PutLogEvents", IAMAction: "logs:PutLogEvents", Start: base.Add(2 * time.Second), Duration: 3 * time.Millisecond}}
 	must(t, "append calls", s.AppendCalls(ctx, "k1", first))
