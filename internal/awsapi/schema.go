@@ -113,8 +113,8 @@ func (s *service) operation(name string) (*operation, error) {
 	if op, ok := s.ops[name]; ok {
 		return op, nil
 	}
-	mo, ok := s.model.Operations[name]
-	if !ok {
+	mo := s.model.Operation(name)
+	if mo == nil {
 		return nil, fmt.Errorf("%s: operation %q: %w", s.info.Name, name, ErrUnknownOperation)
 	}
 	ns := "com.amazonaws." + s.info.Name
@@ -124,7 +124,7 @@ func (s *service) operation(name string) (*operation, error) {
 		in = s.shape(mo.Input.Shape)
 		// Labels in botocore's URIs use the members' locationNames;
 		// smithy's use the member names.
-		for mn, ref := range s.model.Shapes[mo.Input.Shape].Members {
+		for mn, ref := range s.model.Shape(mo.Input.Shape).Members {
 			if ref.Location == "uri" && ref.LocationName != "" && ref.LocationName != mn {
 				uri = strings.NewReplacer("{"+ref.LocationName+"}", "{"+mn+"}", "{"+ref.LocationName+"+}", "{"+mn+"+}").Replace(uri)
 			}
@@ -168,8 +168,8 @@ func (s *service) hasEventStream(ref *awsmodel.Ref) bool {
 	if ref == nil {
 		return false
 	}
-	for _, m := range s.model.Shapes[ref.Shape].Members {
-		if t := s.model.Shapes[m.Shape]; t != nil && t.EventStream {
+	for _, m := range s.model.Shape(ref.Shape).Members {
+		if t := s.model.Shape(m.Shape); t != nil && t.EventStream {
 			return true
 		}
 	}
@@ -182,7 +182,7 @@ func (s *service) shape(name string) *smithy.Schema {
 	if sc, ok := s.shapes[name]; ok {
 		return sc
 	}
-	sh := s.model.Shapes[name]
+	sh := s.model.Shape(name)
 	if sh == nil {
 		// A dangling reference in a model: a string carries anything.
 		sh = &awsmodel.Shape{Type: "string"}
@@ -223,7 +223,7 @@ func (s *service) shape(name string) *smithy.Schema {
 			if ref.IdempotencyToken {
 				x.tokens = append(x.tokens, mn)
 			}
-			if t := s.model.Shapes[ref.Shape]; t != nil && (t.Streaming || ref.Streaming) && t.Type == "blob" && sh.Payload == mn {
+			if t := s.model.Shape(ref.Shape); t != nil && (t.Streaming || ref.Streaming) && t.Type == "blob" && sh.Payload == mn {
 				x.streaming = mn
 			}
 		}
@@ -252,7 +252,7 @@ func (s *service) memberTraits(ref *awsmodel.Ref) []smithy.Trait {
 	case "headers":
 		ts = append(ts, &traits.HTTPPrefixHeaders{Prefix: ref.LocationName})
 	case "querystring":
-		if t := s.model.Shapes[ref.Shape]; t != nil && t.Type == "map" {
+		if t := s.model.Shape(ref.Shape); t != nil && t.Type == "map" {
 			ts = append(ts, &traits.HTTPQueryParams{})
 		} else {
 			ts = append(ts, &traits.HTTPQuery{Name: ref.LocationName})

@@ -14,14 +14,59 @@ import (
 	"sync"
 )
 
-//go:embed data/*.json.gz
+//go:embed data/*.gz
 var data embed.FS
 
-// Model is one service's model in botocore's form.
+// Model is one service's model in botocore's form. Operations and shapes
+// are decoded when first asked for: a call needs a few of EC2's 4,000
+// shapes, and decoding them all would cost more than the call.
 type Model struct {
-	Metadata   Metadata              `json:"metadata"`
-	Operations map[string]*Operation `json:"operations"`
-	Shapes     map[string]*Shape     `json:"shapes"`
+	Metadata Metadata
+
+	mu         sync.Mutex
+	operations map[string][]byte // name → JSON
+	shapes     map[string][]byte
+	ops        map[string]*Operation
+	decoded    map[string]*Shape
+}
+
+// Operation returns the named operation, or nil.
+func (m *Model) Operation(name string) *Operation {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if op, ok := m.ops[name]; ok {
+		return op
+	}
+	raw, ok := m.operations[name]
+	if !ok {
+		return nil
+	}
+	op := &Operation{}
+	if err := json.Unmarshal(raw, op); err != nil {
+		// The data is generated and embedded: a failure is a broken build.
+		panic(fmt.Sprintf("awsmodel: operation %s is corrupt (rebuild capstan): %v", name, err))
+	}
+	m.ops[name] = op
+	return op
+}
+
+// Shape returns the named shape, or nil.
+func (m *Model) Shape(name string) *Shape {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if sh, ok := m.decoded[name]; ok {
+		return sh
+	}
+	raw, ok := m.shapes[name]
+	if !ok {
+		return nil
+	}
+	sh := &Shape{}
+	if err := json.Unmarshal(raw, sh); err != nil {
+		panic(fmt.Sprintf("awsmodel: shape %s is corrupt (rebuild capstan): %v", name, err))
+	}
+	m.decoded[name] = sh
+	return sh
 }
 
 // Metadata describes the service as a whole.
@@ -140,7 +185,7 @@ func Load(service string) (*Model, error) {
 }
 
 func parse(service string) (*Model, error) {
-	raw, err := data.ReadFile("data/" + service + ".json.gz")
+	raw, err := data.ReadFile("data/" + service + ".gz")
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", service, ErrUnknownService)
 	}
@@ -152,9 +197,27 @@ func parse(service string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s model: %w", service, err)
 	}
-	var m Model
-	if err := json.Unmarshal(b, &m); err != nil {
+	// The layout (see gen): the metadata as JSON on the first line, then
+	// "o NAME JSON" per operation and "s NAME JSON" per shape.
+	m := &Model{operations: map[string][]byte{}, shapes: map[string][]byte{}, ops: map[string]*Operation{}, decoded: map[string]*Shape{}}
+	first, rest, _ := bytes.Cut(b, []byte("\n"))
+	if err := json.Unmarshal(first, &m.Metadata); err != nil {
 		return nil, fmt.Errorf("%s model: %w", service, err)
 	}
-	return &m, nil
+	for len(rest) > 0 {
+		var line []byte
+		line, rest, _ = bytes.Cut(rest, []byte("\n"))
+		tag, after, ok1 := bytes.Cut(line, []byte(" "))
+		name, js, ok2 := bytes.Cut(after, []byte(" "))
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("%s model: malformed line %.40q", service, line)
+		}
+		switch string(tag) {
+		case "o":
+			m.operations[string(name)] = js
+		case "s":
+			m.shapes[string(name)] = js
+		}
+	}
+	return m, nil
 }

@@ -1,7 +1,7 @@
 // Command gen writes capstan's AWS model data from botocore's service models
 // (the models boto3 and the aws CLI read, and so SSM's aws:executeAwsApi):
 //
-//   - internal/awsmodel/data/<service>.json.gz: one file per service, the
+//   - internal/awsmodel/data/<service>.gz: one file per service, the
 //     newest API version of its model with what calling it needs (metadata,
 //     operations, shapes and their serialization attributes) and without
 //     documentation, examples, constraints and enums;
@@ -20,6 +20,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -146,11 +147,11 @@ func main() {
 			log.Fatalf("gen: %s: %v", name, err)
 		}
 		compact, entry := reduce(name, m)
-		b, err := json.Marshal(compact)
+		b, err := lines(compact)
 		if err != nil {
 			log.Fatal(err)
 		}
-		if err := writeGz(filepath.Join(dataDir, name+".json.gz"), b); err != nil {
+		if err := writeGz(filepath.Join(dataDir, name+".gz"), b); err != nil {
 			log.Fatal(err)
 		}
 		table = append(table, entry)
@@ -226,6 +227,31 @@ func reduce(name string, m map[string]any) (map[string]any, tableEntry) {
 		entry.HTTPMethod = methods
 	}
 	return map[string]any{"metadata": meta, "operations": ops, "shapes": shapes}, entry
+}
+
+// lines lays a reduced model out as awsmodel reads it: the metadata as JSON
+// on the first line, then one line per operation ("o NAME JSON") and per
+// shape ("s NAME JSON"), sorted, so that a reader finds a shape by splitting
+// lines instead of scanning the whole JSON.
+func lines(m map[string]any) ([]byte, error) {
+	var buf bytes.Buffer
+	meta, err := json.Marshal(m["metadata"])
+	if err != nil {
+		return nil, err
+	}
+	buf.Write(meta)
+	buf.WriteByte('\n')
+	for _, part := range []struct{ tag, key string }{{"o", "operations"}, {"s", "shapes"}} {
+		items := m[part.key].(map[string]any)
+		for _, name := range slices.Sorted(maps.Keys(items)) {
+			b, err := json.Marshal(items[name])
+			if err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(&buf, "%s %s %s\n", part.tag, name, b)
+		}
+	}
+	return buf.Bytes(), nil
 }
 
 // sdkPackage is aws-sdk-go-v2's package name for a service id: lower case,
