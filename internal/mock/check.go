@@ -37,7 +37,7 @@ func CheckOutput(service, op string, response map[string]any) error {
 	if err != nil {
 		return err
 	}
-	o := m.Operations[op]
+	o := m.Operation(op)
 	if o == nil {
 		return fmt.Errorf("%s has no operation %s", service, op)
 	}
@@ -60,7 +60,7 @@ func (c checker) value(path, shape string, v any, depth int) error {
 	if depth > maxDepth {
 		return nil
 	}
-	sh := c.m.Shapes[shape]
+	sh := c.m.Shape(shape)
 	if sh == nil || v == nil {
 		return nil
 	}
