@@ -178,4 +178,7 @@ type Result struct {
 	WaitSignal bool
 	// Variables are runbook variables the step sets (aws:updateVariable).
 	Variables map[string]any
+	// Secrets are values in Response that are secret (a SecureString's
+	// decrypted value): the engine keeps them out of everything it records.
+	Secrets []string
 }

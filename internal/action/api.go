@@ -171,7 +171,7 @@ func (executeAwsAPI) Run(ctx context.Context, req *Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Response: out}, nil
+	return &Result{Response: out, Secrets: secureStrings(service, out)}, nil
 }
 
 // PropertyMismatchError says that a selected property did not have one of the
@@ -385,3 +385,33 @@ var (
 	_ Action = assertProperty{}
 	_ Action = (*waitForProperty)(nil)
 )
+
+// secureStrings are the decrypted values of SecureString parameters in an
+// SSM response (GetParameter, GetParameters, GetParametersByPath,
+// GetParameterHistory with WithDecryption): secrets the record must not hold.
+func secureStrings(service string, v any) []string {
+	if !strings.EqualFold(service, "ssm") {
+		return nil
+	}
+	var out []string
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if x["Type"] == "SecureString" {
+				if s, ok := x["Value"].(string); ok && s != "" {
+					out = append(out, s)
+				}
+			}
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	return out
+}

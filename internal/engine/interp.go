@@ -10,6 +10,7 @@ import (
 
 	"github.com/capstan-run/capstan/internal/action"
 	"github.com/capstan-run/capstan/internal/document"
+	"github.com/capstan-run/capstan/internal/keys"
 )
 
 // ending says why a step list stopped.
@@ -209,6 +210,10 @@ func (r *run) documentOutputs() map[string][]string {
 		v, ok := r.outputs[o.Step][o.Output]
 		if !ok {
 			out[key] = []string{"No output available yet because the step is not successfully executed"}
+			continue
+		}
+		if r.masker.isDerived(o.Step) {
+			out[key] = []string{keys.Masked}
 			continue
 		}
 		out[key] = r.maskList(StringList(v))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/capstan-run/capstan/internal/action"
@@ -237,6 +238,9 @@ func (r *run) recordCall(c store.Call) {
 type masker struct {
 	keys.Masker
 	added atomic.Int32 // lets maskValue skip the walk when nothing is secret
+	// derived holds the names of steps whose outputs derive from a secret
+	// (see secrets.go); their records show every output masked.
+	derived sync.Map
 }
 
 func (m *masker) add(s string) {

@@ -136,6 +136,7 @@ func (r *run) attempt(ctx context.Context, st *document.Step, entry *action.Entr
 	if err != nil {
 		return r.recordFailure(st, idx, attempt, final, StatusFailed, err.Error(), FailureDetails{FailureStage: "PostVerification", FailureType: "Verification"})
 	}
+	r.noteSecrets(st.Name, inputs, outputs, res.Secrets)
 	return r.recordSuccess(st, idx, outputs, res.NextStep, res.Variables)
 }
 
@@ -181,7 +182,7 @@ func (r *run) stepOutputs(st *document.Step, res *action.Result) (map[string]any
 }
 
 func (r *run) recordSuccess(st *document.Step, idx int, outputs map[string]any, next string, vars map[string]any) outcome {
-	ev := stepSucceeded{Index: idx, Outputs: r.masker.maskValue(outputs), NextStep: next, Variables: vars}
+	ev := stepSucceeded{Index: idx, Outputs: r.recordedOutputs(st.Name, outputs), NextStep: next, Variables: vars}
 	if err := r.append(newEvent(evStepSucceeded, r.now(), ev)); err != nil {
 		return outcome{status: StatusFailed, abort: true, message: err.Error()}
 	}

@@ -176,13 +176,16 @@ func TestMasterKeySources(t *testing.T) {
 		name     string
 		env      string
 		fileBody string // written to the configured key file when non-empty
+		fileMode os.FileMode
 		wantErr  string
 	}{
-		{"env key", good, "", ""},
-		{"key file", "", good + "\n", ""},
-		{"env not base64", "%%%", "", EnvMasterKey},
-		{"env too short", base64.StdEncoding.EncodeToString([]byte("short")), "", "want 32"},
-		{"file too short", "", base64.StdEncoding.EncodeToString([]byte("short")), "master.key"},
+		{"env key", good, "", 0, ""},
+		{"key file", "", good + "\n", 0o600, ""},
+		{"key file readable by others", "", good + "\n", 0o644, "has mode 0644: it must be readable by its owner only (chmod 600 "},
+		{"key file writable by its group", "", good + "\n", 0o620, "has mode 0620"},
+		{"env not base64", "%%%", "", 0, EnvMasterKey},
+		{"env too short", base64.StdEncoding.EncodeToString([]byte("short")), "", 0, "want 32"},
+		{"file too short", "", base64.StdEncoding.EncodeToString([]byte("short")), 0o600, "master.key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -191,6 +194,9 @@ func TestMasterKeySources(t *testing.T) {
 			if tt.fileBody != "" {
 				_ = os.MkdirAll(filepath.Dir(file), 0o700)
 				if err := os.WriteFile(file, []byte(tt.fileBody), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chmod(file, tt.fileMode); err != nil {
 					t.Fatal(err)
 				}
 			}

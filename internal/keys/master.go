@@ -104,6 +104,12 @@ func readKeyFile(file string) (cipher.AEAD, error) {
 		}
 		return nil, fmt.Errorf("reading master key: %w", err)
 	}
+	// A key others can read unseals every stored secret and user key.
+	if fi, err := os.Stat(file); err != nil {
+		return nil, fmt.Errorf("reading master key: %w", err)
+	} else if fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("master key file %s has mode %04o: it must be readable by its owner only (chmod 600 %s)", file, fi.Mode().Perm(), file)
+	}
 	key, err := decodeKey(string(data))
 	if err != nil {
 		return nil, fmt.Errorf("master key file %s: %w", file, err)

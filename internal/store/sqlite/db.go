@@ -129,6 +129,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("open store %s: %w", path, err)
 		}
 	}
+	if err := secureFiles(path); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	syncMode := "NORMAL"
 	if opts.Sync {
 		syncMode = "FULL"

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -33,6 +34,11 @@ func TestMigrateFromVersion1(t *testing.T) {
 		}
 	}
 	if err := raw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Databases of earlier versions were created 0644; Open refuses them
+	// until the operator restricts them.
+	if err := os.Chmod(path, 0o600); err != nil {
 		t.Fatal(err)
 	}
 

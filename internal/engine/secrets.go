@@ -1,0 +1,97 @@
+package engine
+
+import (
+	"encoding/json"
+
+	"github.com/capstan-run/capstan/internal/keys"
+)
+
+// minDerived is the shortest derived string the masker learns: shorter ones
+// ("true", "0") would mask unrelated text everywhere; the step's own record
+// is masked wholesale regardless.
+const minDerived = 6
+
+// noteSecrets learns what a finished step makes secret. The values an action
+// reports as secret (a SecureString read) are masked wherever they appear.
+// A step whose inputs held a secret produced outputs derived from it, in
+// whatever encoding a script chose (reversed, hex, split up): its record shows
+// every output masked, the execution's outputs naming it are masked, and its
+// output strings are masked wherever they appear later. The run itself keeps
+// the values, so later steps can use them.
+func (r *run) noteSecrets(step string, inputs, outputs map[string]any, secrets []string) {
+	for _, s := range secrets {
+		r.masker.add(s)
+	}
+	if len(outputs) == 0 || !r.masker.touches(inputs) {
+		return
+	}
+	r.masker.derived.Store(step, true)
+	for _, v := range outputs {
+		learnLeaves(r.masker, v)
+	}
+}
+
+func learnLeaves(m *masker, v any) {
+	switch x := v.(type) {
+	case string:
+		if len(x) >= minDerived {
+			m.add(x)
+		}
+	case []any:
+		for _, e := range x {
+			learnLeaves(m, e)
+		}
+	case map[string]any:
+		for _, e := range x {
+			learnLeaves(m, e)
+		}
+		if b, err := json.Marshal(x); err == nil {
+			m.add(string(b))
+		}
+	}
+}
+
+// recordedOutputs is what the record of a step's success holds.
+func (r *run) recordedOutputs(step string, outputs map[string]any) map[string]any {
+	if !r.masker.isDerived(step) {
+		return r.masker.maskValue(outputs)
+	}
+	masked := make(map[string]any, len(outputs))
+	for k := range outputs {
+		masked[k] = keys.Masked
+	}
+	return masked
+}
+
+func (m *masker) isDerived(step string) bool {
+	_, ok := m.derived.Load(step)
+	return ok
+}
+
+// touches reports whether any string in v holds a secret.
+func (m *masker) touches(v map[string]any) bool {
+	if m.added.Load() == 0 {
+		return false
+	}
+	var walk func(any) bool
+	walk = func(v any) bool {
+		switch x := v.(type) {
+		case string:
+			return m.mask(x) != x
+		case []any:
+			for _, e := range x {
+				if walk(e) {
+					return true
+				}
+			}
+		case map[string]any:
+			for _, e := range x {
+				if walk(e) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return walk(v)
+}

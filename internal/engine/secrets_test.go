@@ -1,0 +1,143 @@
+package engine
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/capstan-run/capstan/internal/store"
+)
+
+// mapSecrets is key storage holding fixed values.
+type mapSecrets map[string]string
+
+func (m mapSecrets) Get(_ context.Context, path string) (string, error) {
+	if v, ok := m[path]; ok {
+		return v, nil
+	}
+	return "", fmt.Errorf("%s: %w", path, store.ErrNotFound)
+}
+
+// everythingRecorded is the execution's whole record as text.
+func everythingRecorded(t *testing.T, db interface {
+	Events(context.Context, string, int64) ([]store.Event, error)
+}, id string) string {
+	t.Helper()
+	evs, err := db.Events(context.Background(), id, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, e := range evs {
+		b.Write(e.Data)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func reverse(s string) string {
+	r := []rune(s)
+	for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {
+		r[i], r[j] = r[j], r[i]
+	}
+	return string(r)
+}
+
+// A script handed a secret returns it reversed, hex-encoded and split into
+// characters: none of it reaches the record, yet the next step still gets
+// the real value.
+func TestOutputsDerivedFromASecretAreMaskedWholesale(t *testing.T) {
+	m := newMotoEngine(t)
+	const secret = "hunter2-correct-horse"
+	m.eng.opts.Secrets = mapSecrets{"app/token": secret}
+	src := `schemaVersion: '0.3'
+outputs: [encode.Hex, encode.Payload]
+mainSteps:
+  - name: encode
+    action: aws:executeScript
+    inputs:
+      Runtime: python3.11
+      Handler: h
+      Script: |
+        def h(e, c):
+            s = e["s"]
+            return {"rev": s[::-1], "hex": s.encode().hex(), "chars": list(s), "n": len(s)}
+      InputPayload:
+        s: '{{ key:app/token }}'
+    outputs:
+      - Name: Hex
+        Selector: $.Payload.hex
+        Type: String
+  - name: use
+    action: aws:executeAwsApi
+    inputs:
+      Service: ssm
+      Api: PutParameter
+      Name: /capstan/derived
+      Value: '{{ encode.Hex }}'
+      Type: String
+`
+	st, _ := m.run(src)
+	if st.Status != StatusSuccess {
+		t.Fatalf("status %s: %s", st.Status, st.FailureMessage)
+	}
+	hexed := hex.EncodeToString([]byte(secret))
+	got := m.call("ssm", "GetParameter", map[string]any{"Name": "/capstan/derived"})
+	if v, _ := got["Parameter"].(map[string]any)["Value"].(string); v != hexed {
+		t.Errorf("the next step got %q, want the derived value %q", v, hexed)
+	}
+	rec := everythingRecorded(t, m.db, st.ID)
+	for _, form := range []string{secret, reverse(secret), hexed, `"h","u","n","t"`} {
+		if strings.Contains(rec, form) {
+			t.Errorf("the record holds %q:\n%s", form, rec)
+		}
+	}
+	for k, v := range st.Outputs {
+		if len(v) != 1 || v[0] != "****" {
+			t.Errorf("execution output %s = %v, want it masked", k, v)
+		}
+	}
+}
+
+// A SecureString read with decryption is masked in the record.
+func TestSecureStringReadIsMaskedInTheRecord(t *testing.T) {
+	m := newMotoEngine(t)
+	const secret = "db-password-9f8e7d"
+	m.call("ssm", "PutParameter", map[string]any{"Name": "/app/db", "Value": secret, "Type": "SecureString"})
+	st, _ := m.run(`schemaVersion: '0.3'
+mainSteps:
+  - name: read
+    action: aws:executeAwsApi
+    inputs:
+      Service: ssm
+      Api: GetParameter
+      Name: /app/db
+      WithDecryption: true
+    outputs:
+      - Name: Value
+        Selector: $.Parameter.Value
+        Type: String
+      - Name: Version
+        Selector: $.Parameter.Version
+        Type: Integer
+`)
+	if st.Status != StatusSuccess {
+		t.Fatalf("status %s: %s", st.Status, st.FailureMessage)
+	}
+	if rec := everythingRecorded(t, m.db, st.ID); strings.Contains(rec, secret) {
+		t.Errorf("the record holds the SecureString's value:\n%s", rec)
+	}
+	stored, err := m.eng.Get(context.Background(), st.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs := stored.View().StepExecutions[0].Outputs
+	if v := fmt.Sprint(outs["Value"]); v != "[****]" {
+		t.Errorf("Value output = %s, want it masked", v)
+	}
+	if v := fmt.Sprint(outs["Version"]); v != "[1]" {
+		t.Errorf("Version output = %s, want 1 (only the secret is masked)", v)
+	}
+}
