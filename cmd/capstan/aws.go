@@ -23,6 +23,7 @@ import (
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/keys"
 	"github.com/capstan-run/capstan/internal/policy"
+	"github.com/capstan-run/capstan/internal/runbooktest"
 	"github.com/capstan-run/capstan/internal/store"
 	"github.com/capstan-run/capstan/internal/store/sqlite"
 	"github.com/capstan-run/capstan/internal/template"
@@ -40,6 +41,9 @@ type awsFlags struct {
 	retries     config.Retries
 	// dryRun, when set, makes the engine's calls and actions a dry run.
 	dryRun *dryrun.Run
+	// recordCalls keeps each call's request and response (capstan run
+	// --record-calls).
+	recordCalls bool
 	// unsafeScripts runs aws:executeScript without the sandbox.
 	unsafeScripts bool
 }
@@ -121,10 +125,20 @@ func (f *awsFlags) newEngine(ctx context.Context, db *sqlite.DB, cfg *config.Con
 				return nil, err
 			}
 		}
-		inv := awsapi.New(cfg, awsapi.Options{Limiters: limiters, MaxAttempts: prof.Retries.MaxAttempts, BaseDelay: time.Duration(prof.Retries.Delay), MaxDelay: time.Duration(prof.Retries.MaxDelay),
+		record := req.Record
+		var recorder *runbooktest.Recorder
+		if f.recordCalls {
+			// Requests and responses join awsapi's record of each call.
+			recorder = &runbooktest.Recorder{Record: req.Record}
+			record = recorder.Meta
+		}
+		var inv action.Invoker = awsapi.New(cfg, awsapi.Options{Limiters: limiters, MaxAttempts: prof.Retries.MaxAttempts, BaseDelay: time.Duration(prof.Retries.Delay), MaxDelay: time.Duration(prof.Retries.MaxDelay),
 			StepOf: engine.StepFromContext, Record: func(c awsapi.Call) {
-				req.Record(store.Call{Step: c.Step, Service: c.Service, Operation: c.Operation, IAMAction: c.IAMAction, Start: c.Start, Duration: c.Duration, ErrorCode: c.ErrorCode})
+				record(store.Call{Step: c.Step, Service: c.Service, Operation: c.Operation, IAMAction: c.IAMAction, Start: c.Start, Duration: c.Duration, ErrorCode: c.ErrorCode})
 			}})
+		if recorder != nil {
+			inv = recorder.Wrap(inv)
+		}
 		// A denied call names the permission it needed.
 		explained := policy.Explain(inv, policy.Scope{Region: prof.Region, Partition: template.PartitionOf(prof.Region)})
 		if f.dryRun != nil {

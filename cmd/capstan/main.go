@@ -97,6 +97,7 @@ func commands() []*cobra.Command {
 		newDocsCmd(),
 		newPolicyCmd(),
 		newTestCmd(),
+		newRecordCmd(),
 	}
 }
 

@@ -69,6 +69,7 @@ Exit status: 0 when the execution ends Success, 1 otherwise, 2 on bad usage.`,
 	f.store.register(cmd)
 	f.aws.register(cmd)
 	f.dry.register(cmd)
+	registerRecordCalls(cmd, &f.aws)
 	return cmd
 }
 

@@ -126,3 +126,17 @@ func (x explainer) Invoke(ctx context.Context, service, operation string, input 
 }
 
 var _ action.Invoker = explainer{}
+
+// awsEnver is the optional capability of an invoker to hand its identity to
+// a script as AWS environment variables (the engine asks for it).
+type awsEnver interface {
+	AWSEnv(ctx context.Context) ([]string, error)
+}
+
+// AWSEnv passes the wrapped invoker's environment on.
+func (x explainer) AWSEnv(ctx context.Context) ([]string, error) {
+	if e, ok := x.inv.(awsEnver); ok {
+		return e.AWSEnv(ctx)
+	}
+	return nil, nil
+}

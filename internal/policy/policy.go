@@ -182,7 +182,23 @@ type Calls interface {
 // called: the IAM action of every recorded call, denied ones included (they
 // were needed), on "*" since calls record no resources.
 func Recorded(ctx context.Context, db Calls, id string) (Grants, error) {
+	calls, err := ExecutionCalls(ctx, db, id)
+	if err != nil {
+		return nil, err
+	}
 	g := Grants{}
+	for _, c := range calls {
+		if c.IAMAction != "" {
+			g.Add(c.IAMAction, "*")
+		}
+	}
+	return g, nil
+}
+
+// ExecutionCalls returns the calls of execution id and of its child
+// executions, in the order they were made.
+func ExecutionCalls(ctx context.Context, db Calls, id string) ([]store.Call, error) {
+	var out []store.Call
 	queue := []string{id}
 	for n := 0; len(queue) > 0 && n < 10000; n++ {
 		cur := queue[0]
@@ -191,11 +207,7 @@ func Recorded(ctx context.Context, db Calls, id string) (Grants, error) {
 		if err != nil {
 			return nil, fmt.Errorf("calls of execution %s: %w", cur, err)
 		}
-		for _, c := range calls {
-			if c.IAMAction != "" {
-				g.Add(c.IAMAction, "*")
-			}
-		}
+		out = append(out, calls...)
 		token := ""
 		for page := 0; page < 1000; page++ {
 			kids, next, err := db.ListExecutions(ctx, store.ExecutionFilter{ParentIDs: []string{cur}, PageToken: token})
@@ -210,5 +222,6 @@ func Recorded(ctx context.Context, db Calls, id string) (Grants, error) {
 			}
 		}
 	}
-	return g, nil
+	slices.SortStableFunc(out, func(a, b store.Call) int { return a.Start.Compare(b.Start) })
+	return out, nil
 }
