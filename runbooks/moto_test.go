@@ -22,6 +22,7 @@ type moto struct {
 	t   *testing.T
 	eng *engine.Engine
 	aws *awsapi.Client
+	url string // moto_server's base URL, for its /moto-api/ control calls
 }
 
 func newMoto(t *testing.T) *moto {
@@ -44,7 +45,7 @@ func newMoto(t *testing.T) *moto {
 			req.Record(store.Call{Step: c.Step, Service: c.Service, Operation: c.Operation, IAMAction: c.IAMAction, Start: c.Start, Duration: c.Duration, ErrorCode: c.ErrorCode})
 		}}), nil
 	}
-	m := &moto{t: t, aws: awsapi.New(cfg, awsapi.Options{Limiters: limiters})}
+	m := &moto{t: t, aws: awsapi.New(cfg, awsapi.Options{Limiters: limiters}), url: s.URL}
 	m.eng = engine.New(engine.Options{Store: db, Actions: action.Builtin(), NewInvoker: newInvoker, Region: "us-east-1", RetryDelay: time.Millisecond})
 	t.Cleanup(m.eng.Shutdown)
 	return m

@@ -2,8 +2,10 @@ package runbooks
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -20,6 +22,8 @@ var required = []string{
 	"AWS-StartEC2Instance", "AWS-StopEC2Instance", "AWS-RestartEC2Instance", "AWS-TerminateEC2Instance",
 	"AWS-AttachIAMToInstance", "AWS-CreateImage", "AWS-DeleteImage", "AWS-CreateSnapshot", "AWS-DeleteSnapshot",
 	"Capstan-SetAutoScalingCapacity", "Capstan-QueryCloudWatchLogs",
+	"Capstan-AthenaQuery", "Capstan-CreateLogStream", "Capstan-CreateInstanceFromSnapshot", "Capstan-ECSExecuteCommand",
+	"Capstan-ECSStopTask", "Capstan-ECSStoppedTaskErrors", "Capstan-EnableVPCFlowLogs", "Capstan-CreateVPCPeering",
 }
 
 func load(t *testing.T, name string) *document.Document {
@@ -139,5 +143,42 @@ func TestSameParametersAsAWS(t *testing.T) {
 	}
 	if compared < 4 {
 		t.Errorf("compared %d runbooks with the corpus in %s; expected at least 4", compared, awsOwned)
+	}
+}
+
+// TestCapstanParametersForm checks that every parameter of capstan's own
+// runbooks tells the user what to enter (the UI builds its form from these):
+// a description, and an allowed pattern or allowed values for all but
+// Booleans; a pattern must accept the parameter's default, and reject an
+// empty value when the parameter is required.
+func TestCapstanParametersForm(t *testing.T) {
+	for _, name := range Names() {
+		if !strings.HasPrefix(name, "Capstan-") {
+			continue
+		}
+		doc := load(t, name)
+		for _, p := range doc.Parameters {
+			if strings.TrimSpace(p.Description) == "" {
+				t.Errorf("%s: parameter %s has no description", name, p.Name)
+			}
+			if p.Type == "Boolean" || len(p.AllowedValues) > 0 {
+				continue
+			}
+			if p.AllowedPattern == "" {
+				t.Errorf("%s: parameter %s (%s) has neither allowedPattern nor allowedValues", name, p.Name, p.Type)
+				continue
+			}
+			re, err := regexp.Compile(p.AllowedPattern)
+			if err != nil {
+				t.Errorf("%s: parameter %s: %v", name, p.Name, err)
+				continue
+			}
+			if p.HasDefault && !re.MatchString(fmt.Sprint(p.Default)) {
+				t.Errorf("%s: parameter %s: default %v does not match %s", name, p.Name, p.Default, p.AllowedPattern)
+			}
+			if !p.HasDefault && re.MatchString("") {
+				t.Errorf("%s: required parameter %s: pattern %s accepts an empty value", name, p.Name, p.AllowedPattern)
+			}
+		}
 	}
 }
