@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	_ "embed"
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -21,31 +20,53 @@ import (
 	"unicode"
 )
 
-//go:embed services.json.gz
+//go:embed services.gz
 var servicesGz []byte
 
-// table is the decoded services.json.gz.
+// table is the decoded services.gz.
 type table struct {
-	Botocore string    `json:"botocore"`
-	Services []Service `json:"services"`
+	Botocore string
+	Services []Service
 }
 
-// loadTable decodes the embedded table once. The data is generated and
-// embedded, so a failure is a broken build, reported as such.
-var loadTable = sync.OnceValue(func() *table {
-	t := &table{}
+// loadTable decodes the embedded table once.
+var loadTable = sync.OnceValue(decodeTable)
+
+// decodeTable decodes the embedded table: the botocore version on the first
+// line, then one tab-separated line per service (see internal/awsmodel/gen).
+// The data is generated and embedded, so a failure is a broken build,
+// reported as such.
+func decodeTable() *table {
 	zr, err := gzip.NewReader(bytes.NewReader(servicesGz))
-	if err == nil {
-		var b []byte
-		if b, err = io.ReadAll(zr); err == nil {
-			err = json.Unmarshal(b, t)
-		}
-	}
 	if err != nil {
 		panic(fmt.Sprintf("awsservice: the embedded service table is corrupt (rebuild capstan): %v", err))
 	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		panic(fmt.Sprintf("awsservice: the embedded service table is corrupt (rebuild capstan): %v", err))
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	t := &table{Botocore: lines[0], Services: make([]Service, 0, len(lines)-1)}
+	for _, line := range lines[1:] {
+		f := strings.Split(line, "\t")
+		if len(f) != 8 {
+			panic(fmt.Sprintf("awsservice: the embedded service table is corrupt (rebuild capstan): %.40q", line))
+		}
+		s := Service{Name: f[0], IAMPrefix: f[1], EndpointID: f[2], SDKPackage: f[3], Protocol: f[4], APIVersion: f[5]}
+		if f[6] != "" {
+			s.Operations = strings.Split(f[6], ",")
+		}
+		if f[7] != "" {
+			s.methods = map[string]string{}
+			for _, kv := range strings.Split(f[7], ",") {
+				op, method, _ := strings.Cut(kv, "=")
+				s.methods[op] = method
+			}
+		}
+		t.Services = append(t.Services, s)
+	}
 	return t
-})
+}
 
 // BotocoreVersion returns the botocore release the table was generated
 // from.
@@ -55,40 +76,25 @@ func BotocoreVersion() string { return loadTable().Botocore }
 type Service struct {
 	// Name is boto3's client name, the one runbooks use: "ec2", "logs",
 	// "elbv2", "stepfunctions".
-	Name string `json:"name"`
+	Name string
 	// IAMPrefix is the service prefix of its IAM actions: "ec2",
 	// "elasticloadbalancing" for elbv2, "states" for stepfunctions.
-	IAMPrefix string `json:"iam"`
+	IAMPrefix string
 	// EndpointID is the model's serviceId, which names the
 	// AWS_ENDPOINT_URL_<ID> variable (spaces become underscores, upper case).
-	EndpointID string `json:"id"`
+	EndpointID string
 	// SDKPackage is the aws-sdk-go-v2 service package name.
-	SDKPackage string `json:"pkg"`
+	SDKPackage string
 	// Protocol is the wire protocol capstan speaks to it (query, json,
 	// rest-json, rest-xml, ec2, smithy-rpc-v2-cbor).
-	Protocol string `json:"protocol"`
+	Protocol string
 	// APIVersion is the model's API version.
-	APIVersion string `json:"version"`
+	APIVersion string
 	// Operations are the model's operation names, sorted.
-	Operations []string `json:"ops"`
+	Operations []string
 	// methods holds the HTTP method of each operation of the services
 	// whose IAM actions are named after it (API Gateway).
 	methods map[string]string
-}
-
-// UnmarshalJSON reads a table entry, methods included.
-func (s *Service) UnmarshalJSON(b []byte) error {
-	type plain Service
-	var v struct {
-		plain
-		Methods map[string]string `json:"methods"`
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	*s = Service(v.plain)
-	s.methods = v.Methods
-	return nil
 }
 
 // EndpointEnv returns the environment variable that overrides this

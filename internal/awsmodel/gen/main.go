@@ -5,7 +5,7 @@
 //     newest API version of its model with what calling it needs (metadata,
 //     operations, shapes and their serialization attributes) and without
 //     documentation, examples, constraints and enums;
-//   - internal/awsservice/services.json.gz: the table of every service (boto3
+//   - internal/awsservice/services.gz: the table of every service (boto3
 //     name, IAM prefix, endpoint id, SDK package name, protocol, API
 //     version, operation names).
 //
@@ -95,14 +95,9 @@ var unions = map[string][]string{
 var protocolOrder = []string{"json", "rest-json", "rest-xml", "query", "ec2", "smithy-rpc-v2-cbor"}
 
 type tableEntry struct {
-	Name       string            `json:"name"`
-	IAMPrefix  string            `json:"iam"`
-	EndpointID string            `json:"id"`
-	SDKPackage string            `json:"pkg"`
-	Protocol   string            `json:"protocol"`
-	APIVersion string            `json:"version"`
-	Operations []string          `json:"ops"`
-	HTTPMethod map[string]string `json:"methods,omitempty"` // only where IAM actions follow it
+	Name, IAMPrefix, EndpointID, SDKPackage, Protocol, APIVersion string
+	Operations                                                    []string
+	HTTPMethod                                                    map[string]string // only where IAM actions follow it
 }
 
 func main() {
@@ -157,11 +152,7 @@ func main() {
 		table = append(table, entry)
 	}
 	sort.Slice(table, func(i, j int) bool { return table[i].Name < table[j].Name })
-	b, err := json.Marshal(map[string]any{"botocore": botocoreVersion(*botocore), "services": table})
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := writeGz(filepath.Join(*out, "..", "awsservice", "services.json.gz"), b); err != nil {
+	if err := writeGz(filepath.Join(*out, "..", "awsservice", "services.gz"), tableLines(botocoreVersion(*botocore), table)); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Printf("gen: %d services\n", len(table))
@@ -227,6 +218,25 @@ func reduce(name string, m map[string]any) (map[string]any, tableEntry) {
 		entry.HTTPMethod = methods
 	}
 	return map[string]any{"metadata": meta, "operations": ops, "shapes": shapes}, entry
+}
+
+// tableLines lays the service table out as awsservice reads it: the
+// botocore version on the first line, then one tab-separated line per
+// service: name, IAM prefix, endpoint id, SDK package, protocol, API
+// version, operations (comma-separated), and op=METHOD pairs where IAM
+// actions follow the HTTP method.
+func tableLines(version string, table []tableEntry) []byte {
+	var buf bytes.Buffer
+	buf.WriteString(version + "\n")
+	for _, e := range table {
+		var methods []string
+		for _, op := range slices.Sorted(maps.Keys(e.HTTPMethod)) {
+			methods = append(methods, op+"="+e.HTTPMethod[op])
+		}
+		fmt.Fprintf(&buf, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Name, e.IAMPrefix, e.EndpointID, e.SDKPackage, e.Protocol, e.APIVersion,
+			strings.Join(e.Operations, ","), strings.Join(methods, ","))
+	}
+	return buf.Bytes()
 }
 
 // lines lays a reduced model out as awsmodel reads it: the metadata as JSON
