@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/capstan-run/capstan/internal/authz"
 	"github.com/capstan-run/capstan/internal/keys"
 	"github.com/capstan-run/capstan/internal/store/sqlite"
 )
@@ -16,6 +17,7 @@ import (
 type keysFlags struct {
 	store         storeFlags
 	masterKeyFile string
+	db            *sqlite.DB // set by open, for the audit record
 }
 
 func (f *keysFlags) register(cmd *cobra.Command) {
@@ -30,6 +32,7 @@ func (f *keysFlags) open(ctx context.Context, cmd *cobra.Command) (*keys.Keyring
 	if err != nil {
 		return nil, nil, failed(err)
 	}
+	f.db = db
 	k := keys.New(db, keys.Options{MasterKeyFile: f.store.masterKeyFile(f.masterKeyFile), DBPath: f.store.path(), Notice: cmd.ErrOrStderr()})
 	return k, func() { _ = db.Close() }, nil
 }
@@ -83,7 +86,8 @@ func newKeysPutCmd() *cobra.Command {
 				return err
 			}
 			defer closeDB()
-			if err := k.Put(ctx, args[0], value); err != nil {
+			err = k.Put(ctx, args[0], value)
+			if err := recordLocal(ctx, f.db, authz.PutKey, localScope.Key(args[0]), err); err != nil {
 				return failed(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "stored %s\n", args[0])
@@ -147,7 +151,8 @@ func newKeysDeleteCmd() *cobra.Command {
 				return err
 			}
 			defer closeDB()
-			if err := k.Delete(ctx, args[0]); err != nil {
+			err = k.Delete(ctx, args[0])
+			if err := recordLocal(ctx, f.db, authz.DeleteKey, localScope.Key(args[0]), err); err != nil {
 				return failed(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "deleted %s\n", args[0])

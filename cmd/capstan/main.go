@@ -98,6 +98,7 @@ func commands() []*cobra.Command {
 		newPolicyCmd(),
 		newTestCmd(),
 		newRecordCmd(),
+		newAuditCmd(),
 	}
 }
 

@@ -93,7 +93,7 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 	}
 	defer eng.Shutdown()
 
-	opts := ssmapi.Options{Store: db, Engine: eng, Actions: registry(), Library: library{}, Documents: cat, MaxBodyBytes: f.maxBody, Logger: logger}
+	opts := ssmapi.Options{Store: db, Audit: db, Engine: eng, Actions: registry(), Library: library{}, Documents: cat, MaxBodyBytes: f.maxBody, Logger: logger}
 	// Signatures must be scoped to the region executions run in, when one
 	// is configured.
 	if prof, err := f.aws.resolve(cfg); err == nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/capstan-run/capstan/internal/authz"
 	"github.com/capstan-run/capstan/internal/keys"
 	"github.com/capstan-run/capstan/internal/ssmapi"
 	"github.com/capstan-run/capstan/internal/store"
@@ -41,6 +42,9 @@ func newUsersCreateCmd() *cobra.Command {
 			defer db.Close()
 			u := &ssmapi.Users{Store: db, Keys: keys.Options{MasterKeyFile: f.store.masterKeyFile(f.masterKeyFile), DBPath: f.store.path(), Notice: cmd.ErrOrStderr()}}
 			usr, secret, err := u.Create(ctx, args[0])
+			if aerr := recordLocal(ctx, db, authz.CreateUser, localScope.User(args[0]), err); aerr != nil && err == nil {
+				return failed(aerr)
+			}
 			if errors.Is(err, store.ErrExists) {
 				return failed(fmt.Errorf("user %s already exists (delete it first to issue a new key)", args[0]))
 			}
@@ -104,6 +108,9 @@ func newUsersDeleteCmd() *cobra.Command {
 			}
 			defer db.Close()
 			err = db.DeleteUser(cmd.Context(), args[0])
+			if aerr := recordLocal(cmd.Context(), db, authz.DeleteUser, localScope.User(args[0]), err); aerr != nil && err == nil {
+				return failed(aerr)
+			}
 			if errors.Is(err, store.ErrNotFound) {
 				return failed(fmt.Errorf("no user %s", args[0]))
 			}

@@ -60,14 +60,16 @@ func (s Scope) AutomationDefinition(name, version string) string {
 // Execution is the ARN of an execution: arn:aws:ssm:R:A:automation-execution/ID.
 func (s Scope) Execution(id string) string { return s.ssm("automation-execution/" + id) }
 
+// capstan's own resources belong to the server, not a region, as IAM's
+// belong to the account.
 func (s Scope) capstan(resource string) string {
-	return "arn:capstan:capstan:" + s.Region + ":" + s.Account + ":" + resource
+	return "arn:capstan:capstan::" + s.Account + ":" + resource
 }
 
-// Project is arn:capstan:capstan:R:A:project/NAME.
+// Project is arn:capstan:capstan::A:project/NAME.
 func (s Scope) Project(name string) string { return s.capstan("project/" + name) }
 
-// Key is the ARN of a key storage path, arn:capstan:capstan:R:A:key/PATH
+// Key is the ARN of a key storage path, arn:capstan:capstan::A:key/PATH
 // (the path without its leading slash).
 func (s Scope) Key(path string) string { return s.capstan("key/" + strings.TrimPrefix(path, "/")) }
 

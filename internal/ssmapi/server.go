@@ -34,6 +34,8 @@ type Options struct {
 	// Auth verifies request signatures. Nil turns authentication off: every
 	// request is served as Anonymous. Only for local experiments.
 	Auth Credentials
+	// Audit records every call that changes something. Optional.
+	Audit store.AuditLog
 	// Region is the region signatures must be scoped to; "" accepts any.
 	Region string
 	// AccountID is the account documents and users belong to; default
@@ -150,6 +152,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := context.WithValue(r.Context(), identityKey{}, ident)
 	out, err := h(s, ctx, body)
+	s.audit(ctx, r, name, ident, body, out, err)
 	if err != nil {
 		e := asError(err)
 		if e.Status >= 500 {

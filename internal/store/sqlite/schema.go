@@ -165,6 +165,22 @@ var migrations = []string{
 	`ALTER TABLE calls ADD COLUMN request BLOB;
 	ALTER TABLE calls ADD COLUMN response BLOB;
 	ALTER TABLE calls ADD COLUMN error_message TEXT NOT NULL DEFAULT '';`,
+
+	// 5: the audit log, append-only: triggers refuse any UPDATE or DELETE,
+	// so no code path (nor a user of the API) can rewrite it.
+	`CREATE TABLE audit (
+		seq INTEGER PRIMARY KEY AUTOINCREMENT,
+		time INTEGER NOT NULL,
+		user TEXT NOT NULL,
+		action TEXT NOT NULL,
+		resource TEXT NOT NULL,
+		result TEXT NOT NULL,
+		source TEXT NOT NULL,
+		detail TEXT NOT NULL
+	);
+	CREATE INDEX audit_user ON audit (user, seq);
+	CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+	CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;`,
 }
 
 // migrate brings the schema up to date in one transaction, so a crash
