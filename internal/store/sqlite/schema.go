@@ -181,6 +181,15 @@ var migrations = []string{
 	CREATE INDEX audit_user ON audit (user, seq);
 	CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 	CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;`,
+
+	// 6: the policy each user acts under. A user deleted and created again
+	// under the same name gets a new policy with it, never the old one.
+	`CREATE TABLE policies (
+		user TEXT PRIMARY KEY,
+		document BLOB NOT NULL,
+		changed INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE TRIGGER users_policy_gone AFTER DELETE ON users BEGIN DELETE FROM policies WHERE user = old.name; END;`,
 }
 
 // migrate brings the schema up to date in one transaction, so a crash
