@@ -18,7 +18,7 @@ var (
 	// ErrUnknownOperation: the service defines no operation of that name.
 	ErrUnknownOperation = errors.New("unknown operation")
 	// ErrUnsupported: the name is known but capstan cannot call it
-	// (streaming operations, services without an SDK client in this build).
+	// (event-stream operations, protocols without a codec).
 	ErrUnsupported = errors.New("not supported")
 	// ErrInvalidInput: the input does not fit the operation's input shape.
 	ErrInvalidInput = errors.New("invalid input")

@@ -3,8 +3,13 @@ package awsapi
 import (
 	"bytes"
 	"context"
+	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -176,6 +181,9 @@ func (s deserializeStep) HandleDeserialize(ctx context.Context, in middleware.De
 		return out, md, &smithy.DeserializationError{Err: fmt.Errorf("unknown transport type %T", out.RawResponse)}
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
+		return out, md, s.errorOf(ctx, resp)
+	}
 	if err := s.st.op.svc.protocol.DeserializeResponse(ctx, s.st.op.schema, noErrorTypes, resp, s.out); err != nil {
 		return out, md, err
 	}
@@ -189,6 +197,43 @@ func (s deserializeStep) HandleDeserialize(ctx context.Context, in middleware.De
 	out.Result = s.out
 	return out, md, nil
 }
+
+// errorOf reads an error response with the service's codec, and where the
+// codec cannot read it, as botocore does: moto answers authentication
+// failures of every protocol in the query XML shape
+// (<ErrorResponse><Errors><Error><Code>…), and an error without a body
+// (S3 HEAD) takes its HTTP status as its code ("404", "Not Found").
+func (s deserializeStep) errorOf(ctx context.Context, resp *smithyhttp.Response) error {
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return &smithy.DeserializationError{Err: fmt.Errorf("reading the error response: %w", err)}
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	perr := s.st.op.svc.protocol.DeserializeResponse(ctx, s.st.op.schema, noErrorTypes, resp, s.out)
+	var ae smithy.APIError
+	if errors.As(perr, &ae) && ae.ErrorCode() != "UnknownError" {
+		return perr
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return &smithy.GenericAPIError{Code: strconv.Itoa(resp.StatusCode), Message: http.StatusText(resp.StatusCode)}
+	}
+	var x struct {
+		Code    string `xml:"Code"`
+		Message string `xml:"Message"`
+	}
+	if el := xmlErrorElement.Find(body); el != nil && xml.Unmarshal(el, &x) == nil && x.Code != "" {
+		return &smithy.GenericAPIError{Code: x.Code, Message: x.Message}
+	}
+	if h := resp.Header.Get("X-Amzn-ErrorType"); h != "" {
+		code, _, _ := strings.Cut(h, ":")
+		return &smithy.GenericAPIError{Code: code, Message: http.StatusText(resp.StatusCode)}
+	}
+	return perr
+}
+
+// xmlErrorElement finds the <Error> element of a query-style XML error,
+// however it is wrapped.
+var xmlErrorElement = regexp.MustCompile(`(?s)<Error>.*?</Error>`)
 
 // svcClient is a Client's per-service state: endpoint and retryer (whose
 // adaptive limiter is shared per account, region and service).

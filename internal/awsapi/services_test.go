@@ -11,6 +11,7 @@ import (
 	"github.com/ohler55/ojg/jp"
 
 	"github.com/capstan-run/capstan/internal/awsservice"
+	"github.com/capstan-run/capstan/internal/mototest"
 )
 
 // step is one generic call and what its response must show.
@@ -284,6 +285,8 @@ func TestErrorsOfEachProtocol(t *testing.T) {
 		{"json", "ssm", "GetParameter", map[string]any{"Name": "/nope"}, "ParameterNotFound"},
 		{"rest-json", "lambda", "GetFunction", map[string]any{"FunctionName": "nope"}, "ResourceNotFoundException"},
 		{"rest-xml", "s3", "GetObject", map[string]any{"Bucket": "nope", "Key": "k"}, "NoSuchBucket"},
+		// A HEAD error has no body: its status is its code, as boto3 says.
+		{"rest-xml", "s3", "HeadBucket", map[string]any{"Bucket": "nope"}, "404"},
 		{"query", "iam", "GetRole", map[string]any{"RoleName": "nope"}, "NoSuchEntity"},
 		{"query", "cloudformation", "DescribeStacks", map[string]any{"StackName": "nope"}, "ValidationError"},
 		{"query", "elbv2", "DescribeLoadBalancers", map[string]any{"Names": []any{"nope"}}, "LoadBalancerNotFound"},
@@ -304,5 +307,34 @@ func TestErrorsOfEachProtocol(t *testing.T) {
 				t.Errorf("status %d", ae.StatusCode)
 			}
 		})
+	}
+}
+
+// TestMotoAuthErrors checks errors in moto's <ErrorResponse><Errors><Error>
+// shape, which it answers when it enforces IAM, on a query service and on
+// JSON services (where the body is that XML, not JSON): boto3 reads their
+// codes, and so must capstan (the SDK's typed clients said UnknownError).
+func TestMotoAuthErrors(t *testing.T) {
+	s := mototest.StartWith(t, mototest.Options{EnforceIAM: true})
+	s.SetEnv(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIANOSUCHKEY0000000")
+	cfg, err := LoadConfig(context.Background(), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := New(cfg, Options{MaxAttempts: 1, Limiters: &Limiters{}})
+	for _, tc := range []struct{ service, api, code string }{
+		{"iam", "ListRoles", "InvalidClientTokenId"},
+		{"sts", "GetCallerIdentity", "InvalidClientTokenId"},
+		{"ssm", "DescribeParameters", "InvalidClientTokenId"},
+		{"logs", "DescribeLogGroups", "InvalidClientTokenId"},
+		{"lambda", "ListFunctions", "InvalidClientTokenId"},
+		{"s3", "ListBuckets", "InvalidAccessKeyId"},
+	} {
+		_, err := c.Invoke(context.Background(), tc.service, tc.api, nil)
+		var ae *Error
+		if !errors.As(err, &ae) || ae.Code != tc.code || ae.StatusCode != 403 || ae.Message == "" {
+			t.Errorf("%s %s: error %v, want %s (403) with its message", tc.service, tc.api, err, tc.code)
+		}
 	}
 }
