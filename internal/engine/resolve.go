@@ -49,7 +49,7 @@ func (z *resolver) Resolve(ref template.Ref) (any, error) {
 			if !ok {
 				return nil, fmt.Errorf("parameter %s is not declared", ref.Name)
 			}
-			return z.param(v)
+			return z.param(ref.Name, v)
 		}
 		for i := len(r.loops) - 1; i >= 0; i-- {
 			if f := r.loops[i]; f.name == step {
@@ -157,9 +157,9 @@ func (r *run) callerAccount(ctx context.Context) (string, error) {
 
 // param substitutes a parameter value that is itself a template (a default
 // such as "{{ global:ACCOUNT_ID }}" or one naming another parameter).
-func (z *resolver) param(v any) (any, error) {
+func (z *resolver) param(name string, v any) (any, error) {
 	s, ok := v.(string)
-	if !ok || !strings.Contains(s, "{{") {
+	if !ok || !strings.Contains(s, "{{") || !z.r.documentDefault(name, s) {
 		return v, nil
 	}
 	if z.depth > 8 {

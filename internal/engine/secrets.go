@@ -95,3 +95,18 @@ func (m *masker) touches(v map[string]any) bool {
 	}
 	return walk(v)
 }
+
+// documentDefault reports whether s is the runbook's own default for
+// parameter name. Only the runbook's author may write references into a
+// parameter's value ({{ key:PATH }}, {{ ssm:NAME }}, other parameters): a
+// value the caller passed is taken literally, so a caller cannot make the
+// run read a secret the runbook never names.
+func (r *run) documentDefault(name, s string) bool {
+	for _, p := range r.doc.Parameters {
+		if p.Name == name {
+			d, ok := p.Default.(string)
+			return p.HasDefault && ok && d == s
+		}
+	}
+	return false
+}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/capstan-run/capstan/internal/action"
+	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/store"
 )
 
@@ -139,5 +141,58 @@ mainSteps:
 	}
 	if v := fmt.Sprint(outs["Version"]); v != "[1]" {
 		t.Errorf("Version output = %s, want 1 (only the secret is masked)", v)
+	}
+}
+
+// A caller's parameter value is taken literally: only the runbook's own
+// default may name a secret.
+func TestCallerParameterValueIsNeverAReference(t *testing.T) {
+	m := newMotoEngine(t)
+	m.eng.opts.Secrets = mapSecrets{"app/token": "s3cret-value", "prod/db": "prod-password"}
+	src := `schemaVersion: '0.3'
+parameters:
+  Value:
+    type: String
+    default: '{{ key:app/token }}'
+mainSteps:
+  - name: put
+    action: aws:executeAwsApi
+    inputs:
+      Service: ssm
+      Api: PutParameter
+      Name: /capstan/param
+      Value: '{{ Value }}'
+      Type: String
+      Overwrite: true
+`
+	doc, diags := document.Load("test.yaml", []byte(src), action.Builtin())
+	if document.HasErrors(diags) {
+		t.Fatal(diags)
+	}
+	for _, tt := range []struct {
+		given map[string][]string
+		want  string
+	}{
+		{nil, "s3cret-value"}, // the runbook's default names the secret
+		{map[string][]string{"Value": {"{{ key:prod/db }}"}}, "{{ key:prod/db }}"},
+		{map[string][]string{"Value": {"{{key:prod/db}}"}}, "{{key:prod/db}}"},
+	} {
+		params, err := doc.Coerce(document.Inputs{Values: tt.given})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		id, err := m.eng.Start(ctx, StartRequest{Document: doc, Source: []byte(src), DocumentName: "test", Parameters: params})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := m.eng.Wait(ctx, id)
+		if err != nil || st.Status != StatusSuccess {
+			t.Fatalf("%v: %v %v", tt.given, st.Status, err)
+		}
+		got := m.call("ssm", "GetParameter", map[string]any{"Name": "/capstan/param"})
+		if v, _ := got["Parameter"].(map[string]any)["Value"].(string); v != tt.want {
+			t.Errorf("given %v: the step wrote %q, want %q", tt.given, v, tt.want)
+		}
 	}
 }
