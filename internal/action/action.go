@@ -159,6 +159,9 @@ type Request struct {
 	// region, endpoint) of this execution's identity, for a subprocess such
 	// as an aws:executeScript script; nil when the engine has no AWS access.
 	Env func(ctx context.Context) ([]string, error)
+	// Secret reads a value from capstan's key storage and masks it in
+	// everything the engine records from then on.
+	Secret func(ctx context.Context, path string) (string, error)
 }
 
 // Result is what a step attempt produced.

@@ -37,7 +37,7 @@ func TestBuiltinDeclaresEveryAction(t *testing.T) {
 		{"aws:loop", Executes, []string{"Steps"}, []string{"CurrentIteration", "CurrentIteratorValue"}},
 		{"aws:updateVariable", Executes, []string{"Name", "Value"}, nil},
 		{"aws:executeStateMachine", Executes, []string{"stateMachineArn"}, []string{"executionArn", "input", "name", "output", "startDate", "stateMachineArn", "status", "stopDate"}},
-		{"aws:invokeWebhook", Declared, []string{"IntegrationName"}, []string{"Response", "ResponseCode"}},
+		{"aws:invokeWebhook", Executes, []string{"IntegrationName"}, []string{"Response", "ResponseCode"}},
 		{"aws:putServerUpgradeMetrics", Internal, nil, nil},
 		{"aws:shareSQLMedia", Internal, nil, nil},
 		{"aws:installDistributorPackageOnAzure", Internal, nil, nil},

@@ -102,14 +102,10 @@ func (z *resolver) Resolve(ref template.Ref) (any, error) {
 		}
 		return p["Value"], nil
 	case template.NSKey:
-		if r.e.opts.Secrets == nil {
-			return nil, fmt.Errorf("{{ key:%s }}: key storage is not configured", ref.Name)
-		}
-		v, err := r.e.opts.Secrets.Get(z.ctx, ref.Name)
+		v, err := r.secret(z.ctx, ref.Name)
 		if err != nil {
 			return nil, err
 		}
-		r.masker.add(v)
 		return v, nil
 	}
 	return nil, fmt.Errorf("unsupported reference %s", ref)

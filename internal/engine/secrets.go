@@ -1,10 +1,26 @@
 package engine
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 
 	"github.com/capstan-run/capstan/internal/keys"
 )
+
+// secret reads a value from key storage at the moment of use ({{ key:PATH }}
+// references and actions that read key storage) and masks it from then on.
+func (r *run) secret(ctx context.Context, path string) (string, error) {
+	if r.e.opts.Secrets == nil {
+		return "", fmt.Errorf("{{ key:%s }}: key storage is not configured", path)
+	}
+	v, err := r.e.opts.Secrets.Get(ctx, path)
+	if err != nil {
+		return "", err
+	}
+	r.masker.add(v)
+	return v, nil
+}
 
 // minDerived is the shortest derived string the masker learns: shorter ones
 // ("true", "0") would mask unrelated text everywhere; the step's own record

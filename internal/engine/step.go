@@ -100,7 +100,7 @@ func (r *run) attempt(ctx context.Context, st *document.Step, entry *action.Entr
 	if timeout > 0 {
 		runCtx, cancel = context.WithTimeout(ctx, timeout)
 	}
-	res, err := entry.Impl.Run(runCtx, &action.Request{ExecutionID: r.id, Step: st.Name, Inputs: inputs, AWS: r.invokerFor(st.Name), Now: r.e.opts.Now, Env: r.awsEnv})
+	res, err := entry.Impl.Run(runCtx, &action.Request{ExecutionID: r.id, Step: st.Name, Inputs: inputs, AWS: r.invokerFor(st.Name), Now: r.e.opts.Now, Env: r.awsEnv, Secret: r.secret})
 	timedOut := runCtx.Err() == context.DeadlineExceeded && ctx.Err() == nil
 	cancel()
 	switch {
