@@ -170,7 +170,12 @@ func (r *Runner) execute(ctx context.Context, f *File, doc *document.Document, s
 	})
 	clk := &clock{}
 	inv := &mock.Invoker{Set: mock.NewSet(f.Mocks)}
-	eng := engine.New(engine.Options{
+	var (
+		eng       *engine.Engine
+		signalled sync.Once
+		waiting   string // the step that waited for a signal
+	)
+	eng = engine.New(engine.Options{
 		Store:   r.Store,
 		Actions: r.actions,
 		NewInvoker: func(context.Context, engine.InvokerRequest) (action.Invoker, error) {
@@ -186,6 +191,15 @@ func (r *Runner) execute(ctx context.Context, f *File, doc *document.Document, s
 			for _, s := range st.Steps {
 				if !s.WaitUntil.IsZero() && s.EndTime.IsZero() {
 					clk.advanceTo(s.WaitUntil)
+				}
+				if s.WaitSignal && s.EndTime.IsZero() {
+					// No one can approve or resume in a test: cancel rather
+					// than wait. OnChange must not block, so not here.
+					id, name := st.ID, s.Name
+					signalled.Do(func() {
+						waiting = name
+						go func() { _ = eng.Stop(context.WithoutCancel(ctx), id, false) }()
+					})
 				}
 			}
 		},
@@ -204,6 +218,9 @@ func (r *Runner) execute(ctx context.Context, f *File, doc *document.Document, s
 	st, err := eng.Wait(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("running %s: %w", f.Runbook, err)
+	}
+	if waiting != "" && st.FailureMessage == "" {
+		st.FailureMessage = fmt.Sprintf("step %s waited for a signal (an approval or a resume) that a test cannot send; the execution was cancelled", waiting)
 	}
 	return st, nil
 }
