@@ -87,7 +87,10 @@ func newKeysPutCmd() *cobra.Command {
 			}
 			defer closeDB()
 			err = k.Put(ctx, args[0], value)
-			if err := recordLocal(ctx, f.db, authz.PutKey, localScope.Key(args[0]), err); err != nil {
+			if aerr := recordLocal(ctx, f.db, authz.PutKey, localScope.Key(args[0]), err); aerr != nil && err == nil {
+				return failed(aerr)
+			}
+			if err != nil {
 				return failed(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "stored %s\n", args[0])
@@ -152,7 +155,10 @@ func newKeysDeleteCmd() *cobra.Command {
 			}
 			defer closeDB()
 			err = k.Delete(ctx, args[0])
-			if err := recordLocal(ctx, f.db, authz.DeleteKey, localScope.Key(args[0]), err); err != nil {
+			if aerr := recordLocal(ctx, f.db, authz.DeleteKey, localScope.Key(args[0]), err); aerr != nil && err == nil {
+				return failed(aerr)
+			}
+			if err != nil {
 				return failed(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "deleted %s\n", args[0])

@@ -22,18 +22,25 @@ func newUsersCmd() *cobra.Command {
 			"as arn:aws:iam::" + ssmapi.DefaultAccountID + ":user/NAME: that ARN is the ExecutedBy of the executions\n" +
 			"the user starts, and aws:approve Approvers match either it or NAME.",
 	}
-	cmd.AddCommand(newUsersCreateCmd(), newUsersListCmd(), newUsersDeleteCmd())
+	cmd.AddCommand(newUsersCreateCmd(), newUsersListCmd(), newUsersDeleteCmd(), newUsersUpdatePolicyCmd())
 	return cmd
 }
 
 func newUsersCreateCmd() *cobra.Command {
 	var f keysFlags
 	var output outputFormat
+	var policy string
 	cmd := &cobra.Command{
-		Use:   "create NAME [--output json]",
+		Use:   "create NAME [--policy file://P.json|AdministratorAccess] [--output json]",
 		Short: "Create a user and print its access key; the secret is shown only this once",
-		Args:  cobra.ExactArgs(1),
+		Long: "The user acts under --policy: an IAM-style policy document (file://PATH or the JSON) or\n" +
+			"the built-in AdministratorAccess, which is the default.",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			doc, err := readPolicyArg(policy)
+			if err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			db, err := f.store.open(ctx)
 			if err != nil {
@@ -51,6 +58,12 @@ func newUsersCreateCmd() *cobra.Command {
 			if err != nil {
 				return failed(err)
 			}
+			if err := db.PutPolicy(ctx, usr.Name, doc); err != nil {
+				return failed(fmt.Errorf("user %s was created but its policy was not stored (run users update-policy): %w", usr.Name, err))
+			}
+			if !cmd.Flags().Changed("policy") {
+				fmt.Fprintf(cmd.ErrOrStderr(), "User %s acts under %s; give --policy to restrict it.\n", usr.Name, authz.AdministratorAccessName)
+			}
 			out := cmd.OutOrStdout()
 			if output == "json" {
 				enc := json.NewEncoder(out)
@@ -63,6 +76,7 @@ func newUsersCreateCmd() *cobra.Command {
 		},
 	}
 	addOutputFlag(cmd, &output, "text or json")
+	cmd.Flags().StringVar(&policy, "policy", authz.AdministratorAccessName, "file://PATH of an IAM-style policy document, the JSON itself, or AdministratorAccess")
 	f.register(cmd)
 	return cmd
 }
