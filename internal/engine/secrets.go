@@ -8,13 +8,27 @@ import (
 	"github.com/capstan-run/capstan/internal/keys"
 )
 
+// ScopedSecrets is a SecretSource that decides per execution whether a path
+// may be read, given who started it (its ExecutedBy): on a shared server a
+// runbook reads only the keys its starter's policy grants.
+type ScopedSecrets interface {
+	SecretSource
+	GetFor(ctx context.Context, executedBy, path string) (string, error)
+}
+
 // secret reads a value from key storage at the moment of use ({{ key:PATH }}
 // references and actions that read key storage) and masks it from then on.
 func (r *run) secret(ctx context.Context, path string) (string, error) {
 	if r.e.opts.Secrets == nil {
 		return "", fmt.Errorf("{{ key:%s }}: key storage is not configured", path)
 	}
-	v, err := r.e.opts.Secrets.Get(ctx, path)
+	var v string
+	var err error
+	if scoped, ok := r.e.opts.Secrets.(ScopedSecrets); ok {
+		v, err = scoped.GetFor(ctx, r.state.Started.ExecutedBy, path)
+	} else {
+		v, err = r.e.opts.Secrets.Get(ctx, path)
+	}
 	if err != nil {
 		return "", err
 	}
