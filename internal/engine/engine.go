@@ -59,6 +59,10 @@ type InvokerRequest struct {
 	ExecutionID string
 	// AssumeRole is the runbook's resolved assumeRole, "" for none.
 	AssumeRole string
+	// SourceRole, when set, is assumed first and AssumeRole from it.
+	SourceRole string
+	// Region is the execution's Region; "" for the engine's.
+	Region string
 	// Record stores one call on the execution.
 	Record func(store.Call)
 }
@@ -114,6 +118,20 @@ type StartRequest struct {
 	ClientToken string
 	// ID is the execution id to use; generated when empty.
 	ID string
+	// Fleet makes the execution the parent of a rate-controlled run; its
+	// Parameters come from FleetParameters.
+	Fleet *Fleet
+	// Target is a fleet child's target value.
+	Target string
+	// Location runs a TargetLocations child in another account and Region.
+	Location *ChildLocation
+}
+
+// ChildLocation is where a TargetLocations child runs: as Role in Account
+// and Region, Role assumed from SourceRole ("" for the engine's own
+// credentials).
+type ChildLocation struct {
+	Account, Region, Role, SourceRole string
 }
 
 // ErrNotRunning: the execution is not running in this engine.
@@ -149,10 +167,15 @@ func (e *Engine) start(ctx context.Context, req StartRequest, inheritedRole stri
 		Tags:            req.Tags,
 		Region:          e.opts.Region,
 		AccountID:       e.opts.AccountID,
+		Fleet:           req.Fleet,
+		Target:          req.Target,
 	}
 	started.AssumeRole = startRole(req.Document, req.Parameters, template.System{Region: e.opts.Region, AccountID: e.opts.AccountID, Partition: e.opts.Partition, ExecutionID: id, DocumentName: req.DocumentName, Now: e.opts.Now})
 	if started.AssumeRole == "" {
 		started.AssumeRole = inheritedRole
+	}
+	if l := req.Location; l != nil {
+		started.Region, started.AccountID, started.AssumeRole, started.SourceRole, started.CrossAccount = l.Region, l.Account, l.Role, l.SourceRole, true
 	}
 	ev := newEvent(evExecutionStarted, e.opts.Now().UTC(), started)
 	st := &State{ID: id, Status: StatusPending, Variables: map[string]any{}, byIndex: map[int]*StepState{}}
@@ -227,7 +250,8 @@ func (e *Engine) ResumeAll(ctx context.Context) (int, error) {
 	n := 0
 	var errs []error
 	for _, x := range list {
-		if err := e.Resume(ctx, x.ID); err != nil {
+		// A fleet parent resumed first may have finished this child already.
+		if err := e.Resume(ctx, x.ID); err != nil && !errors.Is(err, ErrAlreadyDone) {
 			errs = append(errs, err)
 			continue
 		}
@@ -236,8 +260,15 @@ func (e *Engine) ResumeAll(ctx context.Context) (int, error) {
 	return n, errors.Join(errs...)
 }
 
+// launch runs r unless the execution already runs here: a fleet parent
+// re-attaching to its children and ResumeAll may resume the same child at
+// once.
 func (e *Engine) launch(r *run) {
 	e.mu.Lock()
+	if _, busy := e.running[r.id]; busy {
+		e.mu.Unlock()
+		return
+	}
 	e.running[r.id] = r
 	e.mu.Unlock()
 	e.wg.Add(1)

@@ -40,6 +40,15 @@ type executionStarted struct {
 	Tags            map[string]string   `json:"tags,omitempty"`
 	Region          string              `json:"region,omitempty"`
 	AccountID       string              `json:"accountId,omitempty"`
+	// Fleet: the execution is the parent of a rate-controlled run.
+	Fleet *Fleet `json:"fleet,omitempty"`
+	// Target is a fleet child's target value.
+	Target string `json:"target,omitempty"`
+	// SourceRole is the role AssumeRole is assumed from (a TargetLocations
+	// child: its parent's role), "" for the engine's own credentials.
+	SourceRole string `json:"sourceRole,omitempty"`
+	// CrossAccount: a TargetLocations child, run in another account or Region.
+	CrossAccount bool `json:"crossAccount,omitempty"`
 }
 
 // loopRef places a step execution inside an iteration of an aws:loop.

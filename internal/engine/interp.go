@@ -33,6 +33,10 @@ type outcome struct {
 
 // execute interprets the document to its end and records the final status.
 func (r *run) execute() {
+	if r.state.Started.Fleet != nil {
+		r.executeFleet()
+		return
+	}
 	// The AWS caller is made on the first call, so a runbook without AWS
 	// steps needs no credentials or region.
 	r.invoker = &lazyInvoker{make: r.makeInvoker}
@@ -68,7 +72,7 @@ func (r *run) makeInvoker() (action.Invoker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.e.opts.NewInvoker(r.hardCtx, InvokerRequest{ExecutionID: r.id, AssumeRole: role, Record: r.recordCall})
+	return r.e.opts.NewInvoker(r.hardCtx, InvokerRequest{ExecutionID: r.id, AssumeRole: role, SourceRole: r.state.Started.SourceRole, Region: r.state.Started.Region, Record: r.recordCall})
 }
 
 // runSteps runs a step list from its first step. It returns why it stopped

@@ -51,7 +51,9 @@ type State struct {
 	AwaitingStart *awaitingStart
 	// CompleteRequested: StopAutomationExecution Type Complete arrived.
 	CompleteRequested bool
-	Seq               int64
+	// Resolved holds a fleet's children once they are resolved.
+	Resolved *targetsResolved
+	Seq      int64
 
 	byIndex map[int]*StepState
 }
@@ -210,6 +212,12 @@ func (s *State) apply(ev store.Event) error {
 		if !Terminal(s.Status) {
 			s.Status = StatusCancelling
 		}
+	case evTargetsResolved:
+		d, err := decode[targetsResolved](ev)
+		if err != nil {
+			return err
+		}
+		s.Resolved = &d
 	case evExecutionFinished:
 		d, err := decode[executionFinished](ev)
 		if err != nil {
@@ -255,7 +263,7 @@ func (s *State) Summary() store.Execution {
 		Mode:            s.Started.Mode,
 		ParentID:        s.Started.ParentID,
 		ExecutedBy:      s.Started.ExecutedBy,
-		AutomationType:  "Local",
+		AutomationType:  s.AutomationType(),
 		FailureMessage:  s.FailureMessage,
 		StartTime:       s.StartTime,
 		EndTime:         s.EndTime,
@@ -296,4 +304,13 @@ func (s *State) outputKeys() []string {
 		return s.outputOrder
 	}
 	return slices.Sorted(maps.Keys(s.Outputs))
+}
+
+// AutomationType is SSM's CrossAccount for a run over TargetLocations and
+// for its children, Local otherwise.
+func (s *State) AutomationType() string {
+	if s.Started.CrossAccount || (s.Started.Fleet != nil && len(s.Started.Fleet.Locations) > 0) {
+		return "CrossAccount"
+	}
+	return "Local"
 }

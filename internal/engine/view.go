@@ -3,6 +3,8 @@ package engine
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/capstan-run/capstan/internal/targets"
 )
 
 // AutomationExecution is an execution in the shape and with the field names
@@ -28,7 +30,26 @@ type AutomationExecution struct {
 	AutomationType              string
 	AssumeRole                  string `json:",omitempty"`
 	ProgressCounters            ProgressCounters
+	// Rate control: a fleet parent's request and resolved targets; a
+	// child's Target.
+	Target              string                `json:",omitempty"`
+	TargetParameterName string                `json:",omitempty"`
+	Targets             []targets.Target      `json:",omitempty"`
+	TargetMaps          []map[string][]string `json:",omitempty"`
+	ResolvedTargets     *ResolvedTargets      `json:",omitempty"`
+	MaxConcurrency      string                `json:",omitempty"`
+	MaxErrors           string                `json:",omitempty"`
+	TargetLocations     []Location            `json:",omitempty"`
 }
+
+// ResolvedTargets mirrors SSM's: the target values a fleet resolved.
+type ResolvedTargets struct {
+	ParameterValues []string
+	Truncated       bool
+}
+
+// maxResolvedShown bounds ResolvedTargets in a view, as SSM truncates it.
+const maxResolvedShown = 100
 
 // ProgressCounters mirrors SSM's counters of step outcomes.
 type ProgressCounters struct {
@@ -81,7 +102,7 @@ func (s *State) View() AutomationExecution {
 		Mode:                        s.Started.Mode,
 		ParentAutomationExecutionId: s.Started.ParentID,
 		ExecutedBy:                  s.Started.ExecutedBy,
-		AutomationType:              "Local",
+		AutomationType:              s.AutomationType(),
 		AssumeRole:                  s.Started.AssumeRole,
 	}
 	if v.Parameters == nil {
@@ -103,6 +124,27 @@ func (s *State) View() AutomationExecution {
 	}
 	sum := s.Summary()
 	v.CurrentStepName, v.CurrentAction = sum.CurrentStep, sum.CurrentAction
+	v.Target = s.Started.Target
+	if f := s.Started.Fleet; f != nil {
+		conc, _ := targets.ParseConcurrency("MaxConcurrency", f.MaxConcurrency)
+		errs, _ := targets.ParseErrors("MaxErrors", f.MaxErrors)
+		v.TargetParameterName, v.Targets, v.TargetMaps, v.TargetLocations = f.TargetParameterName, f.Targets, f.TargetMaps, f.Locations
+		v.MaxConcurrency, v.MaxErrors = conc.Text, errs.Text
+		if s.Resolved != nil {
+			rt := &ResolvedTargets{ParameterValues: []string{}}
+			for _, c := range s.Resolved.Children {
+				if c.Target == "" {
+					continue
+				}
+				if len(rt.ParameterValues) == maxResolvedShown {
+					rt.Truncated = true
+					break
+				}
+				rt.ParameterValues = append(rt.ParameterValues, c.Target)
+			}
+			v.ResolvedTargets = rt
+		}
+	}
 	names := map[string]string{}
 	for _, st := range s.Steps {
 		names[st.StepExecutionID] = st.Name

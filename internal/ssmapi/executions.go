@@ -13,6 +13,7 @@ import (
 	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/store"
+	"github.com/capstan-run/capstan/internal/targets"
 )
 
 // SSM's limits on StartAutomationExecution.
@@ -28,12 +29,23 @@ type startInput struct {
 	ClientToken     string
 	Mode            string
 	Tags            []Tag
-	// Rate control and multi-account runs are refused rather than ignored.
+	// Rate control and multi-account runs (a fleet in the engine).
 	TargetParameterName string
-	Targets             []any
-	TargetMaps          []any
-	TargetLocations     []any
+	Targets             []targets.Target
+	TargetMaps          []map[string][]string
+	MaxConcurrency      string
+	MaxErrors           string
+	TargetLocations     []engine.Location
 	TargetLocationsURL  string
+}
+
+// fleet is the request's rate control, nil for a plain execution.
+func (in *startInput) fleet() *engine.Fleet {
+	if in.TargetParameterName == "" && len(in.Targets) == 0 && len(in.TargetMaps) == 0 && len(in.TargetLocations) == 0 {
+		return nil
+	}
+	return &engine.Fleet{TargetParameterName: in.TargetParameterName, Targets: in.Targets, TargetMaps: in.TargetMaps,
+		MaxConcurrency: in.MaxConcurrency, MaxErrors: in.MaxErrors, Locations: in.TargetLocations}
 }
 
 type startOutput struct {
@@ -44,9 +56,10 @@ func startAutomationExecution(s *Server, ctx context.Context, in *startInput) (*
 	if in.DocumentName == "" {
 		return nil, validationError("1 validation error detected: Value null at 'documentName' failed to satisfy constraint: Member must not be null")
 	}
-	if in.TargetParameterName != "" || len(in.Targets) > 0 || len(in.TargetMaps) > 0 || len(in.TargetLocations) > 0 || in.TargetLocationsURL != "" {
-		return nil, clientError("InvalidAutomationExecutionParametersException", "capstan does not support rate control or multi-account executions (Targets, TargetMaps, TargetLocations)")
+	if in.TargetLocationsURL != "" {
+		return nil, clientError("InvalidAutomationExecutionParametersException", "capstan does not read TargetLocationsURL; give TargetLocations in the request")
 	}
+	fleet := in.fleet()
 	mode := in.Mode
 	if mode == "" {
 		mode = "Auto"
@@ -83,7 +96,15 @@ func startAutomationExecution(s *Server, ctx context.Context, in *startInput) (*
 	if doc == nil || document.HasErrors(diags) {
 		return nil, clientError("InvalidAutomationExecutionParametersException", "Document %s version %s is not a valid runbook", d.Name, d.Version)
 	}
-	params, err := doc.Coerce(document.Inputs{Values: in.Parameters})
+	var params map[string]any
+	if fleet != nil {
+		if err := engine.ValidateFleet(doc, fleet); err != nil {
+			return nil, clientError("InvalidAutomationExecutionParametersException", "%v", err)
+		}
+		params, err = engine.FleetParameters(doc, document.Inputs{Values: in.Parameters}, fleet)
+	} else {
+		params, err = doc.Coerce(document.Inputs{Values: in.Parameters})
+	}
 	if err != nil {
 		return nil, clientError("InvalidAutomationExecutionParametersException", "%v", err)
 	}
@@ -96,7 +117,7 @@ func startAutomationExecution(s *Server, ctx context.Context, in *startInput) (*
 	}
 	id, err := s.opts.Engine.Start(ctx, engine.StartRequest{
 		Document: doc, Source: d.Source, DocumentName: d.Name, DocumentVersion: d.Version,
-		Parameters: params, Mode: mode, ExecutedBy: CallerIdentity(ctx).ARN, Tags: tags, ClientToken: token,
+		Parameters: params, Mode: mode, ExecutedBy: CallerIdentity(ctx).ARN, Tags: tags, ClientToken: token, Fleet: fleet,
 	})
 	if errors.Is(err, store.ErrExists) && token != "" {
 		// Another request with the same token won the race.
@@ -167,6 +188,14 @@ type AutomationExecution struct {
 	CurrentAction               string `json:",omitempty"`
 	AutomationType              string `json:",omitempty"`
 	ProgressCounters            engine.ProgressCounters
+	Target                      string                  `json:",omitempty"`
+	TargetParameterName         string                  `json:",omitempty"`
+	Targets                     []targets.Target        `json:",omitempty"`
+	TargetMaps                  []map[string][]string   `json:",omitempty"`
+	ResolvedTargets             *engine.ResolvedTargets `json:",omitempty"`
+	MaxConcurrency              string                  `json:",omitempty"`
+	MaxErrors                   string                  `json:",omitempty"`
+	TargetLocations             []engine.Location       `json:",omitempty"`
 }
 
 // StepExecution is SSM's StepExecution with epoch timestamps.
@@ -224,7 +253,9 @@ func getAutomationExecution(s *Server, ctx context.Context, in *executionIDInput
 		AutomationExecutionStatus: v.AutomationExecutionStatus, StepExecutions: []StepExecution{}, StepExecutionsTruncated: v.StepExecutionsTruncated,
 		Parameters: v.Parameters, Outputs: v.Outputs, Variables: v.Variables, FailureMessage: v.FailureMessage, Mode: v.Mode,
 		ParentAutomationExecutionId: v.ParentAutomationExecutionId, ExecutedBy: v.ExecutedBy, CurrentStepName: v.CurrentStepName,
-		CurrentAction: v.CurrentAction, AutomationType: v.AutomationType, ProgressCounters: v.ProgressCounters}
+		CurrentAction: v.CurrentAction, AutomationType: v.AutomationType, ProgressCounters: v.ProgressCounters,
+		Target: v.Target, TargetParameterName: v.TargetParameterName, Targets: v.Targets, TargetMaps: v.TargetMaps, ResolvedTargets: v.ResolvedTargets,
+		MaxConcurrency: v.MaxConcurrency, MaxErrors: v.MaxErrors, TargetLocations: v.TargetLocations}
 	for _, se := range v.StepExecutions {
 		out.StepExecutions = append(out.StepExecutions, stepView(se))
 	}

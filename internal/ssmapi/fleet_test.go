@@ -1,0 +1,150 @@
+package ssmapi
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/capstan-run/capstan/internal/awsapi"
+)
+
+const tagInstanceRunbook = `schemaVersion: '0.3'
+parameters:
+  InstanceId: {type: String}
+  Mark: {type: String, default: done}
+mainSteps:
+  - name: mark
+    action: aws:createTags
+    inputs:
+      ResourceType: EC2
+      ResourceIds: ['{{ InstanceId }}']
+      Tags: [{Key: Fleet, Value: '{{ Mark }}'}]
+`
+
+// launchTagged starts n moto instances tagged Env=env.
+func (e *testEnv) launchTagged(n int, env string) []string {
+	e.t.Helper()
+	inv := awsapi.New(e.cfg, awsapi.Options{Limiters: &awsapi.Limiters{}})
+	out, err := inv.Invoke(context.Background(), "ec2", "RunInstances", map[string]any{"ImageId": "ami-12c6146b", "MinCount": n, "MaxCount": n,
+		"TagSpecifications": []any{map[string]any{"ResourceType": "instance", "Tags": []any{map[string]any{"Key": "Env", "Value": env}}}}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var ids []string
+	for _, i := range out["Instances"].([]any) {
+		ids = append(ids, i.(map[string]any)["InstanceId"].(string))
+	}
+	return ids
+}
+
+// fleetTag returns the Fleet tag of every instance that has one.
+func (e *testEnv) fleetTags() map[string]string {
+	e.t.Helper()
+	inv := awsapi.New(e.cfg, awsapi.Options{Limiters: &awsapi.Limiters{}})
+	out, err := inv.Invoke(context.Background(), "ec2", "DescribeTags", map[string]any{"Filters": []any{map[string]any{"Name": "key", "Values": []any{"Fleet"}}}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	tags := map[string]string{}
+	for _, t := range out["Tags"].([]any) {
+		m := t.(map[string]any)
+		tags[m["ResourceId"].(string)] = m["Value"].(string)
+	}
+	return tags
+}
+
+func TestSDKFleetByTag(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.aliceClient()
+	ctx := context.Background()
+	e.createRunbook("Tag-Instance", tagInstanceRunbook)
+	prod := e.launchTagged(5, "prod")
+	e.launchTagged(2, "dev")
+
+	start, err := c.StartAutomationExecution(ctx, &ssm.StartAutomationExecutionInput{DocumentName: aws.String("Tag-Instance"),
+		TargetParameterName: aws.String("InstanceId"), Targets: []types.Target{{Key: aws.String("tag:Env"), Values: []string{"prod"}}},
+		MaxConcurrency: aws.String("2"), MaxErrors: aws.String("0"), Parameters: map[string][]string{"Mark": {"fleet-1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(start.AutomationExecutionId)
+	out := e.waitStatus(c, id, "Success", "Failed", "Cancelled", "TimedOut").AutomationExecution
+	if out.AutomationExecutionStatus != types.AutomationExecutionStatusSuccess {
+		t.Fatalf("parent ended %s: %s", out.AutomationExecutionStatus, aws.ToString(out.FailureMessage))
+	}
+	if out.ResolvedTargets == nil || !sameSet(out.ResolvedTargets.ParameterValues, prod) || aws.ToString(out.TargetParameterName) != "InstanceId" ||
+		aws.ToString(out.MaxConcurrency) != "2" || aws.ToString(out.MaxErrors) != "0" || len(out.Targets) != 1 || aws.ToString(out.Targets[0].Key) != "tag:Env" {
+		t.Errorf("parent shows ResolvedTargets %+v, TargetParameterName %q, MaxConcurrency %q, MaxErrors %q, Targets %+v",
+			out.ResolvedTargets, aws.ToString(out.TargetParameterName), aws.ToString(out.MaxConcurrency), aws.ToString(out.MaxErrors), out.Targets)
+	}
+	tags := e.fleetTags()
+	if len(tags) != len(prod) {
+		t.Errorf("instances tagged by the fleet: %v, want exactly the %d prod instances", tags, len(prod))
+	}
+	for _, p := range prod {
+		if tags[p] != "fleet-1" {
+			t.Errorf("prod instance %s has Fleet tag %q, want fleet-1", p, tags[p])
+		}
+	}
+
+	list, err := c.DescribeAutomationExecutions(ctx, &ssm.DescribeAutomationExecutionsInput{Filters: []types.AutomationExecutionFilter{
+		{Key: types.AutomationExecutionFilterKeyParentExecutionId, Values: []string{id}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.AutomationExecutionMetadataList) != len(prod) {
+		t.Fatalf("%d children listed by ParentExecutionId, want %d", len(list.AutomationExecutionMetadataList), len(prod))
+	}
+	var childTargets []string
+	for _, m := range list.AutomationExecutionMetadataList {
+		child, err := c.GetAutomationExecution(ctx, &ssm.GetAutomationExecutionInput{AutomationExecutionId: m.AutomationExecutionId})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := child.AutomationExecution
+		if aws.ToString(x.ParentAutomationExecutionId) != id || x.Parameters["InstanceId"][0] != aws.ToString(x.Target) {
+			t.Errorf("child %s: parent %q, Target %q, parameters %v", aws.ToString(x.AutomationExecutionId), aws.ToString(x.ParentAutomationExecutionId), aws.ToString(x.Target), x.Parameters)
+		}
+		childTargets = append(childTargets, aws.ToString(x.Target))
+	}
+	if !sameSet(childTargets, prod) {
+		t.Errorf("children's targets %v, want %v", childTargets, prod)
+	}
+}
+
+func TestSDKFleetValidation(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.aliceClient()
+	e.createRunbook("Tag-Instance", tagInstanceRunbook)
+	tag := func(k, v string) types.Target { return types.Target{Key: aws.String(k), Values: []string{v}} }
+	cases := []struct {
+		name string
+		in   ssm.StartAutomationExecutionInput
+		want string
+	}{
+		{"targets with maps", ssm.StartAutomationExecutionInput{TargetParameterName: aws.String("InstanceId"), Targets: []types.Target{tag("tag:Env", "prod")},
+			TargetMaps: []map[string][]string{{"InstanceId": {"i-1"}}}}, "Targets and TargetMaps cannot be specified together"},
+		{"two tags", ssm.StartAutomationExecutionInput{TargetParameterName: aws.String("InstanceId"), Targets: []types.Target{tag("tag:Env", "prod"), tag("tag:Team", "a")}},
+			"Only one resource group or tag can be specified at a time"},
+		{"bad concurrency", ssm.StartAutomationExecutionInput{TargetParameterName: aws.String("InstanceId"), Targets: []types.Target{tag("tag:Env", "prod")}, MaxConcurrency: aws.String("0")},
+			`MaxConcurrency "0"`},
+		{"undeclared target parameter", ssm.StartAutomationExecutionInput{TargetParameterName: aws.String("Nope"), Targets: []types.Target{tag("tag:Env", "prod")}},
+			"TargetParameterName Nope is not a parameter of the runbook"},
+	}
+	for _, tc := range cases {
+		tc.in.DocumentName = aws.String("Tag-Instance")
+		_, err := c.StartAutomationExecution(context.Background(), &tc.in)
+		if code := errorCode(t, err); code != "InvalidAutomationExecutionParametersException" || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want InvalidAutomationExecutionParametersException saying %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+func sameSet(a, b []string) bool {
+	return slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
+}
