@@ -8,9 +8,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"embed"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"io"
 	"sync"
 )
 
@@ -189,11 +189,7 @@ func parse(service string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", service, ErrUnknownService)
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(raw))
-	if err != nil {
-		return nil, fmt.Errorf("%s model: %w", service, err)
-	}
-	b, err := io.ReadAll(zr)
+	b, err := gunzip(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%s model: %w", service, err)
 	}
@@ -220,4 +216,21 @@ func parse(service string) (*Model, error) {
 		}
 	}
 	return m, nil
+}
+
+// gunzip decompresses into a buffer of the size gzip's trailer records, so
+// a 1 MB model is not copied through a growing buffer.
+func gunzip(raw []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if n := len(raw); n >= 4 {
+		buf.Grow(int(binary.LittleEndian.Uint32(raw[n-4:])) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(zr); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

@@ -106,59 +106,57 @@ func (s Service) EndpointEnv() string {
 // Operation returns the model's spelling of api for this service, accepting
 // the operation name in any case, boto3's snake_case and camelCase.
 func (s Service) Operation(api string) (string, bool) {
-	if idx, ok := indexes().opsByService[s.Name]; ok {
-		op, ok := idx[opKey(api)]
-		return op, ok
-	}
-	key := opKey(api)
-	for _, op := range s.Operations {
-		if opKey(op) == key {
-			return op, true
-		}
-	}
-	return "", false
+	op, ok := opsOf(s)[opKey(api)]
+	return op, ok
 }
 
-// indexes are built on first use, not at start-up: most commands never
-// look a service up.
-var indexes = sync.OnceValue(func() *serviceIndexes {
-	services := loadTable().Services
-	x := &serviceIndexes{
-		byName:       make(map[string]int, len(services)),
-		opsByService: make(map[string]map[string]string, len(services)),
-		allOps:       map[string]string{},
+// serviceOps indexes each service's operations by normalised key, built
+// per service on first use: a run calls a few of 424 services.
+var serviceOps sync.Map // service name → map[string]string
+
+func opsOf(s Service) map[string]string {
+	if idx, ok := serviceOps.Load(s.Name); ok {
+		return idx.(map[string]string)
 	}
+	idx := make(map[string]string, len(s.Operations))
+	for _, op := range s.Operations {
+		idx[opKey(op)] = op
+	}
+	actual, _ := serviceOps.LoadOrStore(s.Name, idx)
+	return actual.(map[string]string)
+}
+
+// byName indexes the services by normalised name, built on first use, not
+// at start-up: most commands never look a service up.
+var byName = sync.OnceValue(func() map[string]int {
+	services := loadTable().Services
+	x := make(map[string]int, 3*len(services))
 	for i, s := range services {
-		x.byName[nameKey(s.Name)] = i
+		x[nameKey(s.Name)] = i
 	}
 	// SDK package names and endpoint ids are accepted too, so
 	// "cloudwatchlogs", "CloudWatch Logs" and "sfn" resolve.
 	for i, s := range services {
 		for _, alt := range []string{s.SDKPackage, s.EndpointID} {
-			if _, taken := x.byName[nameKey(alt)]; !taken {
-				x.byName[nameKey(alt)] = i
+			if _, taken := x[nameKey(alt)]; !taken {
+				x[nameKey(alt)] = i
 			}
 		}
-	}
-	for _, s := range services {
-		idx := make(map[string]string, len(s.Operations))
-		for _, op := range s.Operations {
-			idx[opKey(op)] = op
-			x.allOps[opKey(op)] = op
-		}
-		x.opsByService[s.Name] = idx
 	}
 	return x
 })
 
-type serviceIndexes struct {
-	byName map[string]int // normalised service name → index in services
-	// opsByService indexes each service's operations by normalised key.
-	opsByService map[string]map[string]string
-	// allOps indexes every operation of every service by its normalised
-	// key, for OperationName, which is not told the service.
-	allOps map[string]string
-}
+// allOps indexes every operation of every service by its normalised key,
+// for OperationName, which is not told the service; built on its first use.
+var allOps = sync.OnceValue(func() map[string]string {
+	x := map[string]string{}
+	for _, s := range loadTable().Services {
+		for _, op := range s.Operations {
+			x[opKey(op)] = op
+		}
+	}
+	return x
+})
 
 // nameKey folds case and ignores '-', '_' and spaces so "waf-regional",
 // "WAF Regional" and "Codedeploy" all find their service.
@@ -179,7 +177,7 @@ func opKey(s string) string {
 
 // Lookup finds a service by the name SSM accepts, in any case.
 func Lookup(name string) (Service, bool) {
-	i, ok := indexes().byName[nameKey(name)]
+	i, ok := byName()[nameKey(name)]
 	if !ok {
 		return Service{}, false
 	}
@@ -213,7 +211,7 @@ func Names() []string {
 // "DescribeIamInstanceProfileAssociations". A name no supported service
 // defines is converted by rule (snake_case words capitalised).
 func OperationName(api string) string {
-	if op, ok := indexes().allOps[opKey(api)]; ok {
+	if op, ok := allOps()[opKey(api)]; ok {
 		return op
 	}
 	var b strings.Builder
