@@ -90,6 +90,9 @@ func isIP(host string) bool {
 // virtualHostBucket is a bucket name S3 serves as a subdomain.
 var virtualHostBucket = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
 
+// hostLabel is one DNS label, as botocore requires of host label members.
+var hostLabel = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+
 // expandHostPrefix fills a model host prefix ("{AccountId}.") from the
 // input's host label members.
 func expandHostPrefix(prefix string, in map[string]any) (string, error) {
@@ -109,6 +112,11 @@ func expandHostPrefix(prefix string, in map[string]any) (string, error) {
 		v, _ := in[name].(string)
 		if v == "" {
 			return "", fmt.Errorf("%s is required: it is part of the endpoint host", name)
+		}
+		// The value becomes part of the host the signed request goes to:
+		// anything but one DNS label could send it elsewhere.
+		if !hostLabel.MatchString(v) {
+			return "", fmt.Errorf("%s %q is not a valid host label (letters, digits and '-', at most 63): it is part of the endpoint host", name, v)
 		}
 		b.WriteString(v)
 		prefix = prefix[i+j+1:]

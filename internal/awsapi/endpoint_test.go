@@ -3,6 +3,7 @@ package awsapi
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -138,5 +139,21 @@ func TestIdempotencyTokenFilled(t *testing.T) {
 	}
 	if v, _ := url.ParseQuery(r[2].body); v.Get("ClientToken") != "mine" {
 		t.Errorf("given token not kept: %q", r[2].body)
+	}
+}
+
+// TestHostLabelMustBeALabel checks that a host label member cannot steer
+// the signed request to another host.
+func TestHostLabelMustBeALabel(t *testing.T) {
+	cfg, got := awsLike(t, "application/xml", `<ListAccessPointsResult/>`)
+	c := New(cfg, Options{MaxAttempts: 1, Limiters: &Limiters{}})
+	for _, bad := range []string{"evil.example.com/", "a.b", "x@evil.example", ""} {
+		_, err := c.Invoke(context.Background(), "s3control", "ListAccessPoints", map[string]any{"AccountId": bad})
+		if !errors.Is(err, ErrInvalidInput) || !strings.Contains(err.Error(), "AccountId") {
+			t.Errorf("AccountId %q: error %v, want an invalid input naming AccountId", bad, err)
+		}
+	}
+	if r := got(); len(r) != 0 {
+		t.Errorf("requests were sent: %+v", r)
 	}
 }
