@@ -166,6 +166,8 @@ type Invoker struct {
 	Set *Set
 	// MaxCalls bounds the calls answered, 0 for 10,000.
 	MaxCalls int
+	// Endpoint, when set, answers the calls of scripts (see AWSEnv).
+	Endpoint *Endpoint
 
 	mu    sync.Mutex
 	calls int

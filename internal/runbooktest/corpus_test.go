@@ -101,15 +101,6 @@ func TestCorpusWithGeneratedMocks(t *testing.T) {
 	t.Logf("%d corpus tests with generated mocks, %d passed, in %s: %.1f tests/s", len(files), passed, elapsed.Round(time.Millisecond), float64(len(files))/elapsed.Seconds())
 }
 
-func usesScripts(steps []*document.Step) bool {
-	for _, s := range steps {
-		if s.Action == "aws:executeScript" || usesScripts(s.Steps) {
-			return true
-		}
-	}
-	return false
-}
-
 // generate writes a test of doc: placeholder parameters, a mock for every
 // operation its steps call, expecting Success (fixed after the first run).
 func generate(t *testing.T, runbook string, doc *document.Document, reg *action.Registry) []byte {

@@ -170,6 +170,15 @@ func (r *Runner) execute(ctx context.Context, f *File, doc *document.Document, s
 	})
 	clk := &clock{}
 	inv := &mock.Invoker{Set: mock.NewSet(f.Mocks)}
+	if usesScripts(doc.MainSteps) {
+		// Scripts run for real; their AWS calls come here.
+		ep, err := mock.Serve(inv)
+		if err != nil {
+			return nil, err
+		}
+		defer ep.Close()
+		inv.Endpoint = ep
+	}
 	var (
 		eng       *engine.Engine
 		signalled sync.Once
@@ -286,4 +295,13 @@ func asList(v any) []string {
 		return []string{"False"}
 	}
 	return []string{fmt.Sprint(v)}
+}
+
+func usesScripts(steps []*document.Step) bool {
+	for _, s := range steps {
+		if s.Action == "aws:executeScript" || usesScripts(s.Steps) {
+			return true
+		}
+	}
+	return false
 }

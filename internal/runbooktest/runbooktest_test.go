@@ -37,6 +37,8 @@ func TestRunbookTests(t *testing.T) {
 	}{
 		{"pass.test.yaml", true, nil},
 		{"library.test.yaml", true, nil},
+		// A script runs for real; boto3's calls are answered by the mocks.
+		{"script.test.yaml", true, nil},
 		// The unmocked StartInstances fails the run and is named.
 		{"wrong.test.yaml", false, []string{
 			"status Failed, want Success", "no mock answers the call", "ec2 StartInstances",
