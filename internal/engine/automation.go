@@ -91,10 +91,9 @@ func (r *run) startChild(ctx context.Context, inputs map[string]any) (string, er
 	if name == "" {
 		return "", errors.New("DocumentName is required")
 	}
-	for _, k := range []string{"Targets", "TargetMaps", "TargetLocations", "TargetParameterName"} {
-		if inputs[k] != nil {
-			return "", fmt.Errorf("aws:executeAutomation with %s (rate control) is not supported by capstan yet", k)
-		}
+	fleet, err := fleetInputs(inputs)
+	if err != nil {
+		return "", err
 	}
 	d, err := r.e.opts.Documents.Resolve(ctx, name, version)
 	if err != nil {
@@ -104,7 +103,15 @@ func (r *run) startChild(ctx context.Context, inputs map[string]any) (string, er
 	if document.HasErrors(diags) {
 		return "", fmt.Errorf("child runbook %s is not valid: %s", name, firstError(diags))
 	}
-	params, err := doc.Coerce(runtimeParameters(inputs["RuntimeParameters"]))
+	var params map[string]any
+	if fleet != nil {
+		if err := ValidateFleet(doc, fleet); err != nil {
+			return "", err
+		}
+		params, err = FleetParameters(doc, runtimeParameters(inputs["RuntimeParameters"]), fleet)
+	} else {
+		params, err = doc.Coerce(runtimeParameters(inputs["RuntimeParameters"]))
+	}
 	if err != nil {
 		return "", fmt.Errorf("child runbook %s: %w", name, err)
 	}
@@ -112,7 +119,7 @@ func (r *run) startChild(ctx context.Context, inputs map[string]any) (string, er
 	parentRole, _ := r.assumeRole()
 	return r.e.start(ctx, StartRequest{
 		Document: doc, Source: d.Source, DocumentName: d.Name, DocumentVersion: d.Version,
-		Parameters: params, ParentID: r.id, ExecutedBy: r.state.Started.ExecutedBy,
+		Parameters: params, ParentID: r.id, ExecutedBy: r.state.Started.ExecutedBy, Fleet: fleet,
 	}, parentRole)
 }
 

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -245,4 +246,35 @@ func (r *run) childParameters(c FleetChild) (map[string]any, error) {
 		typed[k] = v
 	}
 	return r.doc.Coerce(document.Inputs{Typed: typed})
+}
+
+// fleetInputs reads aws:executeAutomation's rate-control inputs; nil when
+// the step gives none.
+func fleetInputs(inputs map[string]any) (*Fleet, error) {
+	sub := map[string]any{}
+	for in, field := range map[string]string{"TargetParameterName": "targetParameterName", "Targets": "targets", "TargetMaps": "targetMaps",
+		"MaxConcurrency": "maxConcurrency", "MaxErrors": "maxErrors", "TargetLocations": "targetLocations"} {
+		v, ok := inputs[in]
+		if !ok || v == nil {
+			continue
+		}
+		switch n := v.(type) {
+		case int, int64, float64:
+			// MaxConcurrency: 2 in YAML is the text "2" to SSM.
+			v = fmt.Sprint(n)
+		}
+		sub[field] = v
+	}
+	if len(sub) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(sub)
+	if err != nil {
+		return nil, err
+	}
+	var f Fleet
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("rate-control inputs (Targets, TargetMaps, TargetLocations, MaxConcurrency, MaxErrors): %w", err)
+	}
+	return &f, nil
 }

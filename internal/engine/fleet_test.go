@@ -298,3 +298,38 @@ func TestFleetParametersLeaveTheTargetParameterToEachChild(t *testing.T) {
 		t.Errorf("an undeclared TargetParameterName: %v", err)
 	}
 }
+
+func TestExecuteAutomationWithTargets(t *testing.T) {
+	h := newChildHarness(t, runbookShelf{"Fleet": {"1": fleetDoc}})
+	f := &fleetHarness{harness: h, runs: map[string]int{}, fail: map[string]bool{"b": true}, release: make(chan struct{})}
+	h.reg.Register(action.Spec{Name: "test:target", OpenInputs: true, RetrySafe: true}, actFunc(f.target))
+	st := h.run(`schemaVersion: '0.3'
+mainSteps:
+  - name: fleet
+    action: aws:executeAutomation
+    onFailure: Continue
+    inputs:
+      DocumentName: Fleet
+      TargetParameterName: InstanceId
+      Targets: [{Key: ParameterValues, Values: [a, b, c]}]
+      MaxConcurrency: 1
+      MaxErrors: 1
+      RuntimeParameters: {Note: [via-step]}
+`, nil)
+	step := st.Steps[0]
+	if step.Status != StatusFailed || !strings.Contains(step.FailureMessage, "1 of 3 children did not succeed") {
+		t.Fatalf("fleet step ended %s: %s", step.Status, step.FailureMessage)
+	}
+	fleetID, _ := step.Outputs["ExecutionId"].(string)
+	kids := f2targets(t, f, fleetID)
+	if len(kids) != 3 || kids["a"] != 1 || kids["b"] != 1 || kids["c"] != 1 {
+		t.Errorf("children of the step's fleet by target: %v, want a, b and c once each", kids)
+	}
+	fl, err := h.eng.Get(context.Background(), fleetID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fl.Started.ParentID != st.ID || fl.Started.Fleet == nil || fl.Started.Fleet.MaxConcurrency != "1" {
+		t.Errorf("the step's fleet: parent %s, fleet %+v", fl.Started.ParentID, fl.Started.Fleet)
+	}
+}
