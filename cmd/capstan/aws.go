@@ -120,10 +120,8 @@ func (f *awsFlags) newEngine(ctx context.Context, db *sqlite.DB, cfg *config.Con
 		if err != nil {
 			return nil, err
 		}
-		if req.AssumeRole != "" {
-			if cfg, err = sessions.ForExecution(ctx, cfg, req.AssumeRole); err != nil {
-				return nil, err
-			}
+		if cfg, err = sessions.ForLocation(ctx, cfg, req.SourceRole, req.AssumeRole, req.Region); err != nil {
+			return nil, err
 		}
 		record := req.Record
 		var recorder *runbooktest.Recorder
@@ -140,7 +138,7 @@ func (f *awsFlags) newEngine(ctx context.Context, db *sqlite.DB, cfg *config.Con
 			inv = recorder.Wrap(inv)
 		}
 		// A denied call names the permission it needed.
-		explained := policy.Explain(inv, policy.Scope{Region: prof.Region, Partition: template.PartitionOf(prof.Region)})
+		explained := policy.Explain(inv, policy.Scope{Region: cfg.Region, Partition: template.PartitionOf(cfg.Region)})
 		if f.dryRun != nil {
 			return f.dryRun.Invoker(explained), nil
 		}

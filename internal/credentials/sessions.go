@@ -68,3 +68,22 @@ func (s *Sessions) ForExecution(ctx context.Context, base aws.Config, assumeRole
 	}
 	return cfg, nil
 }
+
+// ForLocation returns the configuration of an execution that runs as
+// assumeRole assumed from sourceRole ("" for base itself), calling region
+// ("" keeps base's): a TargetLocations child, whose execution role in the
+// target account is assumed from its parent's credentials.
+func (s *Sessions) ForLocation(ctx context.Context, base aws.Config, sourceRole, assumeRole, region string) (aws.Config, error) {
+	cfg, err := s.ForExecution(ctx, base, sourceRole)
+	if err != nil {
+		return aws.Config{}, err
+	}
+	if cfg, err = s.ForExecution(ctx, cfg, assumeRole); err != nil {
+		return aws.Config{}, err
+	}
+	if region != "" && region != cfg.Region {
+		cfg = cfg.Copy()
+		cfg.Region = region
+	}
+	return cfg, nil
+}

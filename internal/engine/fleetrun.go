@@ -227,8 +227,13 @@ func (r *run) startFleetChild(childID string, c FleetChild) error {
 	if err != nil {
 		return err
 	}
-	if c.Account != "" {
+	switch own := r.state.Started; {
+	case c.Account != "":
 		req.Location = &ChildLocation{Account: c.Account, Region: c.Region, Role: c.Role, SourceRole: role}
+		role = ""
+	case own.CrossAccount:
+		// A target of a location's fleet runs where the location runs.
+		req.Location = &ChildLocation{Account: own.AccountID, Region: own.Region, Role: own.AssumeRole, SourceRole: own.SourceRole}
 		role = ""
 	}
 	_, err = r.e.start(context.WithoutCancel(r.ctx), req, role)

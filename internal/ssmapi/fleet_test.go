@@ -10,7 +10,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/capstan-run/capstan/internal/action"
 	"github.com/capstan-run/capstan/internal/awsapi"
+	"github.com/capstan-run/capstan/internal/credentials"
+	"github.com/capstan-run/capstan/internal/engine"
 )
 
 const tagInstanceRunbook = `schemaVersion: '0.3'
@@ -147,4 +150,97 @@ func TestSDKFleetValidation(t *testing.T) {
 
 func sameSet(a, b []string) bool {
 	return slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
+}
+
+const whereRunbook = `schemaVersion: '0.3'
+parameters:
+  Name: {type: String, default: where}
+mainSteps:
+  - name: put
+    action: aws:executeAwsApi
+    inputs:
+      Service: ssm
+      Api: PutParameter
+      Name: '/fleet/{{ Name }}'
+      Value: '{{ global:ACCOUNT_ID }}/{{ global:REGION }}'
+      Type: String
+      Overwrite: true
+`
+
+// TestSDKFleetAcrossAccountsAndRegions runs one runbook over two accounts
+// and two Regions of moto (each account its own world, entered by assuming
+// the execution role there) and two targets in each, and reads back where
+// each child wrote.
+func TestSDKFleetAcrossAccountsAndRegions(t *testing.T) {
+	e := newTestEnv(t)
+	sessions := &credentials.Sessions{}
+	limiters := &awsapi.Limiters{}
+	e.newInvokerFor = func(ctx context.Context, req engine.InvokerRequest) (action.Invoker, error) {
+		cfg, err := sessions.ForLocation(ctx, e.cfg, req.SourceRole, req.AssumeRole, req.Region)
+		if err != nil {
+			return nil, err
+		}
+		return awsapi.New(cfg, awsapi.Options{Limiters: limiters}), nil
+	}
+	e.stopEngine()
+	e.startEngine()
+	c := e.aliceClient()
+	ctx := context.Background()
+	e.createRunbook("Where", whereRunbook)
+
+	accounts, regions := []string{"111111111111", "222222222222"}, []string{"us-east-1", "eu-west-1"}
+	start, err := c.StartAutomationExecution(ctx, &ssm.StartAutomationExecutionInput{DocumentName: aws.String("Where"),
+		TargetParameterName: aws.String("Name"), Targets: []types.Target{{Key: aws.String("ParameterValues"), Values: []string{"a", "b"}}},
+		TargetLocations: []types.TargetLocation{{Accounts: accounts, Regions: regions, TargetLocationMaxConcurrency: aws.String("2"), TargetsMaxConcurrency: aws.String("1")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(start.AutomationExecutionId)
+	out := e.waitStatus(c, id, "Success", "Failed", "Cancelled", "TimedOut").AutomationExecution
+	if out.AutomationExecutionStatus != types.AutomationExecutionStatusSuccess {
+		t.Fatalf("parent ended %s: %s", out.AutomationExecutionStatus, aws.ToString(out.FailureMessage))
+	}
+	if len(out.TargetLocations) != 1 || len(out.TargetLocations[0].Accounts) != 2 {
+		t.Errorf("parent TargetLocations %+v; want the request's location", out.TargetLocations)
+	}
+	self, err := c.DescribeAutomationExecutions(ctx, &ssm.DescribeAutomationExecutionsInput{Filters: []types.AutomationExecutionFilter{
+		{Key: types.AutomationExecutionFilterKeyExecutionId, Values: []string{id}}}})
+	if err != nil || len(self.AutomationExecutionMetadataList) != 1 || self.AutomationExecutionMetadataList[0].AutomationType != types.AutomationTypeCrossAccount {
+		t.Errorf("parent metadata %+v, %v; want AutomationType CrossAccount", self, err)
+	}
+	list, err := c.DescribeAutomationExecutions(ctx, &ssm.DescribeAutomationExecutionsInput{Filters: []types.AutomationExecutionFilter{
+		{Key: types.AutomationExecutionFilterKeyParentExecutionId, Values: []string{id}}}})
+	if err != nil || len(list.AutomationExecutionMetadataList) != 4 {
+		t.Fatalf("location children: %+v, %v; want one per account and Region", list, err)
+	}
+	for _, m := range list.AutomationExecutionMetadataList {
+		if m.AutomationType != types.AutomationTypeCrossAccount {
+			t.Errorf("location child %s has AutomationType %s", aws.ToString(m.AutomationExecutionId), m.AutomationType)
+		}
+	}
+
+	for _, acct := range accounts {
+		for _, region := range regions {
+			cfg, err := (&credentials.Sessions{}).ForLocation(ctx, e.cfg, "", "arn:aws:iam::"+acct+":role/AWS-SystemsManager-AutomationExecutionRole", region)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inv := awsapi.New(cfg, awsapi.Options{Limiters: &awsapi.Limiters{}})
+			for _, name := range []string{"a", "b"} {
+				got, err := inv.Invoke(ctx, "ssm", "GetParameter", map[string]any{"Name": "/fleet/" + name})
+				if err != nil {
+					t.Errorf("account %s Region %s: /fleet/%s: %v", acct, region, name, err)
+					continue
+				}
+				if v := got["Parameter"].(map[string]any)["Value"]; v != acct+"/"+region {
+					t.Errorf("account %s Region %s: /fleet/%s = %v", acct, region, name, v)
+				}
+			}
+		}
+	}
+	// Nothing ran as the caller, in the caller's own account.
+	home := awsapi.New(e.cfg, awsapi.Options{Limiters: &awsapi.Limiters{}})
+	if _, err := home.Invoke(ctx, "ssm", "GetParameter", map[string]any{"Name": "/fleet/a"}); err == nil {
+		t.Error("a child wrote /fleet/a in the caller's own account")
+	}
 }
