@@ -43,7 +43,6 @@ func (st *callState) send(ctx context.Context, in *input, out smithy.Deserializa
 	stack := middleware.NewStack(st.op.name, smithyhttp.NewStackRequest)
 	steps := []func() error{
 		func() error { return stack.Serialize.Add(serializeStep{st}, middleware.After) },
-		func() error { return smithyhttp.AddComputeContentLengthMiddleware(stack) },
 		func() error { return stack.Finalize.Add(endpointStep{st}, middleware.After) },
 		func() error { return stack.Finalize.Add(signStep{st}, middleware.After) },
 		func() error {
@@ -67,7 +66,7 @@ func (st *callState) send(ctx context.Context, in *input, out smithy.Deserializa
 	}
 	ctx = awsmiddleware.SetServiceID(ctx, st.op.svc.info.EndpointID)
 	ctx = awsmiddleware.SetOperationName(ctx, st.op.name)
-	h := middleware.DecorateHandler(smithyhttp.NewClientHandler(st.c.httpClient()), stack)
+	h := middleware.DecorateHandler(smithyhttp.NewClientHandlerWithOptions(st.c.httpClient()), stack)
 	_, _, err := h.Handle(ctx, in)
 	return err
 }
@@ -133,8 +132,6 @@ func (s endpointStep) HandleFinalize(ctx context.Context, in middleware.Finalize
 			req.URL.RawPath = ""
 		}
 	}
-	ctx = awsmiddleware.SetSigningName(ctx, e.signingName)
-	ctx = awsmiddleware.SetSigningRegion(ctx, e.signingRegion)
 	return next.HandleFinalize(ctx, in)
 }
 
