@@ -22,6 +22,7 @@ import (
 	"github.com/capstan-run/capstan/internal/dryrun"
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/keys"
+	"github.com/capstan-run/capstan/internal/metrics"
 	"github.com/capstan-run/capstan/internal/policy"
 	"github.com/capstan-run/capstan/internal/runbooktest"
 	"github.com/capstan-run/capstan/internal/store"
@@ -46,6 +47,8 @@ type awsFlags struct {
 	recordCalls bool
 	// unsafeScripts runs aws:executeScript without the sandbox.
 	unsafeScripts bool
+	// metrics, when set (capstan serve), counts AWS calls and throttling.
+	metrics *metrics.Metrics
 }
 
 func (f *awsFlags) register(cmd *cobra.Command) {
@@ -130,10 +133,17 @@ func (f *awsFlags) newEngine(ctx context.Context, db *sqlite.DB, cfg *config.Con
 			recorder = &runbooktest.Recorder{Record: req.Record}
 			record = recorder.Meta
 		}
-		var inv action.Invoker = awsapi.New(cfg, awsapi.Options{Limiters: limiters, MaxAttempts: prof.Retries.MaxAttempts, BaseDelay: time.Duration(prof.Retries.Delay), MaxDelay: time.Duration(prof.Retries.MaxDelay),
+		opts := awsapi.Options{Limiters: limiters, MaxAttempts: prof.Retries.MaxAttempts, BaseDelay: time.Duration(prof.Retries.Delay), MaxDelay: time.Duration(prof.Retries.MaxDelay),
 			StepOf: engine.StepFromContext, Record: func(c awsapi.Call) {
 				record(store.Call{Step: c.Step, Service: c.Service, Operation: c.Operation, IAMAction: c.IAMAction, Start: c.Start, Duration: c.Duration, ErrorCode: c.ErrorCode})
-			}})
+				if f.metrics != nil {
+					f.metrics.AWSCall(c.Service, c.Operation, c.ErrorCode)
+				}
+			}}
+		if f.metrics != nil {
+			opts.OnThrottle = f.metrics.ThrottlingRetry
+		}
+		var inv action.Invoker = awsapi.New(cfg, opts)
 		if recorder != nil {
 			inv = recorder.Wrap(inv)
 		}

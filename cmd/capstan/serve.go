@@ -15,7 +15,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/capstan-run/capstan/internal/engine"
+	"github.com/capstan-run/capstan/internal/health"
 	"github.com/capstan-run/capstan/internal/keys"
+	"github.com/capstan-run/capstan/internal/metrics"
 	"github.com/capstan-run/capstan/internal/ssmapi"
 )
 
@@ -41,7 +44,14 @@ Requests must be signed (Signature Version 4) with an access key issued by
 the credentials, region and --endpoint-url of the configuration, and are
 recorded in the store: at start, every unfinished execution resumes. SIGTERM
 or Ctrl-C stops serving and interrupts running executions without ending
-them; they resume at the next start.`,
+them; they resume at the next start.
+
+Without a signature: GET /healthz answers while the process serves, GET
+/readyz while the store takes writes and the engine runs executions (503
+otherwise), and GET /metrics gives the capstan_* metrics in Prometheus's
+format (executions started and finished, step durations by action, AWS calls
+by service, operation and error code, throttling retries, running
+executions, webhook and schedule firings).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return serve(cmd, f)
@@ -87,7 +97,10 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 		fmt.Fprintln(cmd.ErrOrStderr(), "WARNING: --unsafe-scripts: aws:executeScript scripts run without the sandbox and can read")
 		fmt.Fprintln(cmd.ErrOrStderr(), "WARNING: everything capstan can (its database, master key, environment). Single-user machines only.")
 	}
-	eng, cat, err := f.aws.newEngine(context.WithoutCancel(ctx), db, cfg, nil)
+	var eng *engine.Engine
+	mets := metrics.New(func() int { return eng.Running() })
+	f.aws.metrics = mets
+	eng, cat, err := f.aws.newEngine(context.WithoutCancel(ctx), db, cfg, mets.OnChange)
 	if err != nil {
 		return failed(err)
 	}
@@ -117,8 +130,18 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 	if err != nil {
 		return failed(fmt.Errorf("listening on %s: %w", f.addr, err))
 	}
+	probes := health.Handler(logger,
+		health.Check{Name: "store", Func: db.Ping},
+		health.Check{Name: "engine", Func: func(context.Context) error { return eng.Ready() }})
+	// The probes and metrics need no signature (monitoring systems scrape
+	// them); everything else is the signed SSM API.
+	mux := http.NewServeMux()
+	mux.Handle("GET /healthz", probes)
+	mux.Handle("GET /readyz", probes)
+	mux.Handle("GET /metrics", mets.Handler())
+	mux.Handle("/", api)
 	srv := &http.Server{
-		Handler:           api,
+		Handler:           mux,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,

@@ -41,6 +41,9 @@ type Options struct {
 	// StepOf, if set, names the step a call belongs to from the call's
 	// context (the engine's StepFromContext), for Call.Step.
 	StepOf func(context.Context) string
+	// OnThrottle, if set, is told about every attempt retried because AWS
+	// throttled it (for the metrics).
+	OnThrottle func(service, operation string)
 }
 
 // Call records one AWS operation call (its retries included).
@@ -269,7 +272,7 @@ func (c *Client) service(ctx context.Context, svc *service) (*svcClient, error) 
 		return nil, err
 	}
 	limiter := c.opts.Limiters.get(account, c.cfg.Region, svc.info.Name)
-	sc := &svcClient{endpoint: e, retryer: newRetryer(c.opts, limiter)}
+	sc := &svcClient{endpoint: e, retryer: newRetryer(c.opts, svc.info.Name, limiter)}
 	c.services[svc.info.Name] = sc
 	return sc, nil
 }

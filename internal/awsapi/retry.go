@@ -2,13 +2,16 @@ package awsapi
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/smithy-go"
 )
 
 // Defaults for Options; Ansible's amazon.aws collection uses the same shape
@@ -72,11 +75,13 @@ func (j jitterBackoff) BackoffDelay(attempt int, _ error) (time.Duration, error)
 // limiter: attempts wait for a token from the limiter, whose rate falls on
 // throttling responses and recovers as calls succeed.
 type retryer struct {
-	policy  *retry.Standard
-	limiter *retry.AdaptiveMode
+	policy     *retry.Standard
+	limiter    *retry.AdaptiveMode
+	service    string
+	onThrottle func(service, operation string)
 }
 
-func newRetryer(o Options, limiter *retry.AdaptiveMode) *retryer {
+func newRetryer(o Options, service string, limiter *retry.AdaptiveMode) *retryer {
 	policy := retry.NewStandard(func(so *retry.StandardOptions) {
 		so.MaxAttempts = o.MaxAttempts
 		so.MaxBackoff = o.MaxDelay
@@ -87,7 +92,7 @@ func newRetryer(o Options, limiter *retry.AdaptiveMode) *retryer {
 		so.RateLimiter = ratelimit.None
 		so.Retryables = append(so.Retryables, retry.RetryableErrorCode{Codes: extraThrottleCodes})
 	})
-	return &retryer{policy: policy, limiter: limiter}
+	return &retryer{policy: policy, limiter: limiter, service: service, onThrottle: o.OnThrottle}
 }
 
 // extraThrottleCodes are throttling codes AWS services use beyond the SDK's
@@ -111,8 +116,30 @@ func (r *retryer) MaxAttempts() int { return r.policy.MaxAttempts() }
 func (r *retryer) RetryDelay(attempt int, err error) (time.Duration, error) {
 	return r.policy.RetryDelay(attempt, err)
 }
+
+// GetRetryToken is asked before every retry, so it reports the throttled
+// ones.
 func (r *retryer) GetRetryToken(ctx context.Context, err error) (func(error) error, error) {
+	if r.onThrottle != nil && throttled(err) {
+		r.onThrottle(r.service, awsmiddleware.GetOperationName(ctx))
+	}
 	return r.policy.GetRetryToken(ctx, err)
+}
+
+// throttled tells a throttling error (the SDK's list and AWS's other
+// throttling codes) from other retryable ones.
+func throttled(err error) bool {
+	if retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) == aws.TrueTernary {
+		return true
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "TooManyRequests", "ThrottlingError", "RequestRateExceeded":
+			return true
+		}
+	}
+	return false
 }
 func (r *retryer) GetInitialToken() func(error) error { return func(error) error { return nil } }
 func (r *retryer) GetAttemptToken(ctx context.Context) (func(error) error, error) {

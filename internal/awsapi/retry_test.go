@@ -70,10 +70,12 @@ func TestRetries(t *testing.T) {
 			ts := httptest.NewServer(srv)
 			defer ts.Close()
 			var recorded []Call
+			var throttles []string
 			c := New(testConfig(ts.URL), Options{
 				MaxAttempts: tc.maxAttempts, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond,
 				Limiters: &Limiters{}, Record: func(cl Call) { recorded = append(recorded, cl) },
-				StepOf: func(ctx context.Context) string { s, _ := ctx.Value(stepKey{}).(string); return s },
+				OnThrottle: func(service, op string) { throttles = append(throttles, service+" "+op) },
+				StepOf:     func(ctx context.Context) string { s, _ := ctx.Value(stepKey{}).(string); return s },
 			})
 			ctx := context.WithValue(context.Background(), stepKey{}, "describe")
 			out, err := c.Invoke(ctx, "ssm", "DescribeParameters", nil)
@@ -92,6 +94,10 @@ func TestRetries(t *testing.T) {
 			}
 			if len(recorded) != 1 || recorded[0].ErrorCode != tc.wantErr || recorded[0].IAMAction != "ssm:DescribeParameters" || recorded[0].Step != "describe" {
 				t.Errorf("recorded %+v", recorded)
+			}
+			// Every retried attempt was a throttled one, and was reported.
+			if len(throttles) != tc.wantReqs-1 || (len(throttles) > 0 && throttles[0] != "ssm DescribeParameters") {
+				t.Errorf("throttling retries reported %v, want %d of ssm DescribeParameters", throttles, tc.wantReqs-1)
 			}
 		})
 	}

@@ -78,6 +78,7 @@ type Engine struct {
 	mu      sync.Mutex
 	running map[string]*run
 	wg      sync.WaitGroup
+	closing bool // Shutdown began
 }
 
 // New returns an engine.
@@ -351,6 +352,7 @@ func (e *Engine) Signal(ctx context.Context, id, typ string, payload map[string]
 // interrupted this way stay unfinished in the store and resume later.
 func (e *Engine) Shutdown() {
 	e.mu.Lock()
+	e.closing = true
 	for _, r := range e.running {
 		r.interrupt()
 	}

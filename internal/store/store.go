@@ -167,6 +167,13 @@ type Call struct {
 	Response     []byte
 }
 
+// Pinger is the readiness probe of a store.
+type Pinger interface {
+	// Ping returns nil when the store takes writes now: an empty write goes
+	// through a write transaction as every change does.
+	Ping(ctx context.Context) error
+}
+
 // Store is the durable store. Every method is safe for concurrent use.
 type Store interface {
 	// CreateExecution stores a new execution with its first events, numbered

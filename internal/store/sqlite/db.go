@@ -271,6 +271,14 @@ func (d *DB) write(ctx context.Context, fn func(ctx context.Context, w *wconn) e
 	return <-r.done
 }
 
+// Ping passes an empty write through the writer: it returns once a write
+// transaction (BEGIN IMMEDIATE, so the database's write lock) committed.
+func (d *DB) Ping(ctx context.Context) error {
+	return d.write(ctx, func(context.Context, *wconn) error { return nil })
+}
+
+var _ store.Pinger = (*DB)(nil)
+
 func (d *DB) writer() {
 	defer close(d.done)
 	batch := make([]*writeReq, 0, d.max)

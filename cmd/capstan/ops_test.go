@@ -1,0 +1,112 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// ssmCall posts one unsigned SSM API request (serve runs with
+// --insecure-no-auth) and decodes the answer.
+func ssmCall(t *testing.T, url, op string, in any) map[string]any {
+	t.Helper()
+	b, _ := json.Marshal(in)
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(string(b)))
+	req.Header.Set("X-Amz-Target", "AmazonSSM."+op)
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || json.Unmarshal(body, &out) != nil {
+		t.Fatalf("%s: HTTP %d %s", op, resp.StatusCode, body)
+	}
+	return out
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestServeHealthAndMetrics(t *testing.T) {
+	motoCLI(t)
+	bin := capstanBinary(t)
+	db := filepath.Join(t.TempDir(), "capstan.db")
+
+	// With authentication on, the probes answer unsigned requests and the
+	// API still refuses them.
+	url, _, cmd, out := startServe(t, bin, "--db", db)
+	if code, body := get(t, url+"/healthz"); code != 200 || body != "ok\n" {
+		t.Errorf("/healthz: %d %q", code, body)
+	}
+	if code, body := get(t, url+"/readyz"); code != 200 || body != "store: ok\nengine: ok\n" {
+		t.Errorf("/readyz: %d %q", code, body)
+	}
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{}`))
+	req.Header.Set("X-Amz-Target", "AmazonSSM.DescribeAutomationExecutions")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == 200 {
+		t.Errorf("an unsigned API request was served")
+	}
+	stopServe(t, cmd, out)
+
+	url, _, cmd, out = startServe(t, bin, "--db", db, "--insecure-no-auth")
+	defer stopServe(t, cmd, out)
+	doc := `schemaVersion: "0.3"
+mainSteps:
+  - name: whoami
+    action: aws:executeAwsApi
+    inputs: {Service: sts, Api: GetCallerIdentity}
+  - name: nap
+    action: aws:sleep
+    inputs: {Duration: PT0S}
+`
+	ssmCall(t, url, "CreateDocument", map[string]any{"Name": "Metered", "Content": doc, "DocumentType": "Automation", "DocumentFormat": "YAML"})
+	id := ssmCall(t, url, "StartAutomationExecution", map[string]any{"DocumentName": "Metered"})["AutomationExecutionId"].(string)
+	for i := 0; ; i++ {
+		ex := ssmCall(t, url, "GetAutomationExecution", map[string]any{"AutomationExecutionId": id})
+		if dig := ex["AutomationExecution"].(map[string]any)["AutomationExecutionStatus"]; dig == "Success" {
+			break
+		} else if i == 200 || dig == "Failed" {
+			t.Fatalf("execution %s: %v", id, ex)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	code, metrics := get(t, url+"/metrics")
+	if code != 200 {
+		t.Fatalf("/metrics: %d", code)
+	}
+	for _, want := range []string{
+		`capstan_executions_started_total{mode="Auto"} 1`,
+		`capstan_executions_finished_total{status="Success"} 1`,
+		`capstan_step_duration_seconds_count{action="aws:executeAwsApi",status="Success"} 1`,
+		`capstan_step_duration_seconds_count{action="aws:sleep",status="Success"} 1`,
+		`capstan_aws_calls_total{code="",operation="GetCallerIdentity",service="sts"} 1`,
+		`capstan_executions_running 0`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("/metrics:\n%s", metrics)
+	}
+}
