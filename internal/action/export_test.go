@@ -6,6 +6,6 @@ import "time"
 // milliseconds, so tests against moto finish promptly.
 func FastRegistry() *Registry {
 	r := Builtin()
-	withPoller(r, poller{initial: time.Millisecond, max: 10 * time.Millisecond})
+	r.SetPolling(time.Millisecond, 10*time.Millisecond)
 	return r
 }

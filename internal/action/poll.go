@@ -4,8 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strconv"
 	"time"
+
+	"github.com/capstan-run/capstan/internal/value"
 )
 
 // poller is the wait policy of the actions that wait for an AWS resource
@@ -59,6 +60,14 @@ var pollActions = map[string]func(p poller) Action{
 	"aws:createStack":         func(p poller) Action { return &createStack{poll: p} },
 	"aws:deleteStack":         func(p poller) Action { return &deleteStack{poll: p} },
 	"aws:executeStateMachine": func(p poller) Action { return &executeStateMachine{poll: p} },
+}
+
+// SetPolling makes the waiting actions of r (aws:waitForAwsResourceProperty
+// included) check again first after initial, then backing off to at most
+// max: against an emulator, the 2-second first wait AWS needs is only delay.
+func (r *Registry) SetPolling(initial, max time.Duration) {
+	withPoller(r, poller{initial: initial, max: max})
+	r.SetImpl("aws:waitForAwsResourceProperty", &waitForProperty{initial: initial, max: max})
 }
 
 // withPoller replaces the waiting actions of r with copies using p.
@@ -123,8 +132,8 @@ func intInput(action string, inputs map[string]any, name string, def int64) (int
 			return int64(v), nil
 		}
 	case string:
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-			return n, nil
+		if n, ok := value.FromText(v, value.Integer); ok {
+			return n.(int64), nil
 		}
 	}
 	return 0, &InputError{Action: action, Input: name, Reason: fmt.Sprintf("expected Integer, got %v", inputs[name])}
@@ -138,8 +147,8 @@ func boolInput(action string, inputs map[string]any, name string) (bool, error) 
 	case bool:
 		return v, nil
 	case string:
-		if b, err := strconv.ParseBool(v); err == nil {
-			return b, nil
+		if b, ok := value.FromText(v, value.Boolean); ok {
+			return b.(bool), nil
 		}
 	}
 	return false, &InputError{Action: action, Input: name, Reason: fmt.Sprintf("expected Boolean, got %v", inputs[name])}

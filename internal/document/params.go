@@ -183,6 +183,10 @@ func (p *Parameter) defaultValue() any {
 		if p.Type.Value() == value.Integer && v == float64(int64(v)) {
 			return int64(v)
 		}
+	case string:
+		if t, ok := value.FromText(v, p.Type.Value()); ok {
+			return t
+		}
 	}
 	return p.Default
 }

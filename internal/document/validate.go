@@ -172,6 +172,11 @@ func checkDefault(p *Parameter) error {
 		// default: null is read as "optional, no value" (AWS-CreateWorkspace).
 		return nil
 	}
+	if s, ok := p.Default.(string); ok {
+		if _, ok := value.FromText(s, p.Type.Value()); ok {
+			return nil
+		}
+	}
 	return value.Check(p.Default, p.Type.Value())
 }
 
@@ -335,6 +340,13 @@ func (v *validator) inputs(s *Step, spec *action.Spec) {
 		val, present := s.Inputs[name]
 		if !present || isTemplate(val) {
 			continue
+		}
+		if text, ok := val.(string); ok && s.Action != "aws:runCommand" {
+			// Only aws:runCommand's inputs are typed at CreateDocument; SSM
+			// converts a quoted number or boolean for the others.
+			if _, ok := value.FromText(text, decl.Type); ok {
+				continue
+			}
 		}
 		if err := checkLiteral(val, decl.Type); err != nil {
 			v.errAt(pos(n), s.Name, "input %s: %v", name, err)

@@ -217,3 +217,43 @@ func TestUndeclaredOutputIsAWarningUnlessStrict(t *testing.T) {
 		t.Errorf("reference to a missing step: %q", diags)
 	}
 }
+
+// SSM converts a quoted number or boolean given for an Integer or Boolean
+// parameter default or action input, except in aws:runCommand, whose inputs
+// it types at CreateDocument.
+func TestQuotedIntegersAndBooleansAreConverted(t *testing.T) {
+	src := `schemaVersion: "0.3"
+parameters:
+  Wait: {type: Integer, default: "180"}
+  Force: {type: Boolean, default: "true"}
+  Bad: {type: Integer, default: "soon"}
+mainSteps:
+  - name: stop
+    action: aws:changeInstanceState
+    inputs: {InstanceIds: [i-1], DesiredState: stopped, Force: "True", CheckStateOnly: "false"}
+  - name: cmd
+    action: aws:runCommand
+    inputs: {DocumentName: AWS-RunShellScript, InstanceIds: [i-1], TimeoutSeconds: "600"}
+`
+	d, diags := Load("q.yaml", []byte(src), corpusRegistry(t))
+	var errs []string
+	for _, dg := range diags {
+		if dg.Severity == Error {
+			errs = append(errs, dg.String())
+		}
+	}
+	want := []string{
+		`q.yaml:5:33: error: parameter Bad: default does not match type Integer: expected Integer, got string "soon"`,
+		`q.yaml:12:84: error: step cmd: input TimeoutSeconds: expected Integer, got string "600"`,
+	}
+	if strings.Join(errs, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("errors:\n%s\nwant:\n%s", strings.Join(errs, "\n"), strings.Join(want, "\n"))
+	}
+	got, err := d.Coerce(Inputs{Typed: map[string]any{"Bad": 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["Wait"] != int64(180) || got["Force"] != true {
+		t.Errorf("defaults coerced to %#v %#v, want 180 and true", got["Wait"], got["Force"])
+	}
+}

@@ -10,6 +10,8 @@ package value
 import (
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 )
 
 // Type names a value type in the SSM vocabulary.
@@ -38,6 +40,27 @@ func (t Type) Valid() bool {
 		}
 	}
 	return false
+}
+
+// FromText converts the text form of an Integer ("180") or a Boolean
+// ("true", "False") to its typed value. SSM converts such quoted values where
+// a runbook gives one for an Integer or Boolean parameter default or action
+// input, and AWS-owned runbooks rely on it; ok is false for other types and
+// for text that is not a whole number or a boolean.
+func FromText(s string, t Type) (v any, ok bool) {
+	switch t {
+	case Integer:
+		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		return n, err == nil
+	case Boolean:
+		switch {
+		case strings.EqualFold(s, "true"):
+			return true, true
+		case strings.EqualFold(s, "false"):
+			return false, true
+		}
+	}
+	return nil, false
 }
 
 // Check reports whether v has type t, with a message saying what was
