@@ -373,17 +373,12 @@ func (p *Parameter) check(v any) error {
 		}
 	}
 	re := awsTypes[p.Type.Element()]
-	var pat *regexp.Regexp
+	var pat *Pattern
 	if p.AllowedPattern != "" {
+		// A pattern with Java-only constructs is checked without them
+		// (validation warns of it): a value refused here, SSM refuses too.
 		var err error
-		pat, err = CompilePattern(p.AllowedPattern)
-		var java *JavaRegexError
-		switch {
-		case errors.As(err, &java):
-			// SSM accepts the pattern; capstan cannot evaluate it and says
-			// so when the document is validated. The value goes through.
-			pat = nil
-		case err != nil:
+		if pat, err = CompilePattern(p.AllowedPattern); err != nil {
 			return &ParameterError{Name: p.Name, Value: show(v), Rule: fmt.Sprintf("allowedPattern cannot be checked: %v", err)}
 		}
 	}

@@ -13,121 +13,316 @@ import (
 
 // patternCache keeps compiled allowedPatterns: the same runbook is coerced on
 // every start.
-var patternCache sync.Map // string → *regexp.Regexp
+var patternCache sync.Map // string → *Pattern
 
-// CompilePattern compiles an allowedPattern. SSM checks patterns with Java's
-// regex engine; Go's RE2 has no equivalent for some Java constructs, and the
-// error names the construct when that is why the pattern cannot be used.
-func CompilePattern(pat string) (*regexp.Regexp, error) {
-	if re, ok := patternCache.Load(pat); ok {
-		return re.(*regexp.Regexp), nil
-	}
-	if c := javaOnly(pat); c != "" {
-		return nil, &JavaRegexError{Pattern: pat, Construct: c}
-	}
-	re, err := regexp.Compile(splitRepeats(pat))
-	var se *syntax.Error
-	if errors.As(err, &se) && (se.Code == syntax.ErrInvalidRepeatSize || se.Code == syntax.ErrLarge) {
-		// Nested counts multiply; RE2 caps the product, Java does not.
-		return nil, &JavaRegexError{Pattern: pat, Construct: "nested repetition counts beyond RE2's limit of 1000"}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("pattern %q does not compile: %w", pat, err)
-	}
-	patternCache.Store(pat, re)
-	return re, nil
+// Pattern is a compiled allowedPattern. SSM checks patterns with Java's regex
+// engine; capstan translates them for Go's RE2. What RE2 can express is
+// translated exactly (\uXXXX escapes and surrogate pairs, POSIX \p{Alpha}
+// classes, counts above 1000). The Java constructs it cannot express
+// (lookarounds, possessive quantifiers, atomic groups, backreferences) are
+// dropped or widened, which only lets more values through: a value the
+// translation refuses, Java refuses too.
+type Pattern struct {
+	re *regexp.Regexp // nil: nothing can be checked
+	// Loosened names the Java constructs left out of the check, in order
+	// of appearance; empty when the check is exactly Java's.
+	Loosened []string
 }
 
-// JavaRegexError reports a pattern that is valid Java regex but uses a
-// construct RE2 (Go's regexp) cannot express.
-type JavaRegexError struct {
-	Pattern   string
-	Construct string // e.g. "a lookahead ((?=...))"
+// MatchString reports whether s matches: exactly when Loosened is empty,
+// otherwise false only for values the Java pattern refuses as well.
+func (p *Pattern) MatchString(s string) bool {
+	return p.re == nil || p.re.MatchString(s)
 }
 
-func (e *JavaRegexError) Error() string {
-	return fmt.Sprintf("pattern %q uses %s, a Java regex construct with no RE2 equivalent", e.Pattern, e.Construct)
+// CompilePattern compiles an allowedPattern; the error is for a pattern
+// that is not a regular expression in Java either.
+func CompilePattern(pat string) (*Pattern, error) {
+	if p, ok := patternCache.Load(pat); ok {
+		return p.(*Pattern), nil
+	}
+	src, loosened, checkable := javaToRE2(pat)
+	p := &Pattern{Loosened: loosened}
+	if checkable {
+		re, err := regexp.Compile(splitRepeats(src))
+		var se *syntax.Error
+		switch {
+		case errors.As(err, &se) && (se.Code == syntax.ErrInvalidRepeatSize || se.Code == syntax.ErrLarge):
+			// Nested counts multiply; RE2 caps the product, Java does not.
+			p.Loosened = append(p.Loosened, "nested repetition counts beyond RE2's limit of 1000")
+		case err != nil:
+			return nil, fmt.Errorf("pattern %q does not compile: %w", pat, err)
+		default:
+			p.re = re
+		}
+	}
+	patternCache.Store(pat, p)
+	return p, nil
 }
 
-// javaOnly names the first Java-only construct in pat, or returns "".
-func javaOnly(pat string) string {
+// javaPOSIX maps Java's POSIX property classes (US-ASCII, as RE2's) to
+// RE2 class names.
+var javaPOSIX = map[string]string{
+	"Lower": "lower", "Upper": "upper", "ASCII": "ascii", "Alpha": "alpha", "Digit": "digit", "Alnum": "alnum",
+	"Punct": "punct", "Graph": "graph", "Print": "print", "Blank": "blank", "Cntrl": "cntrl", "XDigit": "xdigit", "Space": "space",
+}
+
+// javaToRE2 rewrites a Java pattern in RE2 syntax. loosened names the
+// constructs widened or dropped; checkable is false when the pattern holds
+// a construct whose RE2 reading would differ silently (class intersection
+// or union), so no check is made at all.
+func javaToRE2(pat string) (out string, loosened []string, checkable bool) {
+	var b strings.Builder
+	note := func(c string) {
+		for _, l := range loosened {
+			if l == c {
+				return
+			}
+		}
+		loosened = append(loosened, c)
+	}
 	inClass := false
-	for i := 0; i < len(pat); i++ {
+	lastQuant := false // the last token written was a quantifier
+	for i := 0; i < len(pat); {
 		c := pat[i]
+		afterQuant := lastQuant
+		lastQuant = false
 		switch {
 		case c == '\\' && i+1 < len(pat):
 			next := pat[i+1]
 			switch {
-			case next >= '1' && next <= '9' && !inClass:
-				return fmt.Sprintf(`a backreference (\%c)`, next)
-			case next == 'k' && i+2 < len(pat) && pat[i+2] == '<':
-				return `a named backreference (\k<name>)`
-			case (next == 'p' || next == 'P') && strings.HasPrefix(pat[i+2:], "{java"):
+			case next == 'u' && i+6 <= len(pat) && isHex(pat[i+2:i+6]):
+				r, _ := strconv.ParseUint(pat[i+2:i+6], 16, 32)
+				n := 6
+				if r >= 0xD800 && r <= 0xDBFF && strings.HasPrefix(pat[i+6:], "\\u") && i+12 <= len(pat) && isHex(pat[i+8:i+12]) {
+					if lo, _ := strconv.ParseUint(pat[i+8:i+12], 16, 32); lo >= 0xDC00 && lo <= 0xDFFF {
+						// A surrogate pair is one code point in UTF-16.
+						r, n = 0x10000+(r-0xD800)<<10+(lo-0xDC00), 12
+					}
+				}
+				if r >= 0xD800 && r <= 0xDFFF {
+					if !inClass {
+						note("a lone UTF-16 surrogate")
+						return "", loosened, false
+					}
+					// [\uD800-\uDBFF][\uDC00-\uDFFF] is every supplementary
+					// code point; a narrower surrogate range is widened to it.
+					if !strings.HasPrefix(strings.ToUpper(pat[i:]), `\UD800-\UDBFF][\UDC00-\UDFFF]`) {
+						note("a partial UTF-16 surrogate range")
+					}
+					b.WriteString(`\x{10000}-\x{10FFFF}`)
+					i = skipSurrogateRange(pat, i+n)
+					continue
+				}
+				fmt.Fprintf(&b, `\x{%X}`, r)
+				i += n
+				continue
+			case (next == 'p' || next == 'P') && i+2 < len(pat) && pat[i+2] == '{':
 				end := strings.IndexByte(pat[i:], '}')
+				if end < 0 {
+					break
+				}
+				name := pat[i+3 : i+end]
+				b.WriteString(javaProperty(name, next == 'P', inClass, note))
+				i += end + 1
+				continue
+			case next >= '1' && next <= '9' && !inClass:
+				note(fmt.Sprintf(`a backreference (\%c)`, next))
+				b.WriteString(`(?s:.*)`)
+				i += 2
+				continue
+			case next == 'k' && strings.HasPrefix(pat[i+2:], "<") && !inClass:
+				note(`a named backreference (\k<name>)`)
+				end := strings.IndexByte(pat[i:], '>')
 				if end < 0 {
 					end = len(pat) - i - 1
 				}
-				return fmt.Sprintf("a Java character class (%s)", pat[i:i+end+1])
+				b.WriteString(`(?s:.*)`)
+				i += end + 1
+				continue
 			case next == 'Z':
-				return `\Z (end of input before a final newline)`
+				note(`\Z (end of input before a final line terminator)`)
+				b.WriteString(`(?:\r?\n)?\z`)
+				i += 2
+				continue
 			case next == 'G':
-				return `\G (end of the previous match)`
+				note(`\G (end of the previous match)`)
+				i += 2
+				continue
+			case next == 'h':
+				b.WriteString(` \t\x{A0}\x{1680}\x{180E}\x{2000}-\x{200A}\x{202F}\x{205F}\x{3000}`)
+				if !inClass {
+					s := b.String()
+					b.Reset()
+					b.WriteString(s[:len(s)-len(` \t\x{A0}\x{1680}\x{180E}\x{2000}-\x{200A}\x{202F}\x{205F}\x{3000}`)])
+					b.WriteString(`[ \t\x{A0}\x{1680}\x{180E}\x{2000}-\x{200A}\x{202F}\x{205F}\x{3000}]`)
+				}
+				i += 2
+				continue
+			case next == 'e':
+				b.WriteString(`\x1B`)
+				i += 2
+				continue
 			}
-			i++
-		case c == '[' && !inClass:
+			b.WriteString(pat[i : i+2])
+			i += 2
+			continue
+		case c == '[' && inClass:
+			if strings.HasPrefix(pat[i:], "[:") {
+				break
+			}
+			// Java's class union ([a[bc]]) reads differently in RE2.
+			note("a nested character class ([a[b]])")
+			return "", loosened, false
+		case c == '&' && inClass && strings.HasPrefix(pat[i:], "&&"):
+			note("a class intersection ([a-z&&[^b]])")
+			return "", loosened, false
+		case c == '[':
 			inClass = true
-			// A ']' right after '[' or '[^' is a literal.
-			if i+1 < len(pat) && pat[i+1] == '^' {
+			b.WriteByte(c)
+			i++
+			if i < len(pat) && pat[i] == '^' {
+				b.WriteByte('^')
 				i++
 			}
-			if i+1 < len(pat) && pat[i+1] == ']' {
+			if i < len(pat) && pat[i] == ']' {
+				b.WriteString(`\]`)
 				i++
 			}
+			continue
 		case c == ']' && inClass:
 			inClass = false
 		case c == '(' && !inClass && strings.HasPrefix(pat[i:], "(?"):
 			rest := pat[i+2:]
+			var what string
 			switch {
 			case strings.HasPrefix(rest, "="):
-				return "a lookahead ((?=...))"
+				what = "a lookahead ((?=...))"
 			case strings.HasPrefix(rest, "!"):
-				return "a negative lookahead ((?!...))"
+				what = "a negative lookahead ((?!...))"
 			case strings.HasPrefix(rest, "<="):
-				return "a lookbehind ((?<=...))"
+				what = "a lookbehind ((?<=...))"
 			case strings.HasPrefix(rest, "<!"):
-				return "a negative lookbehind ((?<!...))"
+				what = "a negative lookbehind ((?<!...))"
 			case strings.HasPrefix(rest, ">"):
-				return "an atomic group ((?>...))"
+				note("an atomic group ((?>...))")
+				b.WriteString("(?:")
+				i += 3
+				continue
 			}
-		case (c == '+') && !inClass && i > 0 && isQuantifierEnd(pat, i-1):
-			return fmt.Sprintf("a possessive quantifier (%s+)", pat[i-1:i])
+			if what != "" {
+				// A lookaround only restricts what matches: leaving it out
+				// widens the pattern.
+				note(what)
+				i = groupEnd(pat, i)
+				continue
+			}
+		case c == '+' && !inClass && afterQuant:
+			note(fmt.Sprintf("a possessive quantifier (%s+)", pat[i-1:i]))
+			i++
+			continue
+		case (c == '*' || c == '+' || c == '?') && !inClass && !afterQuant && i > 0 && pat[i-1] != '(':
+			lastQuant = true
+		case c == '?' && !inClass && afterQuant:
+			// Lazy (a+?): RE2 has it, and nothing may follow.
+		case c == '{' && !inClass:
+			if _, _, end, ok := repeatCount(pat, i); ok {
+				b.WriteString(pat[i:end])
+				i = end
+				lastQuant = true
+				continue
+			}
 		}
+		_, size := utf8.DecodeRuneInString(pat[i:])
+		b.WriteString(pat[i : i+size])
+		i += size
 	}
-	return ""
+	return b.String(), loosened, true
 }
 
-// isQuantifierEnd reports whether pat[j] ends a quantifier (*, +, ?, {n,m}),
-// so that a following '+' makes it possessive.
-func isQuantifierEnd(pat string, j int) bool {
-	switch pat[j] {
-	case '*', '+', '?', '}':
-	default:
-		return false
+// javaProperty translates \p{name} (or \P{name} when negated).
+func javaProperty(name string, negated, inClass bool, note func(string)) string {
+	if posix, ok := javaPOSIX[name]; ok {
+		switch {
+		case inClass && negated:
+			return "[:^" + posix + ":]"
+		case inClass:
+			return "[:" + posix + ":]"
+		case negated:
+			return "[^[:" + posix + ":]]"
+		}
+		return "[[:" + posix + ":]]"
 	}
-	// An escaped character is a literal, not a quantifier.
-	backslashes := 0
-	for k := j - 1; k >= 0 && pat[k] == '\\'; k-- {
-		backslashes++
+	re2 := strings.TrimPrefix(name, "Is")
+	if strings.HasPrefix(name, "java") || strings.HasPrefix(name, "In") {
+		// Java's own classes (javaLowerCase) and Unicode blocks (InGreek)
+		// have no RE2 name: widened to any character.
+		note(fmt.Sprintf(`a Java character class (\p{%s})`, name))
+		if negated {
+			re2 = "Cs" // matches no UTF-8 text: \P{...} widened keeps nothing out
+			negated = false
+		} else {
+			return anyChar(inClass)
+		}
 	}
-	if backslashes%2 == 1 {
-		return false
+	if _, err := syntax.Parse(`\p{`+re2+`}`, syntax.Perl); err != nil {
+		note(fmt.Sprintf(`a character property RE2 does not know (\p{%s})`, name))
+		return anyChar(inClass)
 	}
-	// "(?" followed by '+' is not a quantifier either; RE2 reports it.
-	if pat[j] == '?' && j > 0 && pat[j-1] == '(' {
-		return false
+	if negated {
+		return `\P{` + re2 + `}`
 	}
-	// "a++" is possessive; "a+?" is lazy, handled by RE2.
-	return true
+	return `\p{` + re2 + `}`
+}
+
+func anyChar(inClass bool) string {
+	if inClass {
+		return `\x00-\x{10FFFF}`
+	}
+	return `[\x00-\x{10FFFF}]`
+}
+
+// skipSurrogateRange skips the rest of a surrogate range ("-\uDBFF") and
+// a directly following low-surrogate class ("][\uDC00-\uDFFF"), which the
+// supplementary range written for it already covers.
+func skipSurrogateRange(pat string, i int) int {
+	if strings.HasPrefix(pat[i:], `-\u`) && i+7 <= len(pat) {
+		i += 7
+	}
+	if low := `][\UDC00-\UDFFF]`; strings.HasPrefix(strings.ToUpper(pat[i:]), low) {
+		return i + len(low) - 1
+	}
+	return i
+}
+
+// groupEnd returns the offset just past the group opening at i.
+func groupEnd(pat string, i int) int {
+	depth := 0
+	for j := i; j < len(pat); j++ {
+		switch pat[j] {
+		case '\\':
+			j++
+		case '[':
+			j = classEnd(pat, j) - 1
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				return j + 1
+			}
+		}
+	}
+	return len(pat)
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", rune(s[i])) {
+			return false
+		}
+	}
+	return len(s) > 0
 }
 
 // maxRepeat is RE2's limit on a repetition count; Java has none, and AWS

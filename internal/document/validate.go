@@ -2,7 +2,6 @@ package document
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -137,15 +136,15 @@ func (v *validator) parameter(p *Parameter) {
 		v.errAt(p.fieldPos["type"], "", "parameter %s: unknown type %q: expected String, StringList, Integer, Boolean, StringMap, MapList or an AWS type such as AWS::EC2::Instance::Id", p.Name, p.Type)
 	}
 	if p.AllowedPattern != "" {
-		if _, err := CompilePattern(p.AllowedPattern); err != nil {
-			var java *JavaRegexError
-			if errors.As(err, &java) {
-				// Valid for SSM (Java regex), so not an error; but capstan
-				// cannot enforce it.
-				v.add(Warning, p.fieldPos["allowedPattern"], "", "parameter %s: allowedPattern: %v; capstan does not check values against it", p.Name, err)
-			} else {
-				v.errAt(p.fieldPos["allowedPattern"], "", "parameter %s: allowedPattern: %v", p.Name, err)
-			}
+		pat, err := CompilePattern(p.AllowedPattern)
+		switch {
+		case err != nil:
+			v.errAt(p.fieldPos["allowedPattern"], "", "parameter %s: allowedPattern: %v", p.Name, err)
+		case len(pat.Loosened) > 0:
+			// Valid for SSM (Java regex), so not an error; but capstan's
+			// check is looser than SSM's.
+			v.add(Warning, p.fieldPos["allowedPattern"], "", "parameter %s: allowedPattern uses %s, Java regex that RE2 cannot express; capstan checks values without it (a value it refuses, SSM refuses too, not the reverse)",
+				p.Name, strings.Join(pat.Loosened, ", "))
 		}
 	}
 	if p.DisplayType != "" && p.DisplayType != "textfield" && p.DisplayType != "textarea" {
