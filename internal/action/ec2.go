@@ -12,6 +12,7 @@ func registerEC2(r *Registry) {
 			optDefault("CheckStateOnly", Boolean, false, "Only wait for the state, do not change it."),
 			optDefault("Force", Boolean, false, "Force the stop (as StopInstances Force)."),
 			opt("AdditionalInfo", String, "Reserved (StartInstances AdditionalInfo)."),
+			optDefault("FailOnUnexpectedStopped", Boolean, false, "With DesiredState running, fail as soon as an instance is seen stopping or stopped instead of waiting."),
 		},
 		DefaultTimeout: time.Hour,
 		RetrySafe:      true,

@@ -123,6 +123,26 @@ func TestChangeInstanceStateMoto(t *testing.T) {
 	}
 }
 
+// FailOnUnexpectedStopped (a later addition to SSM's action) turns a stopped
+// instance on the way to running into a failure instead of a wait.
+func TestChangeInstanceStateFailOnUnexpectedStopped(t *testing.T) {
+	aws := motoAWS(t)
+	id := launch(t, aws)
+	call(t, aws, "ec2", "StopInstances", map[string]any{"InstanceIds": []any{id}})
+	for stateOf(t, aws, id) != "stopped" {
+		time.Sleep(10 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := runCtx(ctx, t, aws, "aws:changeInstanceState", map[string]any{
+		"InstanceIds": []any{id}, "DesiredState": "running", "CheckStateOnly": true, "FailOnUnexpectedStopped": "true",
+	})
+	var se *action.InstanceStateError
+	if !errors.As(err, &se) || se.InstanceID != id || se.State != "stopped" || ctx.Err() != nil {
+		t.Fatalf("error = %v, want an InstanceStateError for %s stopped before the deadline", err, id)
+	}
+}
+
 func TestChangeInstanceStateRejectsUnknownState(t *testing.T) {
 	_, err := run(t, nil, "aws:changeInstanceState", map[string]any{"InstanceIds": []any{"i-1"}, "DesiredState": "rebooted"})
 	var ie *action.InputError

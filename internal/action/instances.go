@@ -40,6 +40,10 @@ func (a *changeInstanceState) Run(ctx context.Context, req *Request) (*Result, e
 	if err != nil {
 		return nil, err
 	}
+	failOnStopped, err := boolInput(name, req.Inputs, "FailOnUnexpectedStopped")
+	if err != nil {
+		return nil, err
+	}
 	var op string
 	request := map[string]any{"InstanceIds": anyList(ids)}
 	switch desired {
@@ -63,7 +67,7 @@ func (a *changeInstanceState) Run(ctx context.Context, req *Request) (*Result, e
 			return nil, err
 		}
 	}
-	states, err := waitInstances(ctx, req, name, a.poll, ids, desired)
+	states, err := waitInstances(ctx, req, name, a.poll, ids, desired, failOnStopped)
 	if err != nil {
 		return nil, err
 	}
@@ -73,8 +77,9 @@ func (a *changeInstanceState) Run(ctx context.Context, req *Request) (*Result, e
 // waitInstances polls until every instance is in the desired state and, for
 // running, passes both status checks (SSM waits for them so a following
 // runCommand finds the instance reachable). It returns the final states in
-// the order of ids.
-func waitInstances(ctx context.Context, req *Request, action string, p poller, ids []string, desired string) ([]any, error) {
+// the order of ids. With failOnStopped, an instance seen stopping or stopped
+// on the way to running fails the wait at once instead of being waited for.
+func waitInstances(ctx context.Context, req *Request, action string, p poller, ids []string, desired string, failOnStopped bool) ([]any, error) {
 	var states []any
 	err := p.until(ctx, func(ctx context.Context) (bool, string, error) {
 		byID, err := describeStates(ctx, req, action, ids)
@@ -91,7 +96,7 @@ func waitInstances(ctx context.Context, req *Request, action string, p poller, i
 				continue
 			}
 			if st != desired {
-				if unreachable(st, desired) {
+				if unreachable(st, desired) || (failOnStopped && desired == "running" && (st == "stopped" || st == "stopping")) {
 					return false, "", fmt.Errorf("%s: %w", action, &InstanceStateError{InstanceID: id, State: st, Desired: desired})
 				}
 				waiting = append(waiting, id+" "+st)
@@ -221,7 +226,7 @@ func (a *runInstances) Run(ctx context.Context, req *Request) (*Result, error) {
 		return nil, fmt.Errorf("%s: RunInstances launched no instances", name)
 	}
 	sort.Strings(ids)
-	states, err := waitInstances(ctx, req, name, a.poll, ids, "running")
+	states, err := waitInstances(ctx, req, name, a.poll, ids, "running", false)
 	if err != nil {
 		return nil, err
 	}
