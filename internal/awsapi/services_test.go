@@ -212,6 +212,14 @@ func TestS3StreamingBody(t *testing.T) {
 		{"s3", "ListObjectsV2", map[string]any{"Bucket": "capstan-b1", "Prefix": "dir/"}, map[string]any{"$.Contents[0].Key": "dir/hello.txt", "$.KeyCount": int64(1)}, nil},
 		{"s3", "PutBucketTagging", map[string]any{"Bucket": "capstan-b1", "Tagging": map[string]any{"TagSet": []any{map[string]any{"Key": "team", "Value": "ops"}}}}, nil, nil},
 		{"s3", "GetBucketTagging", map[string]any{"Bucket": "capstan-b1"}, map[string]any{"$.TagSet[0].Value": "ops"}, nil},
+		// Operations that require a body checksum (Content-MD5).
+		{"s3", "PutBucketEncryption", map[string]any{"Bucket": "capstan-b1", "ServerSideEncryptionConfiguration": map[string]any{
+			"Rules": []any{map[string]any{"ApplyServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "AES256"}}}}}, nil, nil},
+		{"s3", "GetBucketEncryption", map[string]any{"Bucket": "capstan-b1"},
+			map[string]any{"$.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm": "AES256"}, nil},
+		{"s3", "DeleteObjects", map[string]any{"Bucket": "capstan-b1", "Delete": map[string]any{"Objects": []any{map[string]any{"Key": "dir/hello.txt"}}}},
+			map[string]any{"$.Deleted[0].Key": "dir/hello.txt"}, nil},
+		{"s3", "ListObjectsV2", map[string]any{"Bucket": "capstan-b1"}, map[string]any{"$.KeyCount": int64(0)}, []string{"$.Contents"}},
 	})
 }
 
