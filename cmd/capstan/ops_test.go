@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -108,5 +109,15 @@ mainSteps:
 	}
 	if t.Failed() {
 		t.Logf("/metrics:\n%s", metrics)
+	}
+}
+
+func TestServeRetainBadValueIsUsage(t *testing.T) {
+	motoCLI(t)
+	bin := capstanBinary(t)
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "c.db"), "--retain", "thirty days")
+	out, _ := cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != 2 || !strings.Contains(string(out), `--retain: retention "thirty days": expected a positive number of days such as 30d`) {
+		t.Errorf("exit %d: %s", code, out)
 	}
 }

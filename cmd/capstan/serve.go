@@ -19,6 +19,7 @@ import (
 	"github.com/capstan-run/capstan/internal/health"
 	"github.com/capstan-run/capstan/internal/keys"
 	"github.com/capstan-run/capstan/internal/metrics"
+	"github.com/capstan-run/capstan/internal/retention"
 	"github.com/capstan-run/capstan/internal/ssmapi"
 )
 
@@ -28,6 +29,7 @@ type serveFlags struct {
 	addr     string
 	insecure bool
 	maxBody  int64
+	retain   string
 }
 
 func newServeCmd() *cobra.Command {
@@ -60,6 +62,7 @@ executions, webhook and schedule firings).`,
 	cmd.Flags().StringVar(&f.addr, "addr", "", "the address to listen on (default: serve.addr of the configuration, else "+defaultAddr+")")
 	cmd.Flags().BoolVar(&f.insecure, "insecure-no-auth", false, "accept unsigned requests from anyone who can reach --addr (local experiments only)")
 	cmd.Flags().Int64Var(&f.maxBody, "max-request-bytes", 1<<20, "the largest request body accepted")
+	cmd.Flags().StringVar(&f.retain, "retain", "", "delete finished executions older than this, e.g. 30d as SSM (default: serve.retain of the configuration, else keep all)")
 	f.store.register(cmd)
 	f.aws.register(cmd)
 	return cmd
@@ -93,6 +96,12 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 	defer db.Close()
 	cfg := f.store.cfg
 	f.addr = cmp.Or(f.addr, cfg.Serve.Addr, defaultAddr)
+	var keep time.Duration
+	if r := cmp.Or(f.retain, cfg.Serve.Retain); r != "" {
+		if keep, err = retention.ParseAge(r); err != nil {
+			return usageError("--retain: %w", err)
+		}
+	}
 	if f.aws.unsafeScripts {
 		fmt.Fprintln(cmd.ErrOrStderr(), "WARNING: --unsafe-scripts: aws:executeScript scripts run without the sandbox and can read")
 		fmt.Fprintln(cmd.ErrOrStderr(), "WARNING: everything capstan can (its database, master key, environment). Single-user machines only.")
@@ -148,6 +157,10 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	if keep > 0 {
+		sweeper := &retention.Sweeper{Store: db, Keep: keep, Logger: logger}
+		go sweeper.Run(ctx)
 	}
 	fmt.Fprintf(stdout, "capstan serve: listening on http://%s (resumed %d unfinished executions)\n", ln.Addr(), n)
 	errc := make(chan error, 1)

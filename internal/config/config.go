@@ -125,6 +125,9 @@ type Keys struct {
 // Serve configures `capstan serve`.
 type Serve struct {
 	Addr string `yaml:"addr"`
+	// Retain deletes finished executions older than this ("30d", "36h");
+	// empty keeps them all.
+	Retain string `yaml:"retain"`
 }
 
 // DefaultPath is $XDG_CONFIG_HOME/capstan/config.yaml, else

@@ -202,6 +202,12 @@ type Store interface {
 	// ClientToken returns the id of the execution started with token;
 	// ErrNotFound when none.
 	ClientToken(ctx context.Context, token string) (executionID string, err error)
+	// DeleteFinished deletes at most limit finished executions (Done) whose
+	// EndTime is before before, oldest first, with their events and calls,
+	// and returns how many it deleted (0 when none is left). Unfinished
+	// executions are never touched, and each call holds the store's writes
+	// for one short batch only, so running executions go on meanwhile.
+	DeleteFinished(ctx context.Context, before time.Time, limit int) (int, error)
 
 	// PutDocument stores d as version 1 (and default) of a new name, or as the
 	// next version of an existing one; ErrDuplicateContent when Content equals

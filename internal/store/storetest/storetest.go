@@ -22,6 +22,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("list-executions", func(t *testing.T) { t.Parallel(); testListExecutions(t, open) })
 	t.Run("client-token", func(t *testing.T) { t.Parallel(); testClientToken(t, open) })
 	t.Run("calls", func(t *testing.T) { t.Parallel(); testCalls(t, open) })
+	t.Run("delete-finished", func(t *testing.T) { t.Parallel(); testDeleteFinished(t, open) })
 	t.Run("documents", func(t *testing.T) { t.Parallel(); testDocuments(t, open) })
 	t.Run("document-delete", func(t *testing.T) { t.Parallel(); testDocumentDelete(t, open) })
 	t.Run("list-documents", func(t *testing.T) { t.Parallel(); testListDocuments(t, open) })
