@@ -49,6 +49,8 @@ type awsFlags struct {
 	unsafeScripts bool
 	// metrics, when set (capstan serve), counts AWS calls and throttling.
 	metrics *metrics.Metrics
+	// account calls AWS as the caller (no runbook role); set by newEngine.
+	account *accountAccess
 }
 
 func (f *awsFlags) register(cmd *cobra.Command) {
@@ -168,7 +170,8 @@ func (f *awsFlags) newEngine(ctx context.Context, db *sqlite.DB, cfg *config.Con
 	if f.dryRun != nil {
 		actions = f.dryRun.Actions(actions)
 	}
-	cat := newCatalog(db, &accountAccess{base: base, limiters: limiters})
+	f.account = &accountAccess{base: base, limiters: limiters}
+	cat := newCatalog(db, f.account)
 	eng := engine.New(engine.Options{
 		Store:      db,
 		Actions:    actions,

@@ -99,6 +99,7 @@ func commands() []*cobra.Command {
 		newTestCmd(),
 		newRecordCmd(),
 		newAuditCmd(),
+		newNodesCmd(),
 	}
 }
 

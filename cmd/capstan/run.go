@@ -33,6 +33,7 @@ type runFlags struct {
 	resume    string
 	version   string
 	dry       dryRunFlags
+	fleet     fleetFlags
 }
 
 func newRunCmd() *cobra.Command {
@@ -70,6 +71,7 @@ Exit status: 0 when the execution ends Success, 1 otherwise, 2 on bad usage.`,
 	f.aws.register(cmd)
 	f.dry.register(cmd)
 	registerRecordCalls(cmd, &f.aws)
+	f.fleet.register(cmd)
 	return cmd
 }
 
@@ -91,7 +93,7 @@ func runRunbook(cmd *cobra.Command, f runFlags, args []string) error {
 		fmt.Fprintln(cmd.ErrOrStderr(), "WARNING: everything capstan can (its database, master key, environment). Single-user machines only.")
 	}
 	eng, cat, err := f.aws.newEngine(ctx, db, f.store.cfg, func(st *engine.State, ev store.Event) {
-		if f.output == "text" {
+		if f.output == "text" && !prog.fleetEvent(st, ev) {
 			prog.event(st, ev)
 		}
 	})
@@ -109,7 +111,7 @@ func runRunbook(cmd *cobra.Command, f runFlags, args []string) error {
 			return failed(err)
 		}
 	} else {
-		id, err = startRunbook(ctx, eng, cat, f, args[0])
+		id, err = startRunbook(ctx, stdout, eng, cat, f, args[0])
 		if err != nil {
 			return err
 		}
@@ -164,7 +166,11 @@ func runRunbook(cmd *cobra.Command, f runFlags, args []string) error {
 }
 
 // startRunbook loads the runbook, coerces the parameters and starts it.
-func startRunbook(ctx context.Context, eng *engine.Engine, cat *catalog.Catalog, f runFlags, ref string) (string, error) {
+func startRunbook(ctx context.Context, stdout io.Writer, eng *engine.Engine, cat *catalog.Catalog, f runFlags, ref string) (string, error) {
+	fleet, err := f.fleet.fleet()
+	if err != nil {
+		return "", usageError("%v", err)
+	}
 	name, version, src, err := loadRunbook(ctx, cat, ref, f.version)
 	if err != nil {
 		return "", err
@@ -194,11 +200,16 @@ func startRunbook(ctx context.Context, eng *engine.Engine, cat *catalog.Catalog,
 		}
 		in.Typed = typed
 	}
+	req := engine.StartRequest{Document: doc, Source: src, DocumentName: name, DocumentVersion: version, ExecutedBy: currentUser()}
+	if fleet != nil {
+		return startFleet(ctx, stdout, eng, f, fleet, doc, in, req)
+	}
 	params, err := doc.Coerce(in)
 	if err != nil {
 		return "", usageError("%v", err)
 	}
-	id, err := eng.Start(ctx, engine.StartRequest{Document: doc, Source: src, DocumentName: name, DocumentVersion: version, Parameters: params, ExecutedBy: currentUser()})
+	req.Parameters = params
+	id, err := eng.Start(ctx, req)
 	if err != nil {
 		return "", failed(err)
 	}
