@@ -174,8 +174,21 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// Store is the durable store. Every method is safe for concurrent use.
+// Store is the durable store: every concern in one value. Every method is
+// safe for concurrent use. A second backend can implement the concerns one
+// by one; package storetest checks each concern on its own.
 type Store interface {
+	ExecutionStore
+	DocumentStore
+	SecretStore
+	UserStore
+	CallStore
+	// Close waits for pending writes and releases the store.
+	Close() error
+}
+
+// ExecutionStore holds executions: their event logs and summary rows.
+type ExecutionStore interface {
 	// CreateExecution stores a new execution with its first events, numbered
 	// from 1 (e.Seq is ignored). ErrExists when the id or the client token is
 	// taken. Events' Seq fields are set in place.
@@ -208,7 +221,10 @@ type Store interface {
 	// executions are never touched, and each call holds the store's writes
 	// for one short batch only, so running executions go on meanwhile.
 	DeleteFinished(ctx context.Context, before time.Time, limit int) (int, error)
+}
 
+// DocumentStore holds the versioned documents.
+type DocumentStore interface {
 	// PutDocument stores d as version 1 (and default) of a new name, or as the
 	// next version of an existing one; ErrDuplicateContent when Content equals
 	// that of any of its versions, ErrDuplicateVersionName when VersionName is
@@ -234,7 +250,10 @@ type Store interface {
 	// version when version is "". Deleting the default version while others
 	// remain is ErrConflict.
 	DeleteDocument(ctx context.Context, name, version string) error
+}
 
+// SecretStore holds sealed key storage; it never sees a secret in clear.
+type SecretStore interface {
 	// PutSecret stores (or replaces) the sealed bytes at path.
 	PutSecret(ctx context.Context, path string, sealed []byte) error
 	// GetSecret returns the sealed bytes stored at exactly path.
@@ -243,7 +262,10 @@ type Store interface {
 	ListSecrets(ctx context.Context, prefix string) ([]string, error)
 	// DeleteSecret removes path; ErrNotFound when absent.
 	DeleteSecret(ctx context.Context, path string) error
+}
 
+// UserStore holds the users of the SSM-compatible API.
+type UserStore interface {
 	// PutUser creates or replaces the user named u.Name. ErrExists when
 	// another user holds u.AccessKeyID.
 	PutUser(ctx context.Context, u User) error
@@ -255,13 +277,13 @@ type Store interface {
 	ListUsers(ctx context.Context) ([]User, error)
 	// DeleteUser removes the user; ErrNotFound when absent.
 	DeleteUser(ctx context.Context, name string) error
+}
 
+// CallStore holds the record of the AWS calls executions made.
+type CallStore interface {
 	// AppendCalls records AWS calls of execution id; ErrNotFound for an
 	// unknown execution.
 	AppendCalls(ctx context.Context, id string, calls []Call) error
 	// Calls returns the calls of execution id in the order they were appended.
 	Calls(ctx context.Context, id string) ([]Call, error)
-
-	// Close waits for pending writes and releases the store.
-	Close() error
 }

@@ -16,7 +16,7 @@ func doc(name, content string) store.Document {
 	return store.Document{Name: name, Content: content, Format: "YAML", DocumentType: "Automation", Owner: "Self"}
 }
 
-func testDocuments(t *testing.T, open func(t *testing.T) store.Store) {
+func testDocuments(t *testing.T, open func(t *testing.T) store.DocumentStore) {
 	s, ctx := openStore(t, open), context.Background()
 	d1 := doc("Restart", "schemaVersion: '0.3'\nmainSteps: []\n")
 	d1.Tags = map[string]string{"team": "ops"}
@@ -110,7 +110,7 @@ func testDocuments(t *testing.T, open func(t *testing.T) store.Store) {
 	wantErr(t, "versions bad token", err, store.ErrInvalidToken)
 }
 
-func testDocumentDelete(t *testing.T, open func(t *testing.T) store.Store) {
+func testDocumentDelete(t *testing.T, open func(t *testing.T) store.DocumentStore) {
 	s, ctx := openStore(t, open), context.Background()
 	for i := 1; i <= 3; i++ {
 		_, err := s.PutDocument(ctx, doc("D", fmt.Sprintf("v%d", i)))
@@ -157,7 +157,7 @@ func names(list []store.Document) []string {
 	return out
 }
 
-func testListDocuments(t *testing.T, open func(t *testing.T) store.Store) {
+func testListDocuments(t *testing.T, open func(t *testing.T) store.DocumentStore) {
 	s, ctx := openStore(t, open), context.Background()
 	put := func(name, typ, owner string, tags map[string]string) {
 		d := doc(name, "c-"+name)
@@ -220,7 +220,7 @@ func testListDocuments(t *testing.T, open func(t *testing.T) store.Store) {
 	wantErr(t, "bad token", err, store.ErrInvalidToken)
 }
 
-func testSecrets(t *testing.T, open func(t *testing.T) store.Store) {
+func testSecrets(t *testing.T, open func(t *testing.T) store.SecretStore) {
 	s, ctx := openStore(t, open), context.Background()
 	put := map[string][]byte{
 		"/keys/prod/aws":    []byte("sealed-prod"),
@@ -275,7 +275,7 @@ func testSecrets(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 }
 
-func testUsers(t *testing.T, open func(t *testing.T) store.Store) {
+func testUsers(t *testing.T, open func(t *testing.T) store.UserStore) {
 	s, ctx := openStore(t, open), context.Background()
 	alice := store.User{Name: "alice", ARN: "arn:aws:iam::123456789012:user/alice", AccessKeyID: "AKIAALICE", SealedSecret: []byte("s1")}
 	bob := store.User{Name: "bob", ARN: "arn:aws:iam::123456789012:user/bob", AccessKeyID: "AKIABOB", SealedSecret: []byte("s2")}

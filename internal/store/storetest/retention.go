@@ -10,7 +10,7 @@ import (
 	"github.com/capstan-run/capstan/internal/store"
 )
 
-func testDeleteFinished(t *testing.T, open func(t *testing.T) store.Store) {
+func testDeleteFinished(t *testing.T, open func(t *testing.T) ExecutionCallStore) {
 	s, ctx := openStore(t, open), context.Background()
 	// Five executions finished a day apart, oldest first, each with an
 	// event and a call; one old execution still running.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"sync"
 	"testing"
@@ -14,30 +15,67 @@ import (
 	"github.com/capstan-run/capstan/internal/store"
 )
 
-// Run runs the suite. open returns a new, empty store; the suite closes it.
+// Run runs the suite against a whole store. open returns a new, empty
+// store; the suite closes it.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	RunExecutions(t, func(t *testing.T) store.ExecutionStore { return open(t) })
+	RunCalls(t, func(t *testing.T) ExecutionCallStore { return open(t) })
+	RunDocuments(t, func(t *testing.T) store.DocumentStore { return open(t) })
+	RunSecrets(t, func(t *testing.T) store.SecretStore { return open(t) })
+	RunUsers(t, func(t *testing.T) store.UserStore { return open(t) })
+}
+
+// RunExecutions checks the executions and their event logs.
+func RunExecutions(t *testing.T, open func(t *testing.T) store.ExecutionStore) {
 	t.Run("executions", func(t *testing.T) { t.Parallel(); testExecutions(t, open) })
 	t.Run("append-conflict", func(t *testing.T) { t.Parallel(); testAppendConflict(t, open) })
 	t.Run("concurrent-appends", func(t *testing.T) { t.Parallel(); testConcurrentAppends(t, open) })
 	t.Run("list-executions", func(t *testing.T) { t.Parallel(); testListExecutions(t, open) })
 	t.Run("client-token", func(t *testing.T) { t.Parallel(); testClientToken(t, open) })
+}
+
+// ExecutionCallStore is what the calls suite needs: calls belong to
+// executions.
+type ExecutionCallStore interface {
+	store.ExecutionStore
+	store.CallStore
+}
+
+// RunCalls checks the record of AWS calls.
+func RunCalls(t *testing.T, open func(t *testing.T) ExecutionCallStore) {
 	t.Run("calls", func(t *testing.T) { t.Parallel(); testCalls(t, open) })
 	t.Run("delete-finished", func(t *testing.T) { t.Parallel(); testDeleteFinished(t, open) })
+}
+
+// RunDocuments checks the versioned documents.
+func RunDocuments(t *testing.T, open func(t *testing.T) store.DocumentStore) {
 	t.Run("documents", func(t *testing.T) { t.Parallel(); testDocuments(t, open) })
 	t.Run("document-delete", func(t *testing.T) { t.Parallel(); testDocumentDelete(t, open) })
 	t.Run("list-documents", func(t *testing.T) { t.Parallel(); testListDocuments(t, open) })
+}
+
+// RunSecrets checks sealed key storage.
+func RunSecrets(t *testing.T, open func(t *testing.T) store.SecretStore) {
 	t.Run("secrets", func(t *testing.T) { t.Parallel(); testSecrets(t, open) })
+}
+
+// RunUsers checks the users of the API.
+func RunUsers(t *testing.T, open func(t *testing.T) store.UserStore) {
 	t.Run("users", func(t *testing.T) { t.Parallel(); testUsers(t, open) })
 }
 
-func openStore(t *testing.T, open func(t *testing.T) store.Store) store.Store {
+// openStore opens a store and closes it when the test ends, if it can be
+// closed.
+func openStore[S any](t *testing.T, open func(t *testing.T) S) S {
 	t.Helper()
 	s := open(t)
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
+	if c, ok := any(s).(io.Closer); ok {
+		t.Cleanup(func() {
+			if err := c.Close(); err != nil {
+				t.Errorf("close: %v", err)
+			}
+		})
+	}
 	return s
 }
 
@@ -70,7 +108,7 @@ func must(t *testing.T, what string, err error) {
 	}
 }
 
-func testExecutions(t *testing.T, open func(t *testing.T) store.Store) {
+func testExecutions(t *testing.T, open func(t *testing.T) store.ExecutionStore) {
 	s, ctx := openStore(t, open), context.Background()
 	e := execution("e1", base)
 	e.Tags = map[string]string{"team": "infra"}
@@ -151,7 +189,7 @@ func testExecutions(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 }
 
-func testAppendConflict(t *testing.T, open func(t *testing.T) store.Store) {
+func testAppendConflict(t *testing.T, open func(t *testing.T) store.ExecutionStore) {
 	s, ctx := openStore(t, open), context.Background()
 	e := execution("c1", base)
 	must(t, "create", s.CreateExecution(ctx, e, []store.Event{ev("ExecutionStarted", "{}")}))
@@ -176,7 +214,7 @@ func testAppendConflict(t *testing.T, open func(t *testing.T) store.Store) {
 
 // testConcurrentAppends races writers on many executions and on one: every
 // append either lands or is refused with ErrConflict, never both, never lost.
-func testConcurrentAppends(t *testing.T, open func(t *testing.T) store.Store) {
+func testConcurrentAppends(t *testing.T, open func(t *testing.T) store.ExecutionStore) {
 	s, ctx := openStore(t, open), context.Background()
 	const execs, per = 20, 25
 	var wg sync.WaitGroup
@@ -263,7 +301,7 @@ func ids(list []store.Execution) []string {
 	return out
 }
 
-func testListExecutions(t *testing.T, open func(t *testing.T) store.Store) {
+func testListExecutions(t *testing.T, open func(t *testing.T) store.ExecutionStore) {
 	s, ctx := openStore(t, open), context.Background()
 	mk := func(id, doc, status, parent, action, typ string, minute int, tags map[string]string) {
 		e := execution(id, base.Add(time.Duration(minute)*time.Minute))
@@ -337,7 +375,7 @@ func testListExecutions(t *testing.T, open func(t *testing.T) store.Store) {
 	})
 }
 
-func testClientToken(t *testing.T, open func(t *testing.T) store.Store) {
+func testClientToken(t *testing.T, open func(t *testing.T) store.ExecutionStore) {
 	s, ctx := openStore(t, open), context.Background()
 	_, err := s.ClientToken(ctx, "tok-1")
 	wantErr(t, "unused token", err, store.ErrNotFound)
@@ -360,7 +398,7 @@ func testClientToken(t *testing.T, open func(t *testing.T) store.Store) {
 	must(t, "no token b", s.CreateExecution(ctx, execution("n2", base), nil))
 }
 
-func testCalls(t *testing.T, open func(t *testing.T) store.Store) {
+func testCalls(t *testing.T, open func(t *testing.T) ExecutionCallStore) {
 	s, ctx := openStore(t, open), context.Background()
 	wantErr(t, "calls of unknown execution", s.AppendCalls(ctx, "nope", []store.Call{{Service: "ec2"}}), store.ErrNotFound)
 	must(t, "create", s.CreateExecution(ctx, execution("k1", base), nil))
