@@ -10,12 +10,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/capstan-run/capstan/internal/authz"
-	"github.com/capstan-run/capstan/internal/ssmapi"
+	"github.com/capstan-run/capstan/internal/service"
 	"github.com/capstan-run/capstan/internal/store"
 )
 
 // localScope names the resources changed from the command line.
-var localScope = authz.Scope{Account: ssmapi.DefaultAccountID}
+var localScope = authz.Scope{Account: service.DefaultAccountID}
 
 // recordLocal appends the audit record of a change made from the command
 // line (callErr is the change's own error). The record's failure is

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -15,16 +17,15 @@ import (
 
 	"github.com/capstan-run/capstan/internal/action"
 	"github.com/capstan-run/capstan/internal/awsapi"
-	"github.com/capstan-run/capstan/internal/catalog"
 	"github.com/capstan-run/capstan/internal/config"
 	"github.com/capstan-run/capstan/internal/credentials"
-	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/dryrun"
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/keys"
 	"github.com/capstan-run/capstan/internal/metrics"
 	"github.com/capstan-run/capstan/internal/policy"
 	"github.com/capstan-run/capstan/internal/runbooktest"
+	"github.com/capstan-run/capstan/internal/service"
 	"github.com/capstan-run/capstan/internal/store"
 	"github.com/capstan-run/capstan/internal/store/sqlite"
 	"github.com/capstan-run/capstan/internal/template"
@@ -49,8 +50,8 @@ type awsFlags struct {
 	unsafeScripts bool
 	// metrics, when set (capstan serve), counts AWS calls and throttling.
 	metrics *metrics.Metrics
-	// account calls AWS as the caller (no runbook role); set by newEngine.
-	account *accountAccess
+	// account calls AWS as the caller (no runbook role); set by newService.
+	account func(ctx context.Context) (action.Invoker, error)
 }
 
 func (f *awsFlags) register(cmd *cobra.Command) {
@@ -107,11 +108,24 @@ func firstEnv(names ...string) string {
 // registry is the action registry every command shares.
 var registry = sync.OnceValue(action.Builtin)
 
-// newEngine wires an engine over the store: credentials are resolved on the
-// first AWS call, so a runbook without AWS steps needs none.
-func (f *awsFlags) newEngine(ctx context.Context, db *sqlite.DB, cfg *config.Config, onChange func(*engine.State, store.Event)) (*engine.Engine, *catalog.Catalog, error) {
+// serviceOptions are what a command adds to the service it opens.
+type serviceOptions struct {
+	// onChange sees every durable change of the executions this process runs.
+	onChange func(*engine.State, store.Event)
+	// masterKeyFile overrides the configuration's keys.masterKeyFile.
+	masterKeyFile string
+	// notice receives key storage's one-time notices (a new master key).
+	notice io.Writer
+	logger *slog.Logger
+}
+
+// newService wires the service and its engine over the store: credentials
+// are resolved on the first AWS call, so a runbook without AWS steps needs
+// none.
+func (f *awsFlags) newService(ctx context.Context, db *sqlite.DB, cfg *config.Config, o serviceOptions) *service.Service {
 	prof, profErr := f.resolve(cfg)
-	keyring := keys.New(db, keys.Options{DBPath: db.Path(), MasterKeyFile: cfg.Keys.MasterKeyFile})
+	keyOpts := keys.Options{DBPath: db.Path(), MasterKeyFile: cmp.Or(o.masterKeyFile, cfg.Keys.MasterKeyFile), Notice: o.notice}
+	keyring := keys.New(db, keyOpts)
 	limiters := &awsapi.Limiters{}
 	sessions := &credentials.Sessions{}
 	base := sync.OnceValues(func() (aws.Config, error) {
@@ -170,86 +184,25 @@ func (f *awsFlags) newEngine(ctx context.Context, db *sqlite.DB, cfg *config.Con
 	if f.dryRun != nil {
 		actions = f.dryRun.Actions(actions)
 	}
-	f.account = &accountAccess{base: base, limiters: limiters}
-	cat := newCatalog(db, f.account)
-	eng := engine.New(engine.Options{
-		Store:      db,
-		Actions:    actions,
-		NewInvoker: newInvoker,
-		Documents:  cat,
-		Secrets:    keyring,
-		Region:     prof.Region,
-		OnChange:   onChange,
+	f.account = func(ctx context.Context) (action.Invoker, error) {
+		cfg, err := base()
+		if err != nil {
+			return nil, err
+		}
+		return awsapi.New(cfg, awsapi.Options{Limiters: limiters}), nil
+	}
+	return service.New(service.Options{
+		Store: db,
+		Engine: engine.Options{
+			Actions:    actions,
+			NewInvoker: newInvoker,
+			Secrets:    keyring,
+			Region:     prof.Region,
+			OnChange:   o.onChange,
+		},
+		Library: library{},
+		Account: f.account,
+		Keys:    keyOpts,
+		Logger:  o.logger,
 	})
-	return eng, cat, nil
-}
-
-// apiDiagnostics checks the literal Service, Api and request members of AWS
-// API steps against the service models, so that a misspelt service,
-// operation or member fails before anything runs rather than halfway
-// through. Templated names are checked when the step runs.
-func apiDiagnostics(doc *document.Document) []document.Diagnostic {
-	return appendAPIDiagnostics(nil, doc.File, doc.MainSteps)
-}
-
-// apiOwnInputs are the inputs of the API actions that are not request
-// members.
-var apiOwnInputs = map[string]bool{"Service": true, "Api": true, "PropertySelector": true, "DesiredValues": true}
-
-// appendAPIDiagnostics checks a step list and the nested steps of its loops.
-func appendAPIDiagnostics(out []document.Diagnostic, file string, steps []*document.Step) []document.Diagnostic {
-	for _, st := range steps {
-		out = appendAPIDiagnostics(out, file, st.Steps)
-		switch st.Action {
-		case "aws:executeAwsApi", "aws:waitForAwsResourceProperty", "aws:assertAwsResourceProperty":
-		default:
-			continue
-		}
-		svc, _ := st.Inputs["Service"].(string)
-		api, _ := st.Inputs["Api"].(string)
-		if svc == "" || api == "" || strings.Contains(svc+api, "{{") {
-			continue
-		}
-		request := map[string]any{}
-		for k, v := range st.Inputs {
-			if !apiOwnInputs[k] {
-				request[k] = v
-			}
-		}
-		err := awsapi.Check(svc, api, request)
-		d := document.Diagnostic{File: file, Severity: document.Error, Step: st.Name}
-		pos := st.InputPos["Service"]
-		var ie *awsapi.InputError
-		switch {
-		case errors.Is(err, awsapi.ErrUnknownService) || errors.Is(err, awsapi.ErrUnknownOperation):
-		case errors.As(err, &ie) && ie.Unknown != "":
-			// Only unknown members are certain before the step runs (values
-			// may still be converted). SSM accepts such a document and the
-			// step fails when it runs, so this is a warning unless --strict.
-			d.Severity, d.Kind = document.Warning, document.UnknownAPIMember
-			if p, ok := st.InputPos[ie.Input()]; ok {
-				pos = p
-			}
-		default:
-			continue
-		}
-		d.Line, d.Column, d.Message = pos.Line, pos.Column, err.Error()
-		out = append(out, d)
-	}
-	return out
-}
-
-// accountAccess calls the account with the base credentials (no runbook
-// role): it fetches runbooks from the account's SSM.
-type accountAccess struct {
-	base     func() (aws.Config, error)
-	limiters *awsapi.Limiters
-}
-
-func (a *accountAccess) invoker(ctx context.Context) (action.Invoker, error) {
-	cfg, err := a.base()
-	if err != nil {
-		return nil, err
-	}
-	return awsapi.New(cfg, awsapi.Options{Limiters: a.limiters}), nil
 }

@@ -4,13 +4,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/capstan-run/capstan/internal/catalog"
-	"github.com/capstan-run/capstan/internal/document"
+	"github.com/capstan-run/capstan/internal/service"
 	"github.com/capstan-run/capstan/internal/store"
 )
 
@@ -36,22 +37,23 @@ func newDocsListCmd() *cobra.Command {
 				return failed(err)
 			}
 			defer db.Close()
-			list, err := newCatalog(db, nil).List(cmd.Context())
+			svc := (&awsFlags{}).newService(cmd.Context(), db, sf.cfg, serviceOptions{})
+			list, err := svc.AllDocuments(cmd.Context(), localPrincipal(), store.DocumentFilter{})
 			if err != nil {
-				return failed(err)
+				return serviceError(err)
 			}
 			if output == "json" {
 				type ident struct{ Name, DocumentVersion, Source, DocumentFormat, DocumentType string }
 				out := make([]ident, 0, len(list))
-				for _, e := range list {
-					out = append(out, ident{e.Name, e.Version, string(e.Source), e.Format, "Automation"})
+				for _, d := range list {
+					out = append(out, ident{d.Name, strconv.Itoa(d.Version), docSource(d), d.Format, d.DocumentType})
 				}
 				return writeJSON(cmd.OutOrStdout(), map[string]any{"DocumentIdentifiers": out})
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tVERSION\tSOURCE")
-			for _, e := range list {
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Name, e.Version, e.Source)
+			for _, d := range list {
+				fmt.Fprintf(tw, "%s\t%d\t%s\n", d.Name, d.Version, docSource(d))
 			}
 			return tw.Flush()
 		},
@@ -74,13 +76,14 @@ func newDocsShowCmd() *cobra.Command {
 				return failed(err)
 			}
 			defer db.Close()
-			d, _, err := newCatalog(db, nil).Find(cmd.Context(), args[0], version)
+			svc := (&awsFlags{}).newService(cmd.Context(), db, sf.cfg, serviceOptions{})
+			d, err := svc.GetDocument(cmd.Context(), localPrincipal(), args[0], version, "")
 			if err != nil {
-				return failed(err)
+				return serviceError(err)
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprint(out, string(d.Source))
-			if !strings.HasSuffix(string(d.Source), "\n") {
+			fmt.Fprint(out, d.Content)
+			if !strings.HasSuffix(d.Content, "\n") {
 				fmt.Fprintln(out)
 			}
 			return nil
@@ -108,15 +111,6 @@ func newDocsPutCmd() *cobra.Command {
 				base := filepath.Base(args[0])
 				name = strings.TrimSuffix(base, filepath.Ext(base))
 			}
-			_, diags := document.Load(args[0], src, registry())
-			if document.HasErrors(diags) {
-				for _, d := range diags {
-					if d.Severity == document.Error {
-						fmt.Fprintln(cmd.ErrOrStderr(), d)
-					}
-				}
-				return failed(fmt.Errorf("%s is not a valid runbook; nothing was stored", args[0]))
-			}
 			format := "YAML"
 			if strings.HasPrefix(strings.TrimSpace(string(src)), "{") {
 				format = "JSON"
@@ -126,13 +120,14 @@ func newDocsPutCmd() *cobra.Command {
 				return failed(err)
 			}
 			defer db.Close()
-			d, err := db.PutDocument(cmd.Context(), store.Document{Name: name, Content: string(src), Format: format, DocumentType: "Automation", Owner: currentUser()})
+			svc := (&awsFlags{}).newService(cmd.Context(), db, sf.cfg, serviceOptions{})
+			d, err := svc.PutDocument(cmd.Context(), localPrincipal(), service.DocumentInput{Name: name, File: args[0], Content: string(src), Format: format, DocumentType: "Automation"})
 			if err != nil {
-				return failed(fmt.Errorf("storing %s: %w", name, err))
+				return serviceError(fmt.Errorf("nothing was stored: %w", err))
 			}
 			if makeDefault && d.Version != d.DefaultVersion {
-				if err := db.SetDefaultVersion(cmd.Context(), name, d.Version); err != nil {
-					return failed(err)
+				if _, err := svc.SetDefaultVersion(cmd.Context(), localPrincipal(), name, strconv.Itoa(d.Version)); err != nil {
+					return serviceError(err)
 				}
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "stored %s version %d\n", name, d.Version)
@@ -145,12 +140,11 @@ func newDocsPutCmd() *cobra.Command {
 	return cmd
 }
 
-// newCatalog resolves runbook names over the store and the built-in library,
-// and over the account's SSM when an engine's AWS access is given.
-func newCatalog(db store.Store, account *accountAccess) *catalog.Catalog {
-	c := &catalog.Catalog{Store: db, Library: library{}}
-	if account != nil {
-		c.Account = account.invoker
+// docSource says where a listed document lives: capstan's store or the
+// built-in library.
+func docSource(d store.Document) string {
+	if d.Owner == catalog.LibraryOwner {
+		return string(catalog.FromLibrary)
 	}
-	return c
+	return string(catalog.FromStore)
 }

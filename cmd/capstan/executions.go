@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -44,9 +43,10 @@ func newExecutionsListCmd() *cobra.Command {
 				return failed(err)
 			}
 			defer db.Close()
-			list, _, err := db.ListExecutions(cmd.Context(), store.ExecutionFilter{Statuses: statuses, DocumentNamePrefix: prefix, Limit: limit})
+			svc := (&awsFlags{}).newService(cmd.Context(), db, sf.cfg, serviceOptions{})
+			list, _, err := svc.ListExecutions(cmd.Context(), localPrincipal(), store.ExecutionFilter{Statuses: statuses, DocumentNamePrefix: prefix, Limit: limit})
 			if err != nil {
-				return failed(err)
+				return serviceError(err)
 			}
 			if output == "json" {
 				return writeJSON(cmd.OutOrStdout(), map[string]any{"AutomationExecutionMetadataList": metadataList(list)})
@@ -124,21 +124,15 @@ func newExecutionsGetCmd() *cobra.Command {
 				return failed(err)
 			}
 			defer db.Close()
-			events, err := db.Events(ctx, args[0], 0)
-			if errors.Is(err, store.ErrNotFound) {
-				return failed(fmt.Errorf("no execution %s in %s", args[0], sf.path()))
-			}
+			svc := (&awsFlags{}).newService(ctx, db, sf.cfg, serviceOptions{})
+			st, err := svc.GetExecution(ctx, localPrincipal(), args[0])
 			if err != nil {
-				return failed(err)
-			}
-			st, err := engine.Fold(args[0], events)
-			if err != nil {
-				return failed(err)
+				return serviceError(err)
 			}
 			var recorded []store.Call
 			if calls {
-				if recorded, err = db.Calls(ctx, args[0]); err != nil {
-					return failed(err)
+				if recorded, err = svc.ExecutionCalls(ctx, localPrincipal(), st.ID); err != nil {
+					return serviceError(err)
 				}
 			}
 			if output == "json" {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/store"
 	"github.com/capstan-run/capstan/internal/targets"
@@ -56,38 +55,27 @@ func parseTargetFlag(s string) (targets.Target, error) {
 	return targets.Target{Key: key, Values: strings.Split(vals, ",")}, nil
 }
 
-// startFleet validates the fleet, shows the targets it resolves to, and
-// starts it.
-func startFleet(ctx context.Context, w io.Writer, eng *engine.Engine, f runFlags, fl *engine.Fleet, doc *document.Document, in document.Inputs, req engine.StartRequest) (string, error) {
-	if err := engine.ValidateFleet(doc, fl); err != nil {
-		return "", usageError("%v", err)
+// previewTargets resolves a fleet's Targets once to show them before the
+// run starts, and refuses a fleet no target matches.
+func previewTargets(ctx context.Context, w io.Writer, f runFlags, fl *engine.Fleet) error {
+	if len(fl.Targets) == 0 {
+		return nil
 	}
-	params, err := engine.FleetParameters(doc, in, fl)
+	inv, err := f.aws.account(ctx)
 	if err != nil {
-		return "", usageError("%v", err)
+		return failed(err)
 	}
-	if len(fl.Targets) > 0 {
-		inv, err := f.aws.account.invoker(ctx)
-		if err != nil {
-			return "", failed(err)
-		}
-		values, err := targets.Resolve(ctx, inv, fl.Targets)
-		if err != nil {
-			return "", failed(err)
-		}
-		if f.output == "text" {
-			fmt.Fprintln(w, targetsPreview(values))
-		}
-		if len(values) == 0 {
-			return "", failed(fmt.Errorf("no target matched %s", describeTargetFlags(fl.Targets)))
-		}
-	}
-	req.Parameters, req.Fleet = params, fl
-	id, err := eng.Start(ctx, req)
+	values, err := targets.Resolve(ctx, inv, fl.Targets)
 	if err != nil {
-		return "", failed(err)
+		return failed(err)
 	}
-	return id, nil
+	if f.output == "text" {
+		fmt.Fprintln(w, targetsPreview(values))
+	}
+	if len(values) == 0 {
+		return failed(fmt.Errorf("no target matched %s", describeTargetFlags(fl.Targets)))
+	}
+	return nil
 }
 
 func targetsPreview(values []string) string {

@@ -8,6 +8,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/capstan-run/capstan/internal/service"
 )
 
 // Exit codes follow CLI conventions.
@@ -61,6 +63,17 @@ func usageError(format string, args ...any) error {
 // failed marks an error as a failure of the work (exit 1).
 func failed(err error) error {
 	return &exitError{code: exitFailure, err: err}
+}
+
+// serviceError gives a service's refusal its exit status: bad input is bad
+// usage (2), anything else a failure of the work (1). The message is the
+// service's, the same the API answers with.
+func serviceError(err error) error {
+	var se *service.Error
+	if errors.As(err, &se) && se.Usage() {
+		return &exitError{code: exitUsage, err: err}
+	}
+	return failed(err)
 }
 
 // silentExit ends the command with a code and no further message.

@@ -43,10 +43,8 @@ tag:Team=a,b (either value). Repeat it to require each.`,
 				return failed(err)
 			}
 			defer db.Close()
-			if _, _, err := af.newEngine(ctx, db, sf.cfg, nil); err != nil {
-				return failed(err)
-			}
-			inv, err := af.account.invoker(ctx)
+			af.newService(ctx, db, sf.cfg, serviceOptions{})
+			inv, err := af.account(ctx)
 			if err != nil {
 				return failed(err)
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,9 +19,9 @@ import (
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
-	"github.com/capstan-run/capstan/internal/catalog"
 	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/engine"
+	"github.com/capstan-run/capstan/internal/service"
 	"github.com/capstan-run/capstan/internal/store"
 )
 
@@ -92,14 +93,12 @@ func runRunbook(cmd *cobra.Command, f runFlags, args []string) error {
 		fmt.Fprintln(cmd.ErrOrStderr(), "WARNING: --unsafe-scripts: aws:executeScript scripts run without the sandbox and can read")
 		fmt.Fprintln(cmd.ErrOrStderr(), "WARNING: everything capstan can (its database, master key, environment). Single-user machines only.")
 	}
-	eng, cat, err := f.aws.newEngine(ctx, db, f.store.cfg, func(st *engine.State, ev store.Event) {
+	svc := f.aws.newService(ctx, db, f.store.cfg, serviceOptions{onChange: func(st *engine.State, ev store.Event) {
 		if f.output == "text" && !prog.fleetEvent(st, ev) {
 			prog.event(st, ev)
 		}
-	})
-	if err != nil {
-		return failed(err)
-	}
+	}, notice: cmd.ErrOrStderr()})
+	eng := svc.Engine()
 
 	var id string
 	if f.resume != "" {
@@ -111,7 +110,7 @@ func runRunbook(cmd *cobra.Command, f runFlags, args []string) error {
 			return failed(err)
 		}
 	} else {
-		id, err = startRunbook(ctx, stdout, eng, cat, f, args[0])
+		id, err = startRunbook(ctx, stdout, svc, f, args[0])
 		if err != nil {
 			return err
 		}
@@ -165,71 +164,39 @@ func runRunbook(cmd *cobra.Command, f runFlags, args []string) error {
 	return nil
 }
 
-// startRunbook loads the runbook, coerces the parameters and starts it.
-func startRunbook(ctx context.Context, stdout io.Writer, eng *engine.Engine, cat *catalog.Catalog, f runFlags, ref string) (string, error) {
+// startRunbook starts a runbook file, or a runbook found by name in the
+// store, the built-in library or the account's SSM documents.
+func startRunbook(ctx context.Context, stdout io.Writer, svc *service.Service, f runFlags, ref string) (string, error) {
 	fleet, err := f.fleet.fleet()
 	if err != nil {
 		return "", usageError("%v", err)
 	}
-	name, version, src, err := loadRunbook(ctx, cat, ref, f.version)
-	if err != nil {
-		return "", err
-	}
-	doc, diags := document.Load(ref, src, registry())
-	var errs []string
-	for _, d := range diags {
-		if d.Severity == document.Error {
-			errs = append(errs, d.String())
-		}
-	}
-	if doc != nil && len(errs) == 0 {
-		for _, d := range apiDiagnostics(doc) {
-			if d.Severity == document.Error {
-				errs = append(errs, d.String())
-			}
-		}
-	}
-	if len(errs) > 0 {
-		return "", failed(fmt.Errorf("the runbook is not valid:\n%s", strings.Join(errs, "\n")))
-	}
-	in := document.Inputs{Flags: f.params}
+	in := service.StartInput{DocumentVersion: f.version, Parameters: document.Inputs{Flags: f.params}, Fleet: fleet}
 	if f.paramFile != "" {
 		typed, err := readParamsFile(f.paramFile)
 		if err != nil {
 			return "", usageError("%v", err)
 		}
-		in.Typed = typed
+		in.Parameters.Typed = typed
 	}
-	req := engine.StartRequest{Document: doc, Source: src, DocumentName: name, DocumentVersion: version, ExecutedBy: currentUser()}
+	if b, err := os.ReadFile(ref); err == nil {
+		base := filepath.Base(ref)
+		in.DocumentName, in.File, in.Source = strings.TrimSuffix(base, filepath.Ext(base)), ref, b
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", failed(fmt.Errorf("reading %s: %w", ref, err))
+	} else {
+		in.DocumentName = ref
+	}
 	if fleet != nil {
-		return startFleet(ctx, stdout, eng, f, fleet, doc, in, req)
+		if err := previewTargets(ctx, stdout, f, fleet); err != nil {
+			return "", err
+		}
 	}
-	params, err := doc.Coerce(in)
+	id, err := svc.StartExecution(ctx, localPrincipal(), in)
 	if err != nil {
-		return "", usageError("%v", err)
-	}
-	req.Parameters = params
-	id, err := eng.Start(ctx, req)
-	if err != nil {
-		return "", failed(err)
+		return "", serviceError(err)
 	}
 	return id, nil
-}
-
-// loadRunbook reads a runbook file, or finds a runbook by name in the
-// store, the built-in library or the account's SSM documents.
-func loadRunbook(ctx context.Context, cat *catalog.Catalog, ref, version string) (name, ver string, src []byte, err error) {
-	if b, ferr := os.ReadFile(ref); ferr == nil {
-		base := filepath.Base(ref)
-		return strings.TrimSuffix(base, filepath.Ext(base)), "", b, nil
-	} else if !errors.Is(ferr, os.ErrNotExist) {
-		return "", "", nil, failed(fmt.Errorf("reading %s: %w", ref, ferr))
-	}
-	d, _, err := cat.Find(ctx, ref, version)
-	if err != nil {
-		return "", "", nil, failed(fmt.Errorf("no file %s, and %w", ref, err))
-	}
-	return d.Name, d.Version, d.Source, nil
 }
 
 func readParamsFile(path string) (map[string]any, error) {
@@ -263,11 +230,9 @@ func normalizeYAML(v any) any {
 	return v
 }
 
-func currentUser() string {
-	if u := os.Getenv("USER"); u != "" {
-		return u
-	}
-	return "local"
+// localPrincipal is the person running the CLI on a local store.
+func localPrincipal() service.Principal {
+	return service.Principal{Name: cmp.Or(os.Getenv("USER"), "local")}
 }
 
 func summaryLine(st *engine.State) string {

@@ -17,7 +17,6 @@ import (
 
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/health"
-	"github.com/capstan-run/capstan/internal/keys"
 	"github.com/capstan-run/capstan/internal/metrics"
 	"github.com/capstan-run/capstan/internal/retention"
 	"github.com/capstan-run/capstan/internal/ssmapi"
@@ -103,19 +102,17 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 		}
 	}
 	if f.aws.unsafeScripts {
-		fmt.Fprintln(cmd.ErrOrStderr(), "WARNING: --unsafe-scripts: aws:executeScript scripts run without the sandbox and can read")
-		fmt.Fprintln(cmd.ErrOrStderr(), "WARNING: everything capstan can (its database, master key, environment). Single-user machines only.")
+		fmt.Fprintln(stderr, "WARNING: --unsafe-scripts: aws:executeScript scripts run without the sandbox and can read")
+		fmt.Fprintln(stderr, "WARNING: everything capstan can (its database, master key, environment). Single-user machines only.")
 	}
 	var eng *engine.Engine
 	mets := metrics.New(func() int { return eng.Running() })
 	f.aws.metrics = mets
-	eng, cat, err := f.aws.newEngine(context.WithoutCancel(ctx), db, cfg, mets.OnChange)
-	if err != nil {
-		return failed(err)
-	}
+	svc := f.aws.newService(context.WithoutCancel(ctx), db, cfg, serviceOptions{onChange: mets.OnChange, notice: stderr, logger: logger})
+	eng = svc.Engine()
 	defer eng.Shutdown()
 
-	opts := ssmapi.Options{Store: db, Audit: db, Engine: eng, Actions: registry(), Library: library{}, Documents: cat, MaxBodyBytes: f.maxBody, Logger: logger}
+	opts := ssmapi.Options{Service: svc, Audit: db, MaxBodyBytes: f.maxBody, Logger: logger}
 	// Signatures must be scoped to the region executions run in, when one
 	// is configured.
 	if prof, err := f.aws.resolve(cfg); err == nil {
@@ -126,11 +123,11 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 		fmt.Fprintln(stderr, "WARNING: "+f.addr+" can create documents and run runbooks with this server's AWS credentials.")
 		fmt.Fprintln(stderr, "WARNING: executions record ExecutedBy "+ssmapi.Anonymous.ARN+". Use this for local experiments only.")
 	} else {
-		opts.Auth = &ssmapi.Users{Store: db, Keys: keys.Options{MasterKeyFile: cfg.Keys.MasterKeyFile, DBPath: db.Path(), Notice: stderr}}
+		opts.Auth = ssmapi.Users{Service: svc}
 	}
 	api := ssmapi.New(opts)
 
-	n, err := eng.ResumeAll(ctx)
+	n, err := svc.ResumeAll(ctx)
 	if err != nil {
 		// One broken execution must not keep the others from running.
 		logger.Error("resuming executions", "err", err)

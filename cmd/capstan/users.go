@@ -2,16 +2,13 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"text/tabwriter"
 
+	"github.com/capstan-run/capstan/internal/service"
 	"github.com/spf13/cobra"
 
 	"github.com/capstan-run/capstan/internal/authz"
-	"github.com/capstan-run/capstan/internal/keys"
-	"github.com/capstan-run/capstan/internal/ssmapi"
-	"github.com/capstan-run/capstan/internal/store"
 )
 
 func newUsersCmd() *cobra.Command {
@@ -19,7 +16,7 @@ func newUsersCmd() *cobra.Command {
 		Use:   "users",
 		Short: "Manage the users of 'capstan serve' and their access keys",
 		Long: "Users sign their API requests with access keys, as with AWS. capstan shows each user\n" +
-			"as arn:aws:iam::" + ssmapi.DefaultAccountID + ":user/NAME: that ARN is the ExecutedBy of the executions\n" +
+			"as arn:aws:iam::" + service.DefaultAccountID + ":user/NAME: that ARN is the ExecutedBy of the executions\n" +
 			"the user starts, and aws:approve Approvers match either it or NAME.",
 	}
 	cmd.AddCommand(newUsersCreateCmd(), newUsersListCmd(), newUsersDeleteCmd(), newUsersUpdatePolicyCmd())
@@ -47,16 +44,13 @@ func newUsersCreateCmd() *cobra.Command {
 				return failed(err)
 			}
 			defer db.Close()
-			u := &ssmapi.Users{Store: db, Keys: keys.Options{MasterKeyFile: f.store.masterKeyFile(f.masterKeyFile), DBPath: f.store.path(), Notice: cmd.ErrOrStderr()}}
-			usr, secret, err := u.Create(ctx, args[0])
+			svc := (&awsFlags{}).newService(ctx, db, f.store.cfg, serviceOptions{masterKeyFile: f.masterKeyFile, notice: cmd.ErrOrStderr()})
+			usr, secret, err := svc.CreateUser(ctx, localPrincipal(), args[0])
 			if aerr := recordLocal(ctx, db, authz.CreateUser, localScope.User(args[0]), err); aerr != nil && err == nil {
 				return failed(aerr)
 			}
-			if errors.Is(err, store.ErrExists) {
-				return failed(fmt.Errorf("user %s already exists (delete it first to issue a new key)", args[0]))
-			}
 			if err != nil {
-				return failed(err)
+				return serviceError(err)
 			}
 			if err := db.PutPolicy(ctx, usr.Name, doc); err != nil {
 				return failed(fmt.Errorf("user %s was created but its policy was not stored (run users update-policy): %w", usr.Name, err))
@@ -93,9 +87,9 @@ func newUsersListCmd() *cobra.Command {
 				return failed(err)
 			}
 			defer db.Close()
-			list, err := db.ListUsers(cmd.Context())
+			list, err := (&awsFlags{}).newService(cmd.Context(), db, f.cfg, serviceOptions{}).ListUsers(cmd.Context(), localPrincipal())
 			if err != nil {
-				return failed(err)
+				return serviceError(err)
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "NAME\tACCESS KEY ID\tARN\tCREATED")
@@ -121,15 +115,12 @@ func newUsersDeleteCmd() *cobra.Command {
 				return failed(err)
 			}
 			defer db.Close()
-			err = db.DeleteUser(cmd.Context(), args[0])
+			err = (&awsFlags{}).newService(cmd.Context(), db, f.cfg, serviceOptions{}).DeleteUser(cmd.Context(), localPrincipal(), args[0])
 			if aerr := recordLocal(cmd.Context(), db, authz.DeleteUser, localScope.User(args[0]), err); aerr != nil && err == nil {
 				return failed(aerr)
 			}
-			if errors.Is(err, store.ErrNotFound) {
-				return failed(fmt.Errorf("no user %s", args[0]))
-			}
 			if err != nil {
-				return failed(err)
+				return serviceError(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "deleted user %s\n", args[0])
 			return nil

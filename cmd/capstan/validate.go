@@ -8,6 +8,7 @@ import (
 
 	"github.com/capstan-run/capstan/internal/action"
 	"github.com/capstan-run/capstan/internal/document"
+	"github.com/capstan-run/capstan/internal/service"
 	"github.com/spf13/cobra"
 )
 
@@ -54,7 +55,7 @@ func validateFiles(out io.Writer, files []string, format string, strict bool) er
 		doc, diags := document.Load(f, src, reg)
 		if doc != nil {
 			// The same check capstan run makes before it starts.
-			diags = append(diags, apiDiagnostics(doc)...)
+			diags = append(diags, service.Lint(doc)...)
 		}
 		if strict {
 			diags = document.Strict(diags)

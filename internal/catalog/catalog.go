@@ -1,18 +1,21 @@
-// Package catalog finds runbooks by name, in the order a user expects: the
-// documents stored in capstan, then capstan's built-in library, then the
-// account's own SSM documents (ssm:GetDocument), so every AWS-owned runbook
-// runs unchanged wherever capstan has credentials.
+// Package catalog is capstan's one runbook resolver: it finds a runbook by
+// name, in the order a user expects: the documents stored in capstan, then
+// capstan's built-in library, then the account's own SSM documents
+// (ssm:GetDocument), so every AWS-owned runbook runs unchanged wherever
+// capstan has credentials. Every front end and aws:executeAutomation resolve
+// names here.
 package catalog
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
 	"sync"
 
 	"github.com/capstan-run/capstan/internal/action"
-	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/store"
 )
 
@@ -22,72 +25,128 @@ type Library interface {
 	Lookup(name string) ([]byte, bool)
 }
 
-// Catalog resolves runbook names. It implements engine.Documents.
+// LibraryOwner is the Owner of the built-in runbooks, as SSM shows
+// AWS-owned documents.
+const LibraryOwner = "Amazon"
+
+// Errors of Find; test with errors.Is.
+var (
+	// ErrNotFound: no store, library or account knows the runbook.
+	ErrNotFound = errors.New("runbook not found")
+	// ErrVersionNotFound: the runbook exists but not in the version asked.
+	ErrVersionNotFound = errors.New("runbook version not found")
+)
+
+// Catalog resolves runbook names.
 type Catalog struct {
-	Store   store.Store
+	Store   store.DocumentStore
 	Library Library
 	// Account returns a caller for the account's SSM; nil means runbooks are
 	// never fetched from an account.
 	Account func(ctx context.Context) (action.Invoker, error)
 
 	mu    sync.Mutex
-	cache map[string]engine.ResolvedDocument // name@version → fetched from the account
+	cache map[string]Runbook // name@version → fetched from the account
 }
 
 // Source says where a runbook was found.
 type Source string
 
+// Where a runbook can come from, in the order Find looks.
 const (
 	FromStore   Source = "store"
 	FromLibrary Source = "library"
 	FromAccount Source = "account"
 )
 
-// Resolve implements engine.Documents.
-func (c *Catalog) Resolve(ctx context.Context, name, version string) (engine.ResolvedDocument, error) {
-	d, _, err := c.Find(ctx, name, version)
-	return d, err
+// Runbook is one version of a runbook's source and where it was found.
+type Runbook struct {
+	Name         string
+	Version      string
+	Source       []byte
+	DocumentType string // Automation, Command, ...
+	From         Source
 }
 
-// Find resolves a runbook and says where it came from. version is "" for
-// the default, "$LATEST" or a number; library runbooks have one version, 1.
-func (c *Catalog) Find(ctx context.Context, name, version string) (engine.ResolvedDocument, Source, error) {
+// Find resolves a runbook. version is "" or "$DEFAULT" for the default,
+// "$LATEST" or a number; library runbooks have one version, 1. A name the
+// store holds is never looked up further: asking it for a version it lacks
+// is ErrVersionNotFound, not the library's or the account's copy.
+func (c *Catalog) Find(ctx context.Context, name, version string) (Runbook, error) {
 	if c.Store != nil {
 		d, err := c.Store.GetDocument(ctx, name, version)
 		if err == nil {
-			return engine.ResolvedDocument{Name: d.Name, Version: strconv.Itoa(d.Version), Source: []byte(d.Content)}, FromStore, nil
+			return Runbook{Name: d.Name, Version: strconv.Itoa(d.Version), Source: []byte(d.Content), DocumentType: d.DocumentType, From: FromStore}, nil
 		}
 		if !errors.Is(err, store.ErrNotFound) {
-			return engine.ResolvedDocument{}, "", fmt.Errorf("reading stored runbook %s: %w", name, err)
+			return Runbook{}, fmt.Errorf("reading stored runbook %s: %w", name, err)
+		}
+		if version != "" {
+			if _, err := c.Store.GetDocument(ctx, name, ""); err == nil {
+				return Runbook{}, fmt.Errorf("%w: %s has no version %s in capstan's store", ErrVersionNotFound, name, version)
+			}
 		}
 	}
-	if c.Library != nil {
-		if src, ok := c.Library.Lookup(name); ok && (version == "" || version == "1" || version == store.VersionLatest || version == store.VersionDefault) {
-			return engine.ResolvedDocument{Name: name, Version: "1", Source: src}, FromLibrary, nil
+	if d, ok := c.LibraryDocument(name); ok {
+		if !LibraryVersion(version) {
+			return Runbook{}, fmt.Errorf("%w: the built-in runbook %s has only version 1, not %s", ErrVersionNotFound, name, version)
 		}
-	}
-	if c.Account != nil {
-		d, err := c.fetch(ctx, name, version)
-		if err == nil {
-			return d, FromAccount, nil
-		}
-		if !errors.Is(err, engine.ErrDocumentNotFound) {
-			return engine.ResolvedDocument{}, "", err
-		}
+		return Runbook{Name: name, Version: "1", Source: []byte(d.Content), DocumentType: d.DocumentType, From: FromLibrary}, nil
 	}
 	where := "capstan's store or library"
 	if c.Account != nil {
-		where += " or the account's SSM documents"
+		d, err := c.fetch(ctx, name, version)
+		var unreachable *accountError
+		switch {
+		case err == nil:
+			return d, nil
+		case errors.As(err, &unreachable):
+			// Without credentials or a region the account cannot be asked;
+			// the runbook is then simply not found, and the reason told.
+			where += fmt.Sprintf(", and the account's SSM documents could not be searched (%v)", unreachable.err)
+		case errors.Is(err, ErrNotFound):
+			where += " or the account's SSM documents"
+		default:
+			return Runbook{}, err
+		}
 	}
 	v := ""
 	if version != "" {
 		v = " version " + version
 	}
-	return engine.ResolvedDocument{}, "", fmt.Errorf("%w: %s%s is not in %s (store one with 'capstan docs put FILE --name %s')", engine.ErrDocumentNotFound, name, v, where, name)
+	return Runbook{}, fmt.Errorf("%w: %s%s is not in %s; store one with 'capstan docs put FILE --name %s'", ErrNotFound, name, v, where, name)
+}
+
+// accountError: the account's SSM could not be asked at all.
+type accountError struct{ err error }
+
+func (e *accountError) Error() string { return "the account cannot be reached: " + e.err.Error() }
+
+func (e *accountError) Unwrap() error { return e.err }
+
+// LibraryDocument returns a built-in runbook as a stored document would look:
+// one version, the default, owned by Amazon.
+func (c *Catalog) LibraryDocument(name string) (store.Document, bool) {
+	if c.Library == nil {
+		return store.Document{}, false
+	}
+	src, ok := c.Library.Lookup(name)
+	if !ok {
+		return store.Document{}, false
+	}
+	sum := sha256.Sum256(src)
+	return store.Document{Name: name, Content: string(src), Format: "YAML", DocumentType: "Automation", Owner: LibraryOwner,
+		Hash: hex.EncodeToString(sum[:]), Version: 1, IsDefault: true, DefaultVersion: 1, LatestVersion: 1}, true
+}
+
+// LibraryVersion reports whether a version selector can name a built-in
+// runbook's single version.
+func LibraryVersion(version string) bool {
+	return version == "" || version == "1" || version == store.VersionDefault || version == store.VersionLatest
 }
 
 // fetch reads a runbook from the account's SSM, cached by name and version.
-func (c *Catalog) fetch(ctx context.Context, name, version string) (engine.ResolvedDocument, error) {
+func (c *Catalog) fetch(ctx context.Context, name, version string) (Runbook, error) {
 	key := name + "@" + version
 	c.mu.Lock()
 	d, ok := c.cache[key]
@@ -97,7 +156,7 @@ func (c *Catalog) fetch(ctx context.Context, name, version string) (engine.Resol
 	}
 	inv, err := c.Account(ctx)
 	if err != nil {
-		return engine.ResolvedDocument{}, fmt.Errorf("fetching %s from the account: %w", name, err)
+		return Runbook{}, &accountError{err}
 	}
 	in := map[string]any{"Name": name, "DocumentFormat": "YAML"}
 	if version != "" {
@@ -106,20 +165,23 @@ func (c *Catalog) fetch(ctx context.Context, name, version string) (engine.Resol
 	out, err := inv.Invoke(ctx, "ssm", "GetDocument", in)
 	if err != nil {
 		var coded interface{ ErrorCode() string }
-		if errors.As(err, &coded) && (coded.ErrorCode() == "InvalidDocument" || coded.ErrorCode() == "InvalidDocumentVersion") {
-			return engine.ResolvedDocument{}, fmt.Errorf("%w: %v", engine.ErrDocumentNotFound, err)
+		if errors.As(err, &coded) {
+			switch coded.ErrorCode() {
+			case "InvalidDocument":
+				return Runbook{}, fmt.Errorf("%w: %v", ErrNotFound, err)
+			case "InvalidDocumentVersion":
+				return Runbook{}, fmt.Errorf("%w: %v", ErrVersionNotFound, err)
+			}
 		}
-		return engine.ResolvedDocument{}, fmt.Errorf("fetching %s from the account: %w", name, err)
+		return Runbook{}, fmt.Errorf("fetching %s from the account: %w", name, err)
 	}
 	content, _ := out["Content"].(string)
-	if t, _ := out["DocumentType"].(string); t != "" && t != "Automation" {
-		return engine.ResolvedDocument{}, fmt.Errorf("%s in the account is a %s document, not an Automation runbook", name, t)
-	}
+	docType, _ := out["DocumentType"].(string)
 	ver, _ := out["DocumentVersion"].(string)
-	d = engine.ResolvedDocument{Name: name, Version: ver, Source: []byte(content)}
+	d = Runbook{Name: name, Version: ver, Source: []byte(content), DocumentType: docType, From: FromAccount}
 	c.mu.Lock()
 	if c.cache == nil {
-		c.cache = map[string]engine.ResolvedDocument{}
+		c.cache = map[string]Runbook{}
 	}
 	c.cache[key] = d
 	if ver != "" {
@@ -128,45 +190,3 @@ func (c *Catalog) fetch(ctx context.Context, name, version string) (engine.Resol
 	c.mu.Unlock()
 	return d, nil
 }
-
-// Entry is one runbook of a listing.
-type Entry struct {
-	Name    string
-	Version string
-	Source  Source
-	Format  string
-}
-
-// List lists the stored runbooks (their default versions) and the library's,
-// stored ones first; a stored runbook hides a library one of the same name.
-func (c *Catalog) List(ctx context.Context) ([]Entry, error) {
-	var out []Entry
-	seen := map[string]bool{}
-	if c.Store != nil {
-		token := ""
-		for {
-			docs, next, err := c.Store.ListDocuments(ctx, store.DocumentFilter{PageToken: token})
-			if err != nil {
-				return nil, fmt.Errorf("listing stored runbooks: %w", err)
-			}
-			for _, d := range docs {
-				out = append(out, Entry{Name: d.Name, Version: strconv.Itoa(d.Version), Source: FromStore, Format: d.Format})
-				seen[d.Name] = true
-			}
-			if next == "" {
-				break
-			}
-			token = next
-		}
-	}
-	if c.Library != nil {
-		for _, n := range c.Library.Names() {
-			if !seen[n] {
-				out = append(out, Entry{Name: n, Version: "1", Source: FromLibrary, Format: "YAML"})
-			}
-		}
-	}
-	return out, nil
-}
-
-var _ engine.Documents = (*Catalog)(nil)

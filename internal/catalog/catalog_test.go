@@ -7,7 +7,6 @@ import (
 
 	"github.com/capstan-run/capstan/internal/action"
 	"github.com/capstan-run/capstan/internal/awsapi"
-	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/mototest"
 	"github.com/capstan-run/capstan/internal/store"
 	"github.com/capstan-run/capstan/internal/store/sqlite"
@@ -62,26 +61,26 @@ func TestFindOrder(t *testing.T) {
 		name string
 		want Source
 	}{{"Mine", FromStore}, {"AWS-Lib", FromLibrary}, {"Team-Runbook", FromAccount}, {"Team-Runbook", FromAccount}} {
-		d, src, err := c.Find(ctx, tc.name, "")
+		d, err := c.Find(ctx, tc.name, "")
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
-		if src != tc.want || string(d.Source) != runbook {
+		if src := d.From; src != tc.want || string(d.Source) != runbook {
 			t.Errorf("%s found in %s (%q), want %s", tc.name, src, d.Source, tc.want)
 		}
 	}
 	if calls != 1 {
 		t.Errorf("the account was asked %d times; a fetched runbook is cached", calls)
 	}
-	_, _, err = c.Find(ctx, "Nowhere", "")
-	if !errors.Is(err, engine.ErrDocumentNotFound) {
+	_, err = c.Find(ctx, "Nowhere", "")
+	if !errors.Is(err, ErrNotFound) {
 		t.Errorf("missing runbook: %v", err)
 	}
-	list, err := c.List(ctx)
-	if err != nil {
-		t.Fatal(err)
+	// A stored name never falls through to another source's copy.
+	if _, err := c.Find(ctx, "Mine", "7"); !errors.Is(err, ErrVersionNotFound) {
+		t.Errorf("Mine version 7: %v, want ErrVersionNotFound", err)
 	}
-	if len(list) != 2 || list[0].Name != "Mine" || list[0].Source != FromStore || list[1].Name != "AWS-Lib" {
-		t.Errorf("list %+v", list)
+	if _, err := c.Find(ctx, "AWS-Lib", "2"); !errors.Is(err, ErrVersionNotFound) {
+		t.Errorf("AWS-Lib version 2: %v, want ErrVersionNotFound", err)
 	}
 }

@@ -8,21 +8,15 @@ import (
 	"github.com/capstan-run/capstan/internal/document"
 )
 
-// Documents finds the runbook a name refers to, for aws:executeAutomation:
-// capstan's store, its built-in library, or the account's own SSM.
-type Documents interface {
-	Resolve(ctx context.Context, name, version string) (ResolvedDocument, error)
+// Children prepares the start of a child execution from an
+// aws:executeAutomation step's resolved inputs (DocumentName,
+// DocumentVersion, RuntimeParameters, ...): it resolves the runbook and
+// checks its parameters exactly as a front end's start does. executedBy is
+// the parent's caller, as whom the child runs. The engine sets ParentID and
+// the inherited role itself.
+type Children interface {
+	PrepareChild(ctx context.Context, executedBy string, inputs map[string]any) (StartRequest, error)
 }
-
-// ResolvedDocument is one version of a runbook's source.
-type ResolvedDocument struct {
-	Name    string
-	Version string
-	Source  []byte
-}
-
-// ErrDocumentNotFound: no store, library or account knows the runbook.
-var ErrDocumentNotFound = errors.New("runbook not found")
 
 // runChild interprets aws:executeAutomation: it starts the child execution
 // (recording its id before waiting, so a resumed parent re-attaches to the
@@ -83,51 +77,17 @@ func (r *run) runChild(ctx context.Context, st *document.Step, idx int, rec *Ste
 }
 
 func (r *run) startChild(ctx context.Context, inputs map[string]any) (string, error) {
-	if r.e.opts.Documents == nil {
+	if r.e.opts.Children == nil {
 		return "", errors.New("aws:executeAutomation: this engine has no runbook source configured")
 	}
-	name, _ := inputs["DocumentName"].(string)
-	version, _ := inputs["DocumentVersion"].(string)
-	if name == "" {
-		return "", errors.New("DocumentName is required")
-	}
-	fleet, err := fleetInputs(inputs)
+	req, err := r.e.opts.Children.PrepareChild(ctx, r.state.Started.ExecutedBy, inputs)
 	if err != nil {
 		return "", err
 	}
-	d, err := r.e.opts.Documents.Resolve(ctx, name, version)
-	if err != nil {
-		return "", fmt.Errorf("child runbook %s: %w", name, err)
-	}
-	doc, diags := document.Load(d.Name, d.Source, r.e.opts.Actions)
-	if document.HasErrors(diags) {
-		return "", fmt.Errorf("child runbook %s is not valid: %s", name, firstError(diags))
-	}
-	var params map[string]any
-	if fleet != nil {
-		if err := ValidateFleet(doc, fleet); err != nil {
-			return "", err
-		}
-		params, err = FleetParameters(doc, runtimeParameters(inputs["RuntimeParameters"]), fleet)
-	} else {
-		params, err = doc.Coerce(runtimeParameters(inputs["RuntimeParameters"]))
-	}
-	if err != nil {
-		return "", fmt.Errorf("child runbook %s: %w", name, err)
-	}
+	req.ParentID = r.id
 	// The child runs as its parent unless it names its own role.
 	parentRole, _ := r.assumeRole()
-	return r.e.start(ctx, StartRequest{
-		Document: doc, Source: d.Source, DocumentName: d.Name, DocumentVersion: d.Version,
-		Parameters: params, ParentID: r.id, ExecutedBy: r.state.Started.ExecutedBy, Fleet: fleet,
-	}, parentRole)
-}
-
-// runtimeParameters accepts both forms runbooks use: values, or SSM's lists
-// of strings.
-func runtimeParameters(v any) document.Inputs {
-	m, _ := v.(map[string]any)
-	return document.Inputs{Typed: m}
+	return r.e.start(ctx, req, parentRole)
 }
 
 func (r *run) waitChild(ctx context.Context, id string) (*State, error) {
@@ -159,13 +119,4 @@ func (r *run) recordFailureWithOutputs(st *document.Step, idx int, status, msg s
 	}
 	r.outputs[st.Name] = outputs
 	return outcome{status: status, message: msg}
-}
-
-func firstError(diags []document.Diagnostic) string {
-	for _, d := range diags {
-		if d.Severity == document.Error {
-			return d.String()
-		}
-	}
-	return ""
 }

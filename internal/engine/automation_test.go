@@ -7,32 +7,62 @@ import (
 	"testing"
 	"time"
 
+	"github.com/capstan-run/capstan/internal/action"
+	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/store"
 )
 
-// runbookShelf resolves child runbooks from memory: name → version → source.
-// The engine only needs the Documents interface; package catalog's own tests
-// cover the store, the library and the account's SSM behind it.
+// runbookShelf prepares child runbooks from memory: name → version →
+// source. The engine only needs the Children interface; package service's
+// tests cover the real start path behind it.
 type runbookShelf map[string]map[string]string
 
-func (s runbookShelf) Resolve(ctx context.Context, name, version string) (ResolvedDocument, error) {
-	versions, ok := s[name]
+type shelfChildren struct {
+	shelf runbookShelf
+	reg   *action.Registry
+}
+
+func (c shelfChildren) PrepareChild(ctx context.Context, executedBy string, inputs map[string]any) (StartRequest, error) {
+	name, _ := inputs["DocumentName"].(string)
+	version, _ := inputs["DocumentVersion"].(string)
+	versions, ok := c.shelf[name]
 	if !ok {
-		return ResolvedDocument{}, fmt.Errorf("%s: %w", name, ErrDocumentNotFound)
+		return StartRequest{}, fmt.Errorf("child runbook %s not found", name)
 	}
 	if version == "" {
 		version = "1"
 	}
 	src, ok := versions[version]
 	if !ok {
-		return ResolvedDocument{}, fmt.Errorf("%s version %s: %w", name, version, ErrDocumentNotFound)
+		return StartRequest{}, fmt.Errorf("child runbook %s version %s not found", name, version)
 	}
-	return ResolvedDocument{Name: name, Version: version, Source: []byte(src)}, nil
+	doc, diags := document.Load(name, []byte(src), c.reg)
+	if document.HasErrors(diags) {
+		return StartRequest{}, fmt.Errorf("child runbook %s is not valid: %v", name, diags)
+	}
+	fleet, err := FleetInputs(inputs)
+	if err != nil {
+		return StartRequest{}, err
+	}
+	params, _ := inputs["RuntimeParameters"].(map[string]any)
+	var coerced map[string]any
+	if fleet != nil {
+		if err := ValidateFleet(doc, fleet); err != nil {
+			return StartRequest{}, err
+		}
+		coerced, err = FleetParameters(doc, document.Inputs{Typed: params}, fleet)
+	} else {
+		coerced, err = doc.Coerce(document.Inputs{Typed: params})
+	}
+	if err != nil {
+		return StartRequest{}, fmt.Errorf("child runbook %s: %w", name, err)
+	}
+	return StartRequest{Document: doc, Source: []byte(src), DocumentName: name, DocumentVersion: version, Parameters: coerced, ExecutedBy: executedBy, Fleet: fleet}, nil
 }
 
 func newChildHarness(t *testing.T, shelf runbookShelf) *harness {
 	h := newHarness(t)
-	h.eng = New(Options{Store: h.db, Actions: h.reg, RetryDelay: time.Millisecond, Region: "eu-west-1", AccountID: "123456789012", Documents: shelf})
+	h.eng = New(Options{Store: h.db, Actions: h.reg, RetryDelay: time.Millisecond, Region: "eu-west-1", AccountID: "123456789012", Children: shelfChildren{shelf, h.reg}})
 	t.Cleanup(h.eng.Shutdown)
 	return h
 }

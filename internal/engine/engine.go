@@ -31,13 +31,16 @@ type Options struct {
 	// execution's credentials (its assume role, if any). It must report each
 	// call through req.Record. Nil means no AWS access: AWS-backed steps fail.
 	NewInvoker func(ctx context.Context, req InvokerRequest) (action.Invoker, error)
-	// Documents resolves the runbooks aws:executeAutomation names. Nil means
-	// child executions cannot start.
-	Documents Documents
+	// Children prepares the child executions aws:executeAutomation starts,
+	// through the start path every front end uses. Nil means child
+	// executions cannot start.
+	Children Children
 	// Secrets resolves {{ key:PATH }} references. Nil means key storage is
 	// not configured and such references fail their step.
 	Secrets SecretSource
-	// Region, AccountID and Partition feed the global: system variables.
+	// Region, AccountID and Partition feed the global: system variables;
+	// they are recorded with each execution when it starts. Partition is
+	// derived from Region when empty.
 	Region, AccountID, Partition string
 	// Now is the clock; time.Now by default.
 	Now func() time.Time
@@ -95,8 +98,8 @@ func New(opts Options) *Engine {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	if opts.Partition == "" {
-		opts.Partition = "aws"
+	if opts.Partition == "" && opts.Region != "" {
+		opts.Partition = template.PartitionOf(opts.Region)
 	}
 	return &Engine{opts: opts, running: map[string]*run{}}
 }
@@ -111,7 +114,7 @@ type StartRequest struct {
 	DocumentVersion string
 	// Parameters are the coerced parameter values (document.Coerce).
 	Parameters map[string]any
-	Mode       string // Auto (default) or Interactive
+	Mode       Mode // ModeAuto when empty
 	ParentID   string
 	ExecutedBy string
 	Tags       map[string]string
@@ -135,6 +138,40 @@ type ChildLocation struct {
 	Account, Region, Role, SourceRole string
 }
 
+// SignalType is one of SSM's SendAutomationSignal types.
+type SignalType string
+
+// The signal types of SendAutomationSignal.
+const (
+	SignalApprove   SignalType = "Approve"
+	SignalReject    SignalType = "Reject"
+	SignalResume    SignalType = "Resume"
+	SignalStartStep SignalType = "StartStep"
+	SignalStopStep  SignalType = "StopStep"
+	SignalRevoke    SignalType = "Revoke"
+)
+
+// Valid reports whether t is one of SSM's signal types.
+func (t SignalType) Valid() bool {
+	switch t {
+	case SignalApprove, SignalReject, SignalResume, SignalStartStep, SignalStopStep, SignalRevoke:
+		return true
+	}
+	return false
+}
+
+// Mode is an execution's mode: SSM's Auto or Interactive.
+type Mode string
+
+// The modes of SSM's StartAutomationExecution.
+const (
+	ModeAuto        Mode = "Auto"
+	ModeInteractive Mode = "Interactive"
+)
+
+// Valid reports whether m is one of SSM's modes.
+func (m Mode) Valid() bool { return m == ModeAuto || m == ModeInteractive }
+
 // ErrNotRunning: the execution is not running in this engine.
 var ErrNotRunning = errors.New("execution is not running")
 
@@ -153,7 +190,7 @@ func (e *Engine) start(ctx context.Context, req StartRequest, inheritedRole stri
 	}
 	mode := req.Mode
 	if mode == "" {
-		mode = "Auto"
+		mode = ModeAuto
 	}
 	started := executionStarted{
 		DocumentName:    req.DocumentName,
@@ -170,8 +207,9 @@ func (e *Engine) start(ctx context.Context, req StartRequest, inheritedRole stri
 		AccountID:       e.opts.AccountID,
 		Fleet:           req.Fleet,
 		Target:          req.Target,
+		Partition:       e.opts.Partition,
 	}
-	started.AssumeRole = startRole(req.Document, req.Parameters, template.System{Region: e.opts.Region, AccountID: e.opts.AccountID, Partition: e.opts.Partition, ExecutionID: id, DocumentName: req.DocumentName, Now: e.opts.Now})
+	started.AssumeRole = startRole(req.Document, req.Parameters, systemOf(id, &started, e.opts.Now))
 	if started.AssumeRole == "" {
 		started.AssumeRole = inheritedRole
 	}
@@ -338,7 +376,7 @@ func (e *Engine) Complete(ctx context.Context, id string) error {
 
 // Signal delivers a signal (Approve, Reject, Resume, StartStep, StopStep) to
 // a running execution.
-func (e *Engine) Signal(ctx context.Context, id, typ string, payload map[string][]string, user string) error {
+func (e *Engine) Signal(ctx context.Context, id string, typ SignalType, payload map[string][]string, user string) error {
 	e.mu.Lock()
 	r := e.running[id]
 	e.mu.Unlock()

@@ -33,7 +33,7 @@ type executionStarted struct {
 	Content         string              `json:"content"`
 	Parameters      map[string]any      `json:"parameters"`
 	ParameterText   map[string][]string `json:"parameterText"`
-	Mode            string              `json:"mode"`
+	Mode            Mode                `json:"mode"`
 	ParentID        string              `json:"parentId,omitempty"`
 	ExecutedBy      string              `json:"executedBy,omitempty"`
 	AssumeRole      string              `json:"assumeRole,omitempty"`
@@ -49,6 +49,8 @@ type executionStarted struct {
 	SourceRole string `json:"sourceRole,omitempty"`
 	// CrossAccount: a TargetLocations child, run in another account or Region.
 	CrossAccount bool `json:"crossAccount,omitempty"`
+	// Partition is recorded since 2026-12; older logs derive it from Region.
+	Partition string `json:"partition,omitempty"`
 }
 
 // loopRef places a step execution inside an iteration of an aws:loop.
@@ -104,7 +106,7 @@ type stepFailed struct {
 
 type signalReceived struct {
 	Index   int                 `json:"index"` // the waiting step execution it was delivered to, -1 if none
-	Type    string              `json:"type"`
+	Type    SignalType          `json:"type"`
 	Payload map[string][]string `json:"payload,omitempty"`
 	User    string              `json:"user,omitempty"`
 }

@@ -248,9 +248,9 @@ func (r *run) childParameters(c FleetChild) (map[string]any, error) {
 	return r.doc.Coerce(document.Inputs{Typed: typed})
 }
 
-// fleetInputs reads aws:executeAutomation's rate-control inputs; nil when
+// FleetInputs reads aws:executeAutomation's rate-control inputs; nil when
 // the step gives none.
-func fleetInputs(inputs map[string]any) (*Fleet, error) {
+func FleetInputs(inputs map[string]any) (*Fleet, error) {
 	sub := map[string]any{}
 	for in, field := range map[string]string{"TargetParameterName": "targetParameterName", "Targets": "targets", "TargetMaps": "targetMaps",
 		"MaxConcurrency": "maxConcurrency", "MaxErrors": "maxErrors", "TargetLocations": "targetLocations"} {

@@ -56,7 +56,7 @@ func firstName(a, b string) string {
 // startSignal finds the StartStep signal delivered for step execution idx.
 func startSignal(s *State, idx int) (string, bool) {
 	for _, sig := range s.signalsFor(idx) {
-		if sig.Type == "StartStep" || sig.Type == "Resume" {
+		if sig.Type == SignalStartStep || sig.Type == SignalResume {
 			if n := sig.Payload["StepName"]; len(n) > 0 {
 				return n[0], true
 			}
@@ -69,8 +69,8 @@ func startSignal(s *State, idx int) (string, bool) {
 // signalStart records StartStep (or Resume) for an Interactive execution
 // waiting before a step. StepName, if given, must name a step of the
 // runbook. r.mu is held.
-func (r *run) signalStart(typ string, payload map[string][]string, user string) error {
-	if typ != "StartStep" && typ != "Resume" {
+func (r *run) signalStart(typ SignalType, payload map[string][]string, user string) error {
+	if typ != SignalStartStep && typ != SignalResume {
 		return &SignalError{Execution: r.id, Type: typ, Reason: fmt.Sprintf("the execution waits for StartStep before step %s", r.state.AwaitingStart.Step)}
 	}
 	if n := payload["StepName"]; len(n) > 0 && !r.hasStep(n[0]) {
@@ -128,8 +128,8 @@ func (r *run) stoppable(ctx context.Context) (stepCtx context.Context, done func
 // Interactive execution. A StepExecutionId in the payload must name that
 // step execution. r.mu is held.
 func (r *run) signalStop(payload map[string][]string, user string) error {
-	if r.state.Started.Mode != "Interactive" {
-		return &SignalError{Execution: r.id, Type: "StopStep", Reason: "StopStep applies to executions started in Interactive mode"}
+	if r.state.Started.Mode != ModeInteractive {
+		return &SignalError{Execution: r.id, Type: SignalStopStep, Reason: "StopStep applies to executions started in Interactive mode"}
 	}
 	var cur *StepState
 	for i := len(r.state.Steps) - 1; i >= 0; i-- {
@@ -139,12 +139,12 @@ func (r *run) signalStop(payload map[string][]string, user string) error {
 		}
 	}
 	if cur == nil || r.stopStep == nil {
-		return &SignalError{Execution: r.id, Type: "StopStep", Reason: "no step is in progress"}
+		return &SignalError{Execution: r.id, Type: SignalStopStep, Reason: "no step is in progress"}
 	}
 	if ids := payload["StepExecutionId"]; len(ids) > 0 && ids[0] != cur.StepExecutionID {
-		return &SignalError{Execution: r.id, Type: "StopStep", Reason: fmt.Sprintf("the step in progress is %s (step execution %s), not %s", cur.Name, cur.StepExecutionID, ids[0])}
+		return &SignalError{Execution: r.id, Type: SignalStopStep, Reason: fmt.Sprintf("the step in progress is %s (step execution %s), not %s", cur.Name, cur.StepExecutionID, ids[0])}
 	}
-	if err := r.appendLocked(newEvent(evSignalReceived, r.now(), signalReceived{Index: cur.Index, Type: "StopStep", Payload: payload, User: user})); err != nil {
+	if err := r.appendLocked(newEvent(evSignalReceived, r.now(), signalReceived{Index: cur.Index, Type: SignalStopStep, Payload: payload, User: user})); err != nil {
 		return err
 	}
 	r.stopStep(errStepStopped)

@@ -88,7 +88,7 @@ func (r *run) runSteps(ctx context.Context, steps []*document.Step) (ending, *do
 			return endCompleted, last
 		}
 		st := steps[i]
-		if r.state.Started.Mode == "Interactive" {
+		if r.state.Started.Mode == ModeInteractive {
 			name, ok := r.awaitStart(ctx, st)
 			if !ok {
 				return endCancelled, last
@@ -99,7 +99,7 @@ func (r *run) runSteps(ctx context.Context, steps []*document.Step) (ending, *do
 		}
 		last = st
 		stepCtx, stepDone := ctx, func() bool { return false }
-		if r.state.Started.Mode == "Interactive" {
+		if r.state.Started.Mode == ModeInteractive {
 			stepCtx, stepDone = r.stoppable(ctx)
 		}
 		out := r.runStep(stepCtx, st)

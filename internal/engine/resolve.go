@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/capstan-run/capstan/internal/action"
 	"github.com/capstan-run/capstan/internal/document"
@@ -165,12 +166,20 @@ func (z *resolver) param(name string, v any) (any, error) {
 }
 
 func (r *run) system() template.System {
+	return systemOf(r.id, &r.state.Started, r.e.opts.Now)
+}
+
+// systemOf is the one set of system variables of an execution, built from
+// its start event: the role recorded at start and every step see the same
+// region, account and partition.
+func systemOf(id string, started *executionStarted, now func() time.Time) template.System {
 	return template.System{
-		AccountID:    r.state.Started.AccountID,
-		Region:       r.state.Started.Region,
-		ExecutionID:  r.id,
-		DocumentName: r.state.Started.DocumentName,
-		Now:          r.e.opts.Now,
+		AccountID:    started.AccountID,
+		Region:       started.Region,
+		Partition:    started.Partition,
+		ExecutionID:  id,
+		DocumentName: started.DocumentName,
+		Now:          now,
 	}
 }
 

@@ -199,10 +199,10 @@ func (r *run) interrupt() {
 }
 
 // signal records a signal and hands it to the waiting step, if any.
-func (r *run) signal(ctx context.Context, typ string, payload map[string][]string, user string) error {
+func (r *run) signal(ctx context.Context, typ SignalType, payload map[string][]string, user string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if typ == "StopStep" {
+	if typ == SignalStopStep {
 		return r.signalStop(payload, user)
 	}
 	idx := -1
@@ -246,21 +246,22 @@ func (r *run) deliverLocked(sig signalReceived) error {
 // SignalError: the signal does not fit the execution's state (SSM's
 // InvalidAutomationSignalException).
 type SignalError struct {
-	Execution, Type, Reason string
+	Execution, Reason string
+	Type              SignalType
 }
 
 func (e *SignalError) Error() string {
 	return fmt.Sprintf("execution %s cannot take signal %s: %s", e.Execution, e.Type, e.Reason)
 }
 
-func checkSignal(actionName, typ string) error {
+func checkSignal(actionName string, typ SignalType) error {
 	switch actionName {
 	case "aws:approve":
-		if typ == "Approve" || typ == "Reject" {
+		if typ == SignalApprove || typ == SignalReject {
 			return nil
 		}
 	case "aws:pause":
-		if typ == "Resume" {
+		if typ == SignalResume {
 			return nil
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/capstan-run/capstan/internal/store"
@@ -21,6 +22,18 @@ const (
 	StatusCancelled  = "Cancelled"
 	StatusFailed     = "Failed"
 )
+
+// executionStatuses is SSM's AutomationExecutionStatus enum: capstan
+// reaches the first eight; the others exist in SSM and may be asked for.
+var executionStatuses = []string{StatusPending, StatusInProgress, StatusWaiting, StatusSuccess, StatusTimedOut, StatusCancelling, StatusCancelled, StatusFailed,
+	"PendingApproval", "Approved", "Rejected", "Scheduled", "RunbookInProgress", "PendingChangeCalendarOverride",
+	"ChangeCalendarOverrideApproved", "ChangeCalendarOverrideRejected", "CompletedWithSuccess", "CompletedWithFailure", "Exited"}
+
+// KnownStatus reports whether s is one of SSM's execution statuses.
+func KnownStatus(s string) bool { return slices.Contains(executionStatuses, s) }
+
+// StatusList names SSM's execution statuses, for messages.
+func StatusList() string { return strings.Join(executionStatuses, ", ") }
 
 // Terminal reports whether an execution or step status is final.
 func Terminal(status string) bool {
@@ -260,7 +273,7 @@ func (s *State) Summary() store.Execution {
 		DocumentName:    s.Started.DocumentName,
 		DocumentVersion: s.Started.DocumentVersion,
 		Status:          s.Status,
-		Mode:            s.Started.Mode,
+		Mode:            string(s.Started.Mode),
 		ParentID:        s.Started.ParentID,
 		ExecutedBy:      s.Started.ExecutedBy,
 		AutomationType:  s.AutomationType(),

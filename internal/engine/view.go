@@ -99,7 +99,7 @@ func (s *State) View() AutomationExecution {
 		Parameters:                  s.Started.ParameterText,
 		Outputs:                     s.Outputs,
 		FailureMessage:              s.FailureMessage,
-		Mode:                        s.Started.Mode,
+		Mode:                        string(s.Started.Mode),
 		ParentAutomationExecutionId: s.Started.ParentID,
 		ExecutedBy:                  s.Started.ExecutedBy,
 		AutomationType:              s.AutomationType(),

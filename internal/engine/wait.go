@@ -78,7 +78,7 @@ func (r *run) awaitSignal(ctx context.Context, st *document.Step, entry *action.
 func (r *run) decideSignals(st *document.Step, idx int, inputs map[string]any, sigs []signalReceived) (outcome, bool) {
 	if st.Action == "aws:pause" {
 		for _, s := range sigs {
-			if s.Type == "Resume" {
+			if s.Type == SignalResume {
 				return r.recordSuccess(st, idx, nil, "", nil), true
 			}
 		}
@@ -99,10 +99,10 @@ func (r *run) decideSignals(st *document.Step, idx int, inputs map[string]any, s
 		}
 		decisions = append(decisions, d)
 		switch s.Type {
-		case "Reject":
+		case SignalReject:
 			out := map[string]any{"ApprovalStatus": "Rejected", "ApproverDecisions": decisions}
 			return r.recordRejection(st, idx, out, s.User), true
-		case "Approve":
+		case SignalApprove:
 			if s.User == "" {
 				anonymous++
 			} else {

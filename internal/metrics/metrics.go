@@ -78,9 +78,9 @@ func (m *Metrics) OnChange(st *engine.State, ev store.Event) {
 	case c.Started:
 		mode := st.Started.Mode
 		if mode == "" {
-			mode = "Auto"
+			mode = engine.ModeAuto
 		}
-		m.started.WithLabelValues(mode).Inc()
+		m.started.WithLabelValues(string(mode)).Inc()
 	case c.Finished:
 		m.finished.WithLabelValues(st.Status).Inc()
 	case c.Step != nil:

@@ -16,6 +16,7 @@ import (
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/mock"
 	"github.com/capstan-run/capstan/internal/policy"
+	"github.com/capstan-run/capstan/internal/service"
 	"github.com/capstan-run/capstan/internal/store"
 )
 
@@ -143,24 +144,28 @@ func (c *clock) advanceTo(t time.Time) {
 	}
 }
 
-// documents resolves child runbooks from the library and beside the test.
+// documents is where child runbooks come from: the library, then files
+// beside the test.
 type documents struct {
 	dir string
 	lib Library
 }
 
-func (d documents) Resolve(_ context.Context, name, _ string) (engine.ResolvedDocument, error) {
+// Names lists no runbook: the test's runbooks are looked up by name only.
+func (d documents) Names() []string { return nil }
+
+func (d documents) Lookup(name string) ([]byte, bool) {
 	if d.lib != nil {
 		if src, ok := d.lib.Lookup(name); ok {
-			return engine.ResolvedDocument{Name: name, Version: "1", Source: src}, nil
+			return src, true
 		}
 	}
 	for _, ext := range []string{".yaml", ".yml", ".json"} {
 		if src, err := os.ReadFile(filepath.Join(d.dir, name+ext)); err == nil {
-			return engine.ResolvedDocument{Name: name, Version: "1", Source: src}, nil
+			return src, true
 		}
 	}
-	return engine.ResolvedDocument{}, fmt.Errorf("%s: %w (looked in the library and beside the test file)", name, engine.ErrDocumentNotFound)
+	return nil, false
 }
 
 func (r *Runner) execute(ctx context.Context, f *File, doc *document.Document, src []byte, params map[string]any) (*engine.State, error) {
@@ -184,14 +189,13 @@ func (r *Runner) execute(ctx context.Context, f *File, doc *document.Document, s
 		signalled sync.Once
 		waiting   string // the step that waited for a signal
 	)
-	eng = engine.New(engine.Options{
-		Store:   r.Store,
+	// Child runbooks start through the service, as in every front end.
+	svc := service.New(service.Options{Store: r.Store, Library: documents{dir: filepath.Dir(f.Path), lib: r.Library}, Engine: engine.Options{
 		Actions: r.actions,
 		NewInvoker: func(context.Context, engine.InvokerRequest) (action.Invoker, error) {
 			// A denied mock reads as a denial does: with the permission.
 			return policy.Explain(inv, policy.Scope{}), nil
 		},
-		Documents:  documents{dir: filepath.Dir(f.Path), lib: r.Library},
 		Region:     "us-east-1",
 		AccountID:  "123456789012",
 		Now:        clk.Now,
@@ -212,7 +216,8 @@ func (r *Runner) execute(ctx context.Context, f *File, doc *document.Document, s
 				}
 			}
 		},
-	})
+	}})
+	eng = svc.Engine()
 	defer eng.Shutdown()
 	timeout := r.Timeout
 	if timeout == 0 {

@@ -23,7 +23,7 @@ var auditedOps = map[string]string{
 
 // scope is the ARN builder for this server's resources.
 func (s *Server) scope() authz.Scope {
-	return authz.Scope{Region: s.opts.Region, Account: s.opts.AccountID}
+	return authz.Scope{Region: s.opts.Region, Account: s.opts.Service.AccountID()}
 }
 
 // audit records one call of an operation that changes something, whether

@@ -8,14 +8,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
-	"github.com/capstan-run/capstan/internal/action"
 	"github.com/capstan-run/capstan/internal/store"
 )
 
 func TestChangesAreAudited(t *testing.T) {
 	e := newTestEnv(t)
 	ctx := context.Background()
-	api := New(Options{Store: e.db, Audit: e.db, Engine: e.eng, Actions: action.Builtin(), Auth: e.users, Region: "us-east-1"})
+	api := New(Options{Service: e.svc, Audit: e.db, Auth: Users{Service: e.svc}, Region: "us-east-1"})
 	c := ssm.New(ssm.Options{Region: "us-east-1", BaseEndpoint: aws.String(newHTTPTest(t, api)), RetryMaxAttempts: 1,
 		Credentials: e.aliceClient().Options().Credentials})
 	if _, err := c.CreateDocument(ctx, &ssm.CreateDocumentInput{Name: aws.String("Pause"), Content: aws.String(pauseRunbook), DocumentType: "Automation", DocumentFormat: "YAML"}); err != nil {

@@ -63,7 +63,7 @@ func TestAuthenticationFailures(t *testing.T) {
 	}
 
 	// A server whose clock is an hour ahead sees the signature as expired.
-	late := New(Options{Store: e.db, Engine: e.eng, Auth: e.users, Now: func() time.Time { return time.Now().Add(time.Hour) }})
+	late := New(Options{Service: e.svc, Auth: Users{Service: e.svc}, Now: func() time.Time { return time.Now().Add(time.Hour) }})
 	srv := newHTTPTest(t, late)
 	c := ssm.New(ssm.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv), Credentials: e.aliceClient().Options().Credentials, RetryMaxAttempts: 1})
 	_, err = c.ListDocuments(ctx, &ssm.ListDocumentsInput{})
@@ -89,7 +89,7 @@ func TestAuthenticationFailures(t *testing.T) {
 
 func TestBadInputNeverCrashes(t *testing.T) {
 	e := newTestEnv(t)
-	api := New(Options{Store: e.db, Engine: e.eng, MaxBodyBytes: 4096})
+	api := New(Options{Service: e.svc, MaxBodyBytes: 4096})
 	url := newHTTPTest(t, api)
 	cases := []struct {
 		target, body string
@@ -114,7 +114,7 @@ func TestBadInputNeverCrashes(t *testing.T) {
 		}
 	}
 	big := `{"Name":"Big-Doc","DocumentType":"Automation","Content":"` + strings.Repeat("a", 70*1024) + `"}`
-	r := post(t, newHTTPTest(t, New(Options{Store: e.db, Engine: e.eng})), "AmazonSSM.CreateDocument", []byte(big), nil)
+	r := post(t, newHTTPTest(t, New(Options{Service: e.svc})), "AmazonSSM.CreateDocument", []byte(big), nil)
 	if r.Status != 400 || r.Type != "MaxDocumentSizeExceeded" {
 		t.Errorf("70 KB document: %+v", r)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/capstan-run/capstan/internal/action"
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/keys"
+	"github.com/capstan-run/capstan/internal/service"
 	"github.com/capstan-run/capstan/internal/store/sqlite"
 )
 
@@ -55,14 +56,14 @@ func BenchmarkStartToCompletion(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	users := &Users{Store: db, Keys: keys.Options{MasterKeyFile: filepath.Join(dir, "master.key"), Getenv: func(string) string { return "" }, Notice: io.Discard}}
-	usr, secret, err := users.Create(ctx, "bench")
+	svc := service.New(service.Options{Store: db, Engine: engine.Options{Actions: action.Builtin(), Region: "us-east-1"},
+		Keys: keys.Options{MasterKeyFile: filepath.Join(dir, "master.key"), Getenv: func(string) string { return "" }, Notice: io.Discard}})
+	defer svc.Engine().Shutdown()
+	usr, secret, err := svc.CreateUser(ctx, service.Principal{Name: "admin"}, "bench")
 	if err != nil {
 		b.Fatal(err)
 	}
-	eng := engine.New(engine.Options{Store: db, Actions: action.Builtin(), Region: "us-east-1"})
-	defer eng.Shutdown()
-	srv := httptest.NewServer(New(Options{Store: db, Engine: eng, Actions: action.Builtin(), Auth: users}))
+	srv := httptest.NewServer(New(Options{Service: svc, Auth: Users{Service: svc}}))
 	defer srv.Close()
 	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) { tr.MaxIdleConnsPerHost = 256 })
 	c := ssm.New(ssm.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), HTTPClient: httpClient, RetryMaxAttempts: 1,

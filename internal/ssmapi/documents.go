@@ -3,10 +3,7 @@ package ssmapi
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,13 +11,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/capstan-run/capstan/internal/document"
+	"github.com/capstan-run/capstan/internal/service"
 	"github.com/capstan-run/capstan/internal/store"
 )
-
-// maxDocumentBytes is SSM's document size limit.
-const maxDocumentBytes = 64 * 1024
-
-var documentNameRE = regexp.MustCompile(`^[a-zA-Z0-9_\-.]{3,128}$`)
 
 // Tag is SSM's Key/Value tag.
 type Tag struct {
@@ -70,7 +63,7 @@ func tagList(m map[string]string) []Tag {
 
 var allPlatforms = []string{"Windows", "Linux", "MacOS"}
 
-func (s *Server) describe(d store.Document) DocumentDescription {
+func describe(d store.Document) DocumentDescription {
 	desc := DocumentDescription{
 		Hash: d.Hash, HashType: "Sha256", Name: d.Name, DisplayName: d.DisplayName, VersionName: d.VersionName,
 		Owner: d.Owner, CreatedDate: epochOf(d.CreatedDate), Status: "Active", DocumentVersion: strconv.Itoa(d.Version),
@@ -113,128 +106,26 @@ type documentDescriptionOutput struct {
 	DocumentDescription DocumentDescription
 }
 
-// checkContent validates a document's content as SSM does at creation:
-// size, syntax in the declared format and, for runbooks, the schema.
-func (s *Server) checkContent(content, format, docType string) error {
-	if len(content) > maxDocumentBytes {
-		return clientError("MaxDocumentSizeExceeded", "the content exceeds the maximum document size of %d bytes", maxDocumentBytes)
-	}
-	if strings.TrimSpace(content) == "" {
-		return validationError("1 validation error detected: Value at 'content' failed to satisfy constraint: Member must have length greater than or equal to 1")
-	}
-	switch format {
-	case "JSON":
-		if !json.Valid([]byte(content)) {
-			return clientError("InvalidDocumentContent", "JSON not well-formed. at Line: 1, Column: 1")
-		}
-	case "YAML":
-		var v any
-		if err := yaml.Unmarshal([]byte(content), &v); err != nil {
-			return clientError("InvalidDocumentContent", "YAML not well-formed: %v", err)
-		}
-	case "TEXT":
-	default:
-		return validationError("DocumentFormat %q is not one of JSON, YAML, TEXT", format)
-	}
-	if docType != "Automation" {
-		return nil
-	}
-	_, diags := document.Load("content", []byte(content), s.opts.Actions)
-	var errs []string
-	for _, d := range diags {
-		if d.Severity == document.Error {
-			errs = append(errs, d.String())
-		}
-	}
-	if len(errs) > 0 {
-		return clientError("InvalidDocumentContent", "%s", strings.Join(errs, "\n"))
-	}
-	return nil
-}
-
 func createDocument(s *Server, ctx context.Context, in *createDocumentInput) (*documentDescriptionOutput, error) {
-	if in.Name == "" || in.Content == "" {
-		return nil, validationError("Name and Content are required")
-	}
-	if !documentNameRE.MatchString(in.Name) {
-		return nil, validationError("1 validation error detected: Value '%s' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9_\\-.]{3,128}$", in.Name)
-	}
-	lower := strings.ToLower(in.Name)
-	if strings.HasPrefix(lower, "aws") || strings.HasPrefix(lower, "amazon") {
-		return nil, validationError("Document name must not start with aws or amazon: those are reserved for documents owned by Amazon")
-	}
-	if in.DocumentType == "" {
-		in.DocumentType = "Command"
-	}
-	if in.DocumentFormat == "" {
-		in.DocumentFormat = "JSON"
-	}
-	if err := s.checkContent(in.Content, in.DocumentFormat, in.DocumentType); err != nil {
-		return nil, err
-	}
-	tags := map[string]string{}
-	for _, t := range in.Tags {
-		tags[t.Key] = t.Value
-	}
-	d, err := s.opts.Store.CreateDocument(ctx, store.Document{
-		Name: in.Name, Content: in.Content, Format: in.DocumentFormat, DocumentType: in.DocumentType,
-		VersionName: in.VersionName, DisplayName: in.DisplayName, Owner: s.opts.AccountID, Tags: tags,
+	d, err := s.opts.Service.CreateDocument(ctx, principal(ctx), service.DocumentInput{
+		Name: in.Name, Content: in.Content, DocumentType: in.DocumentType, Format: in.DocumentFormat,
+		VersionName: in.VersionName, DisplayName: in.DisplayName, Tags: tagMap(in.Tags),
 	})
-	if errors.Is(err, store.ErrExists) {
-		return nil, clientError("DocumentAlreadyExists", "Document with same name %s already exists", in.Name)
-	}
 	if err != nil {
 		return nil, err
 	}
-	// Reads fill the document-wide fields (default and latest version).
-	if d, err = s.opts.Store.GetDocument(ctx, in.Name, strconv.Itoa(d.Version)); err != nil {
-		return nil, err
-	}
-	return &documentDescriptionOutput{DocumentDescription: s.describe(d)}, nil
+	return &documentDescriptionOutput{DocumentDescription: describe(d)}, nil
 }
 
-// lookup finds one version of a document by number, selector or VersionName.
-func (s *Server) lookup(ctx context.Context, name, version, versionName string) (store.Document, error) {
-	if name == "" {
-		return store.Document{}, validationError("Name is required")
+func tagMap(tags []Tag) map[string]string {
+	if len(tags) == 0 {
+		return nil
 	}
-	if version != "" && version != store.VersionDefault && version != store.VersionLatest {
-		if n, err := strconv.Atoi(version); err != nil || n < 1 {
-			return store.Document{}, clientError("InvalidDocumentVersion", "Document version %s is not valid", version)
-		}
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		m[t.Key] = t.Value
 	}
-	var d store.Document
-	var err error
-	if versionName != "" && version == "" {
-		d, err = s.opts.Store.GetDocumentByVersionName(ctx, name, versionName)
-	} else {
-		d, err = s.opts.Store.GetDocument(ctx, name, version)
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		if lib, ok := s.libraryDocument(name); ok {
-			if versionName != "" || !libraryVersion(version) {
-				return d, clientError("InvalidDocumentVersion", "Document %s has no version %s", name, firstNonEmpty(version, versionName))
-			}
-			return lib, nil
-		}
-		if _, nerr := s.opts.Store.GetDocument(ctx, name, ""); errors.Is(nerr, store.ErrNotFound) {
-			return d, clientError("InvalidDocument", "Document with name %s does not exist.", name)
-		}
-		return d, clientError("InvalidDocumentVersion", "Document %s has no version %s", name, firstNonEmpty(version, versionName))
-	}
-	if err == nil && versionName != "" && d.VersionName != versionName {
-		return d, clientError("InvalidDocumentVersion", "Document %s version %s is not named %s", name, version, versionName)
-	}
-	return d, err
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, x := range s {
-		if x != "" {
-			return x
-		}
-	}
-	return ""
+	return m
 }
 
 type getDocumentInput struct {
@@ -257,7 +148,7 @@ type getDocumentOutput struct {
 }
 
 func getDocument(s *Server, ctx context.Context, in *getDocumentInput) (*getDocumentOutput, error) {
-	d, err := s.lookup(ctx, in.Name, in.DocumentVersion, in.VersionName)
+	d, err := s.opts.Service.GetDocument(ctx, principal(ctx), in.Name, in.DocumentVersion, in.VersionName)
 	if err != nil {
 		return nil, err
 	}
@@ -307,11 +198,11 @@ type describeDocumentOutput struct {
 }
 
 func describeDocument(s *Server, ctx context.Context, in *describeDocumentInput) (*describeDocumentOutput, error) {
-	d, err := s.lookup(ctx, in.Name, in.DocumentVersion, in.VersionName)
+	d, err := s.opts.Service.GetDocument(ctx, principal(ctx), in.Name, in.DocumentVersion, in.VersionName)
 	if err != nil {
 		return nil, err
 	}
-	return &describeDocumentOutput{Document: s.describe(d)}, nil
+	return &describeDocumentOutput{Document: describe(d)}, nil
 }
 
 type keyValues struct {
@@ -368,7 +259,7 @@ func listDocuments(s *Server, ctx context.Context, in *listDocumentsInput) (*lis
 			for _, v := range kv.Values {
 				switch v {
 				case "Self", "Private":
-					f.Owners = append(f.Owners, s.opts.AccountID)
+					f.Owners = append(f.Owners, s.opts.Service.AccountID())
 				default:
 					f.Owners = append(f.Owners, v)
 				}
@@ -383,29 +274,9 @@ func listDocuments(s *Server, ctx context.Context, in *listDocumentsInput) (*lis
 			return nil, clientError("InvalidFilterKey", "The filter key %s is not valid", kv.Key)
 		}
 	}
-	// Stored documents come first, then the library's; a page token
-	// "library:N" continues in the library.
-	var list []store.Document
-	next := ""
-	libOffset, inLibrary := parseLibraryToken(in.NextToken)
-	if !inLibrary {
-		list, next, err = s.opts.Store.ListDocuments(ctx, f)
-		if errors.Is(err, store.ErrInvalidToken) {
-			return nil, clientError("InvalidNextToken", "The specified token is not valid.")
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	if next == "" && len(list) < limit {
-		lib, more, err := s.libraryPage(ctx, f, libOffset, limit-len(list))
-		if err != nil {
-			return nil, err
-		}
-		list = append(list, lib...)
-		if more {
-			next = libraryToken + strconv.Itoa(libOffset+len(lib))
-		}
+	list, next, err := s.opts.Service.ListDocuments(ctx, principal(ctx), f)
+	if err != nil {
+		return nil, err
 	}
 	out := &listDocumentsOutput{DocumentIdentifiers: []DocumentIdentifier{}, NextToken: next}
 	for _, d := range list {
@@ -441,44 +312,14 @@ type updateDocumentInput struct {
 }
 
 func updateDocument(s *Server, ctx context.Context, in *updateDocumentInput) (*documentDescriptionOutput, error) {
-	if in.Name == "" || in.Content == "" {
-		return nil, validationError("Name and Content are required")
-	}
-	latest, err := s.lookup(ctx, in.Name, store.VersionLatest, "")
+	d, err := s.opts.Service.UpdateDocument(ctx, principal(ctx), service.DocumentInput{
+		Name: in.Name, Content: in.Content, Format: in.DocumentFormat, VersionName: in.VersionName,
+		DisplayName: in.DisplayName, DocumentVersion: in.DocumentVersion,
+	})
 	if err != nil {
 		return nil, err
 	}
-	if latest.Owner == libraryOwner {
-		return nil, errLibraryDocument(in.Name)
-	}
-	if in.DocumentVersion != "" && in.DocumentVersion != store.VersionLatest && in.DocumentVersion != strconv.Itoa(latest.Version) {
-		return nil, clientError("InvalidDocumentVersion", "The document version is not valid or does not exist: only the latest version (%d) can be updated", latest.Version)
-	}
-	format := in.DocumentFormat
-	if format == "" {
-		format = "JSON"
-	}
-	if err := s.checkContent(in.Content, format, latest.DocumentType); err != nil {
-		return nil, err
-	}
-	display := in.DisplayName
-	if display == "" {
-		display = latest.DisplayName
-	}
-	d, err := s.opts.Store.PutDocument(ctx, store.Document{Name: in.Name, Content: in.Content, Format: format, DocumentType: latest.DocumentType,
-		VersionName: in.VersionName, DisplayName: display, Owner: latest.Owner})
-	switch {
-	case errors.Is(err, store.ErrDuplicateContent):
-		return nil, clientError("DuplicateDocumentContent", "The content of the association document matches another document. Change the content of the document and try again.")
-	case errors.Is(err, store.ErrDuplicateVersionName):
-		return nil, clientError("DuplicateDocumentVersionName", "The version name has already been used in this document. Specify a different version name, and then try again.")
-	case err != nil:
-		return nil, err
-	}
-	if d, err = s.opts.Store.GetDocument(ctx, in.Name, strconv.Itoa(d.Version)); err != nil {
-		return nil, err
-	}
-	return &documentDescriptionOutput{DocumentDescription: s.describe(d)}, nil
+	return &documentDescriptionOutput{DocumentDescription: describe(d)}, nil
 }
 
 type updateDefaultInput struct {
@@ -495,17 +336,8 @@ type updateDefaultOutput struct {
 }
 
 func updateDocumentDefaultVersion(s *Server, ctx context.Context, in *updateDefaultInput) (*updateDefaultOutput, error) {
-	if in.DocumentVersion == "" {
-		return nil, validationError("DocumentVersion is required")
-	}
-	d, err := s.lookup(ctx, in.Name, in.DocumentVersion, "")
+	d, err := s.opts.Service.SetDefaultVersion(ctx, principal(ctx), in.Name, in.DocumentVersion)
 	if err != nil {
-		return nil, err
-	}
-	if d.Owner == libraryOwner {
-		return nil, errLibraryDocument(in.Name)
-	}
-	if err := s.opts.Store.SetDefaultVersion(ctx, d.Name, d.Version); err != nil {
 		return nil, err
 	}
 	out := &updateDefaultOutput{}
@@ -541,13 +373,7 @@ func listDocumentVersions(s *Server, ctx context.Context, in *listVersionsInput)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.lookup(ctx, in.Name, "", ""); err != nil {
-		return nil, err
-	}
-	list, next, err := s.opts.Store.ListDocumentVersions(ctx, in.Name, limit, in.NextToken)
-	if errors.Is(err, store.ErrInvalidToken) {
-		return nil, clientError("InvalidNextToken", "The specified token is not valid.")
-	}
+	list, next, err := s.opts.Service.ListDocumentVersions(ctx, principal(ctx), in.Name, limit, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -569,31 +395,8 @@ type deleteDocumentInput struct {
 type empty struct{}
 
 func deleteDocument(s *Server, ctx context.Context, in *deleteDocumentInput) (*empty, error) {
-	version := in.DocumentVersion
-	if version != "" || in.VersionName != "" {
-		d, err := s.lookup(ctx, in.Name, in.DocumentVersion, in.VersionName)
-		if err != nil {
-			return nil, err
-		}
-		version = strconv.Itoa(d.Version)
-	} else if _, err := s.lookup(ctx, in.Name, "", ""); err != nil {
+	if err := s.opts.Service.DeleteDocument(ctx, principal(ctx), in.Name, in.DocumentVersion, in.VersionName); err != nil {
 		return nil, err
 	}
-	if d, ok := s.libraryDocument(in.Name); ok {
-		if _, err := s.opts.Store.GetDocument(ctx, d.Name, ""); errors.Is(err, store.ErrNotFound) {
-			return nil, errLibraryDocument(in.Name)
-		}
-	}
-	err := s.opts.Store.DeleteDocument(ctx, in.Name, version)
-	if errors.Is(err, store.ErrConflict) {
-		return nil, clientError("InvalidDocumentOperation", "You attempted to delete the default version of %s while other versions exist. Change the default version first.", in.Name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("deleting document %s: %w", in.Name, err)
-	}
 	return &empty{}, nil
-}
-
-func errLibraryDocument(name string) *Error {
-	return clientError("InvalidDocumentOperation", "%s is a built-in runbook owned by Amazon and cannot be changed; create a copy under another name", name)
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/keys"
 	"github.com/capstan-run/capstan/internal/mototest"
+	"github.com/capstan-run/capstan/internal/service"
 	"github.com/capstan-run/capstan/internal/store"
 	"github.com/capstan-run/capstan/internal/store/sqlite"
 	"github.com/capstan-run/capstan/runbooks"
@@ -34,7 +35,8 @@ type testEnv struct {
 	db     *sqlite.DB
 	dbPath string
 	eng    *engine.Engine
-	users  *Users
+	svc    *service.Service
+	keys   keys.Options
 	srv    *httptest.Server
 	moto   *mototest.Server
 	cfg    aws.Config // moto's
@@ -64,19 +66,21 @@ func newTestEnv(t *testing.T) *testEnv {
 	e.newInvokerFor = func(ctx context.Context, req engine.InvokerRequest) (action.Invoker, error) {
 		return awsapi.New(cfg, awsapi.Options{Limiters: limiters, StepOf: engine.StepFromContext}), nil
 	}
-	e.users = &Users{Store: e.db, Keys: keys.Options{MasterKeyFile: filepath.Join(dir, "master.key"), Getenv: func(string) string { return "" }, Notice: io.Discard}}
-	e.alice, e.aliceSecret, err = e.users.Create(ctx, "alice")
+	e.keys = keys.Options{MasterKeyFile: filepath.Join(dir, "master.key"), Getenv: func(string) string { return "" }, Notice: io.Discard}
+	e.startEngine()
+	e.alice, e.aliceSecret, err = e.svc.CreateUser(ctx, service.Principal{Name: "admin"}, "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.startEngine()
 	return e
 }
 
 // startEngine (re)starts the engine and the HTTP server over the same store.
 func (e *testEnv) startEngine() {
-	e.eng = engine.New(engine.Options{Store: e.db, Actions: action.Builtin(), NewInvoker: e.newInvokerFor, Region: "us-east-1", RetryDelay: time.Millisecond})
-	api := New(Options{Store: e.db, Engine: e.eng, Actions: action.Builtin(), Auth: e.users, Library: builtinLibrary{}})
+	e.svc = service.New(service.Options{Store: e.db, Library: builtinLibrary{}, Keys: e.keys,
+		Engine: engine.Options{Actions: action.Builtin(), NewInvoker: e.newInvokerFor, Region: "us-east-1", RetryDelay: time.Millisecond}})
+	e.eng = e.svc.Engine()
+	api := New(Options{Service: e.svc, Auth: Users{Service: e.svc}})
 	e.srv = httptest.NewServer(api)
 	srv, eng := e.srv, e.eng
 	e.t.Cleanup(func() {

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/capstan-run/capstan/internal/service"
 )
 
 // Error is an API error in SSM's form: the exception name (__type), its
@@ -35,12 +37,16 @@ func internalError(err error) *Error {
 	return &Error{Type: "InternalServerError", Status: http.StatusInternalServerError, Message: err.Error()}
 }
 
-// asError maps any error to its API form; errors that are not *Error are
-// internal.
+// asError maps any error to its API form: the service's refusals keep their
+// code (SSM's exception name) and message; any other error is internal.
 func asError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	var se *service.Error
+	if errors.As(err, &se) {
+		return clientError(string(se.Code), "%s", se.Message)
 	}
 	return internalError(err)
 }

@@ -1,25 +1,18 @@
 package ssmapi
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
-	"reflect"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/engine"
+	"github.com/capstan-run/capstan/internal/service"
 	"github.com/capstan-run/capstan/internal/store"
 	"github.com/capstan-run/capstan/internal/targets"
-)
-
-// SSM's limits on StartAutomationExecution.
-const (
-	maxParameterValue = 512
-	maxExecutionTags  = 5
 )
 
 type startInput struct {
@@ -53,111 +46,16 @@ type startOutput struct {
 }
 
 func startAutomationExecution(s *Server, ctx context.Context, in *startInput) (*startOutput, error) {
-	if in.DocumentName == "" {
-		return nil, validationError("1 validation error detected: Value null at 'documentName' failed to satisfy constraint: Member must not be null")
+	req := service.StartInput{
+		DocumentName: in.DocumentName, DocumentVersion: in.DocumentVersion, Parameters: document.Inputs{Values: in.Parameters},
+		Mode: engine.Mode(in.Mode), Tags: tagMap(in.Tags), ClientToken: in.ClientToken, Fleet: in.fleet(),
 	}
 	if in.TargetLocationsURL != "" {
-		return nil, clientError("InvalidAutomationExecutionParametersException", "capstan does not read TargetLocationsURL; give TargetLocations in the request")
+		req.Unsupported = append(req.Unsupported, "TargetLocationsURL (give TargetLocations in the request)")
 	}
-	fleet := in.fleet()
-	mode := in.Mode
-	if mode == "" {
-		mode = "Auto"
-	}
-	if mode != "Auto" && mode != "Interactive" {
-		return nil, validationError("1 validation error detected: Value '%s' at 'mode' failed to satisfy constraint: Member must satisfy enum value set: [Auto, Interactive]", in.Mode)
-	}
-	if len(in.Tags) > maxExecutionTags {
-		return nil, validationError("an execution takes at most %d tags", maxExecutionTags)
-	}
-	for name, vals := range in.Parameters {
-		for _, v := range vals {
-			if len(v) > maxParameterValue {
-				return nil, clientError("InvalidAutomationExecutionParametersException", "Parameter %s has a value longer than %d characters", name, maxParameterValue)
-			}
-		}
-	}
-	token := userClientToken(ctx, in.ClientToken)
-	if token != "" {
-		if id, err := s.opts.Store.ClientToken(ctx, token); err == nil {
-			return s.sameStart(ctx, id, in)
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return nil, err
-		}
-	}
-	d, docType, err := s.resolveRunbook(ctx, in.DocumentName, in.DocumentVersion)
+	id, err := s.opts.Service.StartExecution(ctx, principal(ctx), req)
 	if err != nil {
 		return nil, err
-	}
-	if docType != "Automation" {
-		return nil, clientError("InvalidAutomationExecutionParametersException", "Document %s is a %s document, not an Automation runbook", d.Name, docType)
-	}
-	doc, diags := document.Load(d.Name, d.Source, s.opts.Actions)
-	if doc == nil || document.HasErrors(diags) {
-		return nil, clientError("InvalidAutomationExecutionParametersException", "Document %s version %s is not a valid runbook", d.Name, d.Version)
-	}
-	var params map[string]any
-	if fleet != nil {
-		if err := engine.ValidateFleet(doc, fleet); err != nil {
-			return nil, clientError("InvalidAutomationExecutionParametersException", "%v", err)
-		}
-		params, err = engine.FleetParameters(doc, document.Inputs{Values: in.Parameters}, fleet)
-	} else {
-		params, err = doc.Coerce(document.Inputs{Values: in.Parameters})
-	}
-	if err != nil {
-		return nil, clientError("InvalidAutomationExecutionParametersException", "%v", err)
-	}
-	tags := map[string]string{}
-	for _, t := range in.Tags {
-		tags[t.Key] = t.Value
-	}
-	if len(tags) == 0 {
-		tags = nil
-	}
-	id, err := s.opts.Engine.Start(ctx, engine.StartRequest{
-		Document: doc, Source: d.Source, DocumentName: d.Name, DocumentVersion: d.Version,
-		Parameters: params, Mode: mode, ExecutedBy: CallerIdentity(ctx).ARN, Tags: tags, ClientToken: token, Fleet: fleet,
-	})
-	if errors.Is(err, store.ErrExists) && token != "" {
-		// Another request with the same token won the race.
-		if prev, terr := s.opts.Store.ClientToken(ctx, token); terr == nil {
-			return s.sameStart(ctx, prev, in)
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &startOutput{AutomationExecutionId: id}, nil
-}
-
-// userClientToken scopes a ClientToken to its caller, so that one user's
-// token neither finds nor blocks another's execution.
-func userClientToken(ctx context.Context, token string) string {
-	if token == "" {
-		return ""
-	}
-	return CallerIdentity(ctx).ARN + " " + token
-}
-
-// sameStart answers a repeated ClientToken: the earlier execution when the
-// request matches it, IdempotentParameterMismatch when it does not.
-func (s *Server) sameStart(ctx context.Context, id string, in *startInput) (*startOutput, error) {
-	st, err := s.opts.Engine.Get(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	same := st.Started.DocumentName == in.DocumentName &&
-		(in.DocumentVersion == "" || in.DocumentVersion == st.Started.DocumentVersion || strings.HasPrefix(in.DocumentVersion, "$"))
-	if same && len(in.Parameters) > 0 {
-		for k, v := range in.Parameters {
-			if !reflect.DeepEqual(st.Started.ParameterText[k], v) {
-				same = false
-			}
-		}
-	}
-	if !same {
-		return nil, clientError("IdempotentParameterMismatch", "Error occurred during operation 'StartAutomationExecution': the ClientToken was used by a different request.")
 	}
 	return &startOutput{AutomationExecutionId: id}, nil
 }
@@ -227,23 +125,12 @@ func stepView(se engine.StepExecution) StepExecution {
 		ParentStepDetails: se.ParentStepDetails}
 }
 
-func (s *Server) execution(ctx context.Context, id string) (*engine.State, error) {
-	if id == "" {
-		return nil, validationError("1 validation error detected: Value null at 'automationExecutionId' failed to satisfy constraint: Member must not be null")
-	}
-	st, err := s.opts.Engine.Get(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && st.Started.DocumentName == "" && len(st.Steps) == 0) {
-		return nil, clientError("AutomationExecutionNotFoundException", "Automation Execution %s was not found", id)
-	}
-	return st, err
-}
-
 type getExecutionOutput struct {
 	AutomationExecution AutomationExecution
 }
 
 func getAutomationExecution(s *Server, ctx context.Context, in *executionIDInput) (*getExecutionOutput, error) {
-	st, err := s.execution(ctx, in.AutomationExecutionId)
+	st, err := s.opts.Service.GetExecution(ctx, principal(ctx), in.AutomationExecutionId)
 	if err != nil {
 		return nil, err
 	}
@@ -337,10 +224,7 @@ func describeAutomationExecutions(s *Server, ctx context.Context, in *describeEx
 			}
 		}
 	}
-	list, next, err := s.opts.Store.ListExecutions(ctx, f)
-	if errors.Is(err, store.ErrInvalidToken) {
-		return nil, clientError("InvalidNextToken", "The specified token is not valid.")
-	}
+	list, next, err := s.opts.Service.ListExecutions(ctx, principal(ctx), f)
 	if err != nil {
 		return nil, err
 	}
@@ -354,7 +238,7 @@ func describeAutomationExecutions(s *Server, ctx context.Context, in *describeEx
 			AutomationExecutionId: x.ID, DocumentName: x.DocumentName, DocumentVersion: x.DocumentVersion, AutomationExecutionStatus: x.Status,
 			ExecutionStartTime: epochOf(x.StartTime), ExecutionEndTime: epochOf(x.EndTime), ExecutedBy: x.ExecutedBy, Outputs: outputs,
 			Mode: x.Mode, ParentAutomationExecutionId: x.ParentID, CurrentStepName: x.CurrentStep, CurrentAction: x.CurrentAction,
-			FailureMessage: x.FailureMessage, AutomationType: firstNonEmpty(x.AutomationType, "Local"),
+			FailureMessage: x.FailureMessage, AutomationType: cmp.Or(x.AutomationType, "Local"),
 		})
 	}
 	return out, nil
@@ -392,7 +276,7 @@ func describeAutomationStepExecutions(s *Server, ctx context.Context, in *descri
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.execution(ctx, in.AutomationExecutionId)
+	st, err := s.opts.Service.GetExecution(ctx, principal(ctx), in.AutomationExecutionId)
 	if err != nil {
 		return nil, err
 	}
@@ -487,31 +371,7 @@ type stopInput struct {
 }
 
 func stopAutomationExecution(s *Server, ctx context.Context, in *stopInput) (*empty, error) {
-	st, err := s.execution(ctx, in.AutomationExecutionId)
-	if err != nil {
-		return nil, err
-	}
-	complete := false
-	switch in.Type {
-	case "", "Cancel":
-	case "Complete":
-		complete = true
-	default:
-		return nil, validationError("1 validation error detected: Value '%s' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [Complete, Cancel]", in.Type)
-	}
-	if engine.Terminal(st.Status) {
-		return nil, clientError("InvalidAutomationStatusUpdateException", "The execution %s has already ended %s", st.ID, st.Status)
-	}
-	stop := func() error { return s.opts.Engine.Stop(ctx, st.ID, false) }
-	if complete {
-		// capstan's meaning, as SSM documents none: the step in progress
-		// ends normally, no further step starts, the execution ends Success.
-		stop = func() error { return s.opts.Engine.Complete(ctx, st.ID) }
-	}
-	if err := stop(); err != nil {
-		if errors.Is(err, engine.ErrNotRunning) {
-			return nil, clientError("InvalidAutomationStatusUpdateException", "The execution %s is not running on this server", st.ID)
-		}
+	if err := s.opts.Service.StopExecution(ctx, principal(ctx), in.AutomationExecutionId, service.StopType(in.Type)); err != nil {
 		return nil, err
 	}
 	return &empty{}, nil
@@ -523,27 +383,8 @@ type signalInput struct {
 	Payload               map[string][]string
 }
 
-var signalTypes = map[string]bool{"Approve": true, "Reject": true, "StartStep": true, "StopStep": true, "Resume": true, "Revoke": true}
-
 func sendAutomationSignal(s *Server, ctx context.Context, in *signalInput) (*empty, error) {
-	if !signalTypes[in.SignalType] {
-		return nil, validationError("1 validation error detected: Value '%s' at 'signalType' failed to satisfy constraint: Member must satisfy enum value set: [Approve, Reject, StartStep, StopStep, Resume, Revoke]", in.SignalType)
-	}
-	st, err := s.execution(ctx, in.AutomationExecutionId)
-	if err != nil {
-		return nil, err
-	}
-	if engine.Terminal(st.Status) {
-		return nil, clientError("InvalidAutomationSignalException", "The execution %s has already ended %s", st.ID, st.Status)
-	}
-	err = s.opts.Engine.Signal(ctx, st.ID, in.SignalType, in.Payload, CallerIdentity(ctx).ARN)
-	var se *engine.SignalError
-	switch {
-	case errors.As(err, &se):
-		return nil, clientError("InvalidAutomationSignalException", "%s", se.Error())
-	case errors.Is(err, engine.ErrNotRunning):
-		return nil, clientError("InvalidAutomationSignalException", "The execution %s is not running on this server", st.ID)
-	case err != nil:
+	if err := s.opts.Service.SignalExecution(ctx, principal(ctx), in.AutomationExecutionId, engine.SignalType(in.SignalType), in.Payload); err != nil {
 		return nil, err
 	}
 	return &empty{}, nil

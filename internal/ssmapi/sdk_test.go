@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/capstan-run/capstan/internal/service"
 	"github.com/capstan-run/capstan/runbooks"
 )
 
@@ -243,7 +244,7 @@ func TestSDKApproveAndPauseSignals(t *testing.T) {
 		t.Fatalf("Resume to an approval: %s", code)
 	}
 	// Only listed approvers decide: bob is a user, but not an approver.
-	bob, bobSecret, err := e.users.Create(ctx, "bob")
+	bob, bobSecret, err := e.svc.CreateUser(ctx, service.Principal{Name: "admin"}, "bob")
 	if err != nil {
 		t.Fatal(err)
 	}

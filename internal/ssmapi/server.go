@@ -14,23 +14,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/capstan-run/capstan/internal/action"
-	"github.com/capstan-run/capstan/internal/catalog"
 	"github.com/capstan-run/capstan/internal/engine"
+	"github.com/capstan-run/capstan/internal/service"
 	"github.com/capstan-run/capstan/internal/store"
 )
 
-// Options configure a Server. Store, Engine and Actions are required.
+// Options configure a Server. Service is required.
 type Options struct {
-	Store   store.Store
-	Engine  *engine.Engine
-	Actions *action.Registry
-	// Library is the built-in runbook library, shown as documents owned by
-	// Amazon (Owner "Amazon"), as SSM shows AWS-owned runbooks. Optional.
-	Library catalog.Library
-	// Documents resolves runbook names the store does not hold when an
-	// execution starts (the library, the account's SSM). Optional.
-	Documents engine.Documents
+	// Service does the work; the server only translates SSM's protocol.
+	Service *service.Service
 	// Auth verifies request signatures. Nil turns authentication off: every
 	// request is served as Anonymous. Only for local experiments.
 	Auth Credentials
@@ -38,9 +30,6 @@ type Options struct {
 	Audit store.AuditLog
 	// Region is the region signatures must be scoped to; "" accepts any.
 	Region string
-	// AccountID is the account documents and users belong to; default
-	// DefaultAccountID.
-	AccountID string
 	// MaxUnauthenticated bounds the requests between arrival and a verified
 	// signature (reading their bodies); more are refused with
 	// ThrottlingException. Default 64.
@@ -53,11 +42,8 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// DefaultAccountID is the account capstan reports when none is configured.
-const DefaultAccountID = "000000000000"
-
 // Anonymous is the identity of requests when authentication is off.
-var Anonymous = Identity{Name: "anonymous", ARN: "arn:aws:iam::" + DefaultAccountID + ":user/anonymous"}
+var Anonymous = Identity{Name: service.Anonymous.Name, ARN: service.Anonymous.ARN}
 
 // Server is an http.Handler speaking SSM's API.
 type Server struct {
@@ -67,9 +53,6 @@ type Server struct {
 
 // New returns a Server.
 func New(opts Options) *Server {
-	if opts.AccountID == "" {
-		opts.AccountID = DefaultAccountID
-	}
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 1 << 20
 	}
@@ -130,6 +113,12 @@ func CallerIdentity(ctx context.Context) Identity {
 		return id
 	}
 	return Anonymous
+}
+
+// principal is the caller of a request, as the service takes it.
+func principal(ctx context.Context) service.Principal {
+	id := CallerIdentity(ctx)
+	return service.Principal{Name: id.Name, ARN: id.ARN}
 }
 
 // ServeHTTP implements http.Handler.

@@ -17,6 +17,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/capstan-run/capstan/internal/service"
 )
 
 const jsonType = "application/x-amz-json-1.1"
@@ -103,7 +104,7 @@ func TestSignatureMustCoverTargetAndContentType(t *testing.T) {
 func TestSignatureScopeAndSessionToken(t *testing.T) {
 	e := newTestEnv(t)
 	ctx := context.Background()
-	api := New(Options{Store: e.db, Engine: e.eng, Auth: e.users, Region: "us-east-1"})
+	api := New(Options{Service: e.svc, Auth: Users{Service: e.svc}, Region: "us-east-1"})
 	url := newHTTPTest(t, api)
 	client := func(region, token string) *ssm.Client {
 		return ssm.New(ssm.Options{Region: region, BaseEndpoint: aws.String(url), RetryMaxAttempts: 1,
@@ -180,7 +181,7 @@ func TestSignatureCheckedBeforeTheBody(t *testing.T) {
 
 func TestUnauthenticatedRequestsAreCapped(t *testing.T) {
 	e := newTestEnv(t)
-	api := New(Options{Store: e.db, Engine: e.eng, Auth: e.users, MaxUnauthenticated: 2})
+	api := New(Options{Service: e.svc, Auth: Users{Service: e.svc}, MaxUnauthenticated: 2})
 	url := newHTTPTest(t, api)
 	body := `{"Name":"` + strings.Repeat("x", 1000) + `"}`
 	stalled := func() net.Conn {
@@ -217,7 +218,7 @@ func TestUnauthenticatedRequestsAreCapped(t *testing.T) {
 func TestClientTokenIsScopedToItsUser(t *testing.T) {
 	e := newTestEnv(t)
 	ctx := context.Background()
-	_, bobSecret, err := e.users.Create(ctx, "bob")
+	_, bobSecret, err := e.svc.CreateUser(ctx, service.Principal{Name: "admin"}, "bob")
 	if err != nil {
 		t.Fatal(err)
 	}

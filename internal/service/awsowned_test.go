@@ -1,4 +1,4 @@
-package catalog
+package service
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/capstan-run/capstan/internal/action"
 	"github.com/capstan-run/capstan/internal/awsapi"
+	"github.com/capstan-run/capstan/internal/catalog"
 	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/mototest"
@@ -23,8 +24,7 @@ type awsOwned struct {
 	t   *testing.T
 	ctx context.Context
 	inv *awsapi.Client
-	eng *engine.Engine
-	cat *Catalog
+	svc *Service
 }
 
 func newAWSOwned(t *testing.T) *awsOwned {
@@ -44,13 +44,13 @@ func newAWSOwned(t *testing.T) *awsOwned {
 	t.Cleanup(func() { db.Close() })
 	// No library: these names are the library's too, and this test is about
 	// the account's own copies.
-	cat := &Catalog{Store: db, Account: func(context.Context) (action.Invoker, error) { return inv, nil }}
-	eng := engine.New(engine.Options{
-		Store: db, Actions: action.Builtin(), Documents: cat, Region: "us-east-1",
-		NewInvoker: func(ctx context.Context, req engine.InvokerRequest) (action.Invoker, error) { return inv, nil },
+	svc := New(Options{
+		Store: db, Account: func(context.Context) (action.Invoker, error) { return inv, nil },
+		Engine: engine.Options{Actions: action.Builtin(), Region: "us-east-1",
+			NewInvoker: func(ctx context.Context, req engine.InvokerRequest) (action.Invoker, error) { return inv, nil }},
 	})
-	t.Cleanup(eng.Shutdown)
-	return &awsOwned{t: t, ctx: ctx, inv: inv, eng: eng, cat: cat}
+	t.Cleanup(svc.Engine().Shutdown)
+	return &awsOwned{t: t, ctx: ctx, inv: inv, svc: svc}
 }
 
 func (a *awsOwned) call(service, op string, in map[string]any) map[string]any {
@@ -72,31 +72,20 @@ func (a *awsOwned) publish(name string) {
 	a.call("ssm", "CreateDocument", map[string]any{"Name": name, "Content": string(src), "DocumentType": "Automation", "DocumentFormat": "JSON"})
 }
 
-// runByName fetches the runbook by name and runs it to its end.
+// runByName starts the runbook by name, as every front end does, and runs
+// it to its end; the name must come from the account.
 func (a *awsOwned) runByName(name string, params map[string]any) *engine.State {
 	a.t.Helper()
-	d, src, err := a.cat.Find(a.ctx, name, "")
-	if err != nil {
-		a.t.Fatal(err)
+	if rb, err := a.svc.Catalog().Find(a.ctx, name, ""); err != nil || rb.From != catalog.FromAccount {
+		a.t.Fatalf("%s found in %q (%v), want the account", name, rb.From, err)
 	}
-	if src != FromAccount {
-		a.t.Fatalf("%s found in %s, want the account", name, src)
-	}
-	doc, diags := document.Load(name, d.Source, action.Builtin())
-	if document.HasErrors(diags) {
-		a.t.Fatalf("%s: %v", name, diags)
-	}
-	coerced, err := doc.Coerce(document.Inputs{Typed: params})
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	id, err := a.eng.Start(a.ctx, engine.StartRequest{Document: doc, Source: d.Source, DocumentName: name, DocumentVersion: d.Version, Parameters: coerced})
+	id, err := a.svc.StartExecution(a.ctx, Principal{Name: "tester"}, StartInput{DocumentName: name, Parameters: document.Inputs{Typed: params}})
 	if err != nil {
 		a.t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(a.ctx, 2*time.Minute)
 	defer cancel()
-	st, err := a.eng.Wait(ctx, id)
+	st, err := a.svc.Engine().Wait(ctx, id)
 	if err != nil {
 		a.t.Fatal(err)
 	}

@@ -1,0 +1,138 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/capstan-run/capstan/internal/authz"
+	"github.com/capstan-run/capstan/internal/engine"
+	"github.com/capstan-run/capstan/internal/store"
+)
+
+// GetExecution returns an execution's state, folded from its log.
+func (s *Service) GetExecution(ctx context.Context, p Principal, id string) (*engine.State, error) {
+	if id == "" {
+		return nil, newError(CodeValidation, "1 validation error detected: Value null at 'automationExecutionId' failed to satisfy constraint: Member must not be null")
+	}
+	if err := s.authorize(ctx, p, authz.GetAutomationExecution, id); err != nil {
+		return nil, err
+	}
+	st, err := s.engine.Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && st.Started.DocumentName == "" && len(st.Steps) == 0) {
+		return nil, newError(CodeExecutionNotFound, "Automation Execution %s was not found", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading execution %s: %w", id, err)
+	}
+	return st, nil
+}
+
+// ExecutionCalls returns the AWS calls an execution made, in order.
+func (s *Service) ExecutionCalls(ctx context.Context, p Principal, id string) ([]store.Call, error) {
+	if err := s.authorize(ctx, p, authz.GetAutomationExecution, id); err != nil {
+		return nil, err
+	}
+	calls, err := s.store.Calls(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, newError(CodeExecutionNotFound, "Automation Execution %s was not found", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the calls of execution %s: %w", id, err)
+	}
+	return calls, nil
+}
+
+// ListExecutions lists the summary rows of executions, newest first.
+func (s *Service) ListExecutions(ctx context.Context, p Principal, f store.ExecutionFilter) ([]store.Execution, string, error) {
+	if err := s.authorize(ctx, p, authz.DescribeAutomationExecutions, "*"); err != nil {
+		return nil, "", err
+	}
+	for _, st := range f.Statuses {
+		if !engine.KnownStatus(st) {
+			return nil, "", newError(CodeInvalidFilterValue, "%q is not an execution status; use one of %s", st, engine.StatusList())
+		}
+	}
+	list, next, err := s.store.ListExecutions(ctx, f)
+	if errors.Is(err, store.ErrInvalidToken) {
+		return nil, "", newError(CodeInvalidNextToken, "The specified token is not valid.")
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("listing executions: %w", err)
+	}
+	return list, next, nil
+}
+
+// StopType is how StopAutomationExecution ends an execution.
+type StopType string
+
+// SSM's stop types.
+const (
+	// StopCancel cancels the step in progress and runs its onCancel path.
+	StopCancel StopType = "Cancel"
+	// StopComplete is capstan's meaning, as SSM documents none: the step in
+	// progress ends normally, no further step starts, the execution ends
+	// Success.
+	StopComplete StopType = "Complete"
+)
+
+// StopExecution stops a running execution.
+func (s *Service) StopExecution(ctx context.Context, p Principal, id string, typ StopType) error {
+	if typ == "" {
+		typ = StopCancel
+	}
+	if typ != StopCancel && typ != StopComplete {
+		return newError(CodeValidation, "1 validation error detected: Value '%s' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [Complete, Cancel]", typ)
+	}
+	if err := s.authorize(ctx, p, authz.StopAutomationExecution, id); err != nil {
+		return err
+	}
+	st, err := s.GetExecution(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	if engine.Terminal(st.Status) {
+		return newError(CodeStatusUpdate, "The execution %s has already ended %s", st.ID, st.Status)
+	}
+	if typ == StopComplete {
+		err = s.engine.Complete(ctx, st.ID)
+	} else {
+		err = s.engine.Stop(ctx, st.ID, false)
+	}
+	if errors.Is(err, engine.ErrNotRunning) {
+		return newError(CodeStatusUpdate, "The execution %s is not running on this server", st.ID)
+	}
+	return err
+}
+
+// SignalExecution delivers a signal to a running execution as p.
+func (s *Service) SignalExecution(ctx context.Context, p Principal, id string, typ engine.SignalType, payload map[string][]string) error {
+	if !typ.Valid() {
+		return newError(CodeValidation, "1 validation error detected: Value '%s' at 'signalType' failed to satisfy constraint: Member must satisfy enum value set: [Approve, Reject, StartStep, StopStep, Resume, Revoke]", typ)
+	}
+	if err := s.authorize(ctx, p, authz.SendAutomationSignal, id); err != nil {
+		return err
+	}
+	st, err := s.GetExecution(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	if engine.Terminal(st.Status) {
+		return newError(CodeInvalidSignal, "The execution %s has already ended %s", st.ID, st.Status)
+	}
+	err = s.engine.Signal(ctx, st.ID, typ, payload, p.ExecutedBy())
+	var se *engine.SignalError
+	switch {
+	case errors.As(err, &se):
+		return wrapError(CodeInvalidSignal, err)
+	case errors.Is(err, engine.ErrNotRunning):
+		return newError(CodeInvalidSignal, "The execution %s is not running on this server", st.ID)
+	}
+	return err
+}
+
+// ResumeAll continues every unfinished execution in the store; one that
+// cannot resume does not keep the others from running.
+func (s *Service) ResumeAll(ctx context.Context) (int, error) {
+	return s.engine.ResumeAll(ctx)
+}
