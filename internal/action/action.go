@@ -66,6 +66,9 @@ type Input struct {
 	Name     string
 	Type     Type
 	Required bool
+	// Unless names another input that, when given, makes this required
+	// input optional (aws:approve's Approvers and EnhancedApprovals).
+	Unless string
 	// Default is the value SSM uses when the input is absent, nil if none;
 	// shown in the docs only, the action applies it itself.
 	Default any

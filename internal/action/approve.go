@@ -10,12 +10,14 @@ func registerApprove(r *Registry) {
 		Name:    "aws:approve",
 		Summary: "Wait until enough approvers approve (SendAutomationSignal Approve) or one rejects.",
 		Inputs: []Input{
-			req("Approvers", StringList, "IAM user names or ARNs, role ARNs or assumed-role ARNs allowed to decide; at most 10."),
+			{Name: "Approvers", Type: StringList, Required: true, Unless: "EnhancedApprovals",
+				Doc: "IAM user names or ARNs, role ARNs or assumed-role ARNs allowed to decide; at most 10. Not needed with EnhancedApprovals."},
 			optDefault("MinRequiredApprovals", Integer, int64(1), "Approvals needed; at most the number of approvers."),
 			opt("Message", String, "Text shown to approvers and sent in the notification; at most 4096 characters."),
 			opt("NotificationArn", String, "SNS topic notified when approval is needed; its name must start with Automation."),
-			// Set by an AWS-owned change template; SSM accepts it.
-			opt("EnhancedApprovals", StringMap, "Change Manager approval settings (used by AWS-owned change templates)."),
+			// Change Manager templates (AWS-HelloWorldChangeTemplate) approve
+			// through it instead of Approvers; SSM accepts them.
+			opt("EnhancedApprovals", StringMap, "Change Manager approval settings (used by AWS-owned change templates) in place of Approvers."),
 		},
 		Outputs: []Output{
 			{Name: "ApprovalStatus", Type: String, Doc: "Approved, Rejected or Waiting."},

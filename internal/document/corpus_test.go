@@ -47,14 +47,6 @@ func corpusFiles(t testing.TB, sub string) []string {
 
 const internalMsg = "known to SSM, not supported by capstan"
 
-// registryGaps are errors that come from action.Builtin's declarations, not
-// from the documents: SSM runs these AWS-owned runbooks. Each entry is a
-// file and a message fragment; the fix belongs in internal/action.
-var registryGaps = map[string]string{
-	// Change Manager templates approve through EnhancedApprovals instead.
-	"AWS-HelloWorldChangeTemplate.json": "missing required input Approvers",
-}
-
 // invalidCommunity pins the community runbooks SSM itself would reject,
 // with the diagnostic and the reason.
 var invalidCommunity = map[string]string{
@@ -63,15 +55,11 @@ var invalidCommunity = map[string]string{
 	"EBS-Volume-modify.json": `EBS-Volume-modify.json:78:27: error: step RunShellScript: input TimeoutSeconds: expected Integer, got string "3600"`,
 }
 
-// unexpectedErrors drops the reports of AWS-internal actions and pinned
-// registry gaps.
-func unexpectedErrors(file string, diags []Diagnostic) []Diagnostic {
+// unexpectedErrors drops the reports of AWS-internal actions.
+func unexpectedErrors(diags []Diagnostic) []Diagnostic {
 	var out []Diagnostic
 	for _, d := range diags {
 		if d.Severity != Error || strings.Contains(d.Message, internalMsg) {
-			continue
-		}
-		if gap, ok := registryGaps[file]; ok && strings.Contains(d.Message, gap) {
 			continue
 		}
 		out = append(out, d)
@@ -92,7 +80,7 @@ func TestCorpusAWSOwnedValidates(t *testing.T) {
 			t.Errorf("%s: not parsed: %v", f, diags)
 			continue
 		}
-		for _, e := range unexpectedErrors(filepath.Base(f), diags) {
+		for _, e := range unexpectedErrors(diags) {
 			t.Errorf("%s", e)
 		}
 		for _, dg := range diags {
@@ -120,7 +108,7 @@ func TestCorpusCommunityValidates(t *testing.T) {
 		}
 		base := filepath.Base(f)
 		_, diags := Load(base, src, corpusRegistry(t))
-		errs := unexpectedErrors(base, diags)
+		errs := unexpectedErrors(diags)
 		if want, pinned := invalidCommunity[base]; pinned {
 			if len(errs) != 1 || errs[0].String() != want {
 				t.Errorf("%s: want exactly %s, got %v", base, want, errs)

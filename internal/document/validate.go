@@ -320,6 +320,9 @@ func (v *validator) inputs(s *Step, spec *action.Spec) {
 		if !in.Required {
 			continue
 		}
+		if _, ok := s.inputNodes[in.Unless]; ok && in.Unless != "" {
+			continue
+		}
 		if _, ok := s.inputNodes[in.Name]; !ok {
 			at := s.Pos
 			if s.inputsNode != nil {

@@ -257,3 +257,17 @@ mainSteps:
 		t.Errorf("defaults coerced to %#v %#v, want 180 and true", got["Wait"], got["Force"])
 	}
 }
+
+// aws:approve needs Approvers unless Change Manager's EnhancedApprovals
+// stands in for them (AWS-HelloWorldChangeTemplate).
+func TestApproveTakesApproversOrEnhancedApprovals(t *testing.T) {
+	head := "schemaVersion: \"0.3\"\nmainSteps:\n  - name: approve\n    action: aws:approve\n    inputs:\n"
+	_, diags := Load("a.yaml", []byte(head+"      EnhancedApprovals: {Approvers: [{approver: ops, type: IamGroup, minRequiredApprovals: 1}]}\n"), corpusRegistry(t))
+	if HasErrors(diags) {
+		t.Errorf("EnhancedApprovals without Approvers: %v", diags)
+	}
+	_, diags = Load("a.yaml", []byte(head+"      Message: hi\n"), corpusRegistry(t))
+	if !HasErrors(diags) || !strings.Contains(diags[0].Message, "missing required input Approvers") {
+		t.Errorf("neither: %v, want Approvers missing", diags)
+	}
+}
