@@ -55,10 +55,6 @@ func (a *account) instanceState(id string) string {
 	return str(dig(a.describeInstance(id), "State", "Name"))
 }
 
-func (a *account) stopInstance(id string) {
-	a.call("ec2", "StopInstances", map[string]any{"InstanceIds": []any{id}})
-}
-
 func (a *account) vpc() string {
 	return str(dig(a.call("ec2", "CreateVpc", map[string]any{"CidrBlock": "10.0.0.0/16"}), "Vpc", "VpcId"))
 }
