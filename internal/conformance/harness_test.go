@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -158,7 +159,8 @@ func TestAWSOwnedRunbooks(t *testing.T) {
 			c.check(a, st)
 		})
 	}
-	if ran < 60 {
+	// The floor holds for the whole suite, not for a -run selection of it.
+	if f := flag.Lookup("test.run"); (f == nil || f.Value.String() == "") && ran < 60 {
 		t.Errorf("%d AWS-owned runbooks ran, want at least 60", ran)
 	}
 	t.Logf("%d AWS-owned runbooks run against moto, %d skipped for moto's gaps", ran, skipped)
