@@ -36,6 +36,11 @@ outputs: [get.Value]
 		t.Fatalf("run: exit %d\n%s%s", code, out, stderr)
 	}
 	id := regexp.MustCompile(`execution (\S+)`).FindStringSubmatch(out)[1]
+	// What the execution called, as a policy.
+	if code, out, stderr := cli(t, "policy", "--execution", id, "--db", db); code != 0 ||
+		!strings.Contains(out, "ssm:GetParameter  *") || !strings.Contains(out, "ssm:PutParameter  *") {
+		t.Errorf("policy --execution: exit %d\n%s%s", code, out, stderr)
+	}
 	dir := t.TempDir()
 	test := filepath.Join(dir, "params.test.yaml")
 	if code, out, stderr := cli(t, "record", id, "--to", test, "--db", db); code != 0 {

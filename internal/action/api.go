@@ -103,7 +103,8 @@ func ReadOnlyOperation(op string) bool {
 	return false
 }
 
-// apiIAM derives the one IAM action an API step needs from Service and Api.
+// apiIAM derives the IAM actions an API step needs from Service and Api
+// (one, or a few for operations such as s3 CopyObject).
 // A templated or unknown pair yields nothing and an incomplete policy.
 func apiIAM(inputs map[string]any) ([]string, bool) {
 	service, ok1 := literalString(inputs, "Service")
@@ -111,11 +112,11 @@ func apiIAM(inputs map[string]any) ([]string, bool) {
 	if !ok1 || !ok2 {
 		return nil, false
 	}
-	a, ok := awsservice.IAMAction(service, api)
+	acts, ok := awsservice.IAMActions(service, api)
 	if !ok {
 		return nil, false
 	}
-	return []string{a}, true
+	return sortedUnique(acts), true
 }
 
 // apiCall splits a step's inputs into service, operation and the request,

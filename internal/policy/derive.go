@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/capstan-run/capstan/internal/action"
+	"github.com/capstan-run/capstan/internal/awsservice"
 	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/template"
 )
@@ -170,7 +171,19 @@ func (d *deriver) steps(ctx context.Context, doc *document.Document, steps []*do
 		}
 		v, _ := d.substitute(st.Inputs, params).(map[string]any)
 		acts, complete := entry.Spec.IAM(v)
+		// An API call's request names the resources of its main action;
+		// the others (s3 CopyObject's read of its source) act elsewhere.
+		main := ""
+		if svc, ok := literal(v["Service"]); ok {
+			if api, ok := literal(v["Api"]); ok {
+				main, _ = awsservice.IAMAction(svc, api)
+			}
+		}
 		for _, a := range acts {
+			if main != "" && a != main {
+				role.Grants.Add(a, "*")
+				continue
+			}
 			role.Grants.Add(a, resources(d.opts.Scope, a, v)...)
 		}
 		if st.Action == "aws:executeAutomation" {

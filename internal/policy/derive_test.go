@@ -94,6 +94,9 @@ mainSteps:
   - name: read
     action: aws:executeAwsApi
     inputs: {Service: s3, Api: GetObject, Bucket: "{{ Bucket }}", Key: "a/b.json"}
+  - name: copy
+    action: aws:executeAwsApi
+    inputs: {Service: s3, Api: CopyObject, Bucket: "{{ Bucket }}", Key: c.json, CopySource: other/x.json}
   - name: param
     action: aws:executeAwsApi
     inputs: {Service: ssm, Api: get_parameter, Name: /app/db}
@@ -116,7 +119,10 @@ func TestNarrowingPassRoleAndGaps(t *testing.T) {
 	}
 	for action, want := range map[string]string{
 		"s3:GetBucketPolicy": "arn:aws:s3:::reports",
-		"s3:GetObject":       "arn:aws:s3:::reports/a/b.json",
+		// GetObject is needed for read (narrowed) and for copy's source
+		// (anywhere); PutObject for copy's target.
+		"s3:GetObject":       "*",
+		"s3:PutObject":       "arn:aws:s3:::reports/c.json",
 		"ssm:GetParameter":   "arn:aws:ssm:us-east-1:123456789012:parameter/app/db",
 		"iam:PassRole":       "arn:aws:iam::123456789012:role/notify",
 		"ssm:SendCommand":    "*",
