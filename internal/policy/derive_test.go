@@ -121,11 +121,11 @@ func TestNarrowingPassRoleAndGaps(t *testing.T) {
 		"s3:GetBucketPolicy": "arn:aws:s3:::reports",
 		// GetObject is needed for read (narrowed) and for copy's source
 		// (anywhere); PutObject for copy's target.
-		"s3:GetObject":       "*",
-		"s3:PutObject":       "arn:aws:s3:::reports/c.json",
-		"ssm:GetParameter":   "arn:aws:ssm:us-east-1:123456789012:parameter/app/db",
-		"iam:PassRole":       "arn:aws:iam::123456789012:role/notify",
-		"ssm:SendCommand":    "*",
+		"s3:GetObject":     "*",
+		"s3:PutObject":     "arn:aws:s3:::reports/c.json",
+		"ssm:GetParameter": "arn:aws:ssm:us-east-1:123456789012:parameter/app/db",
+		"iam:PassRole":     "arn:aws:iam::123456789012:role/notify",
+		"ssm:SendCommand":  "*",
 	} {
 		if got := g.Resources(action); !slices.Equal(got, []string{want}) {
 			t.Errorf("%s on %v, want %s", action, got, want)
