@@ -19,6 +19,7 @@ const (
 	DescribeDocument                 = "ssm:DescribeDocument"
 	ListDocuments                    = "ssm:ListDocuments"
 	ListDocumentVersions             = "ssm:ListDocumentVersions"
+	StartExecutionPreview            = "ssm:StartExecutionPreview"
 
 	CreateUser       = "capstan:CreateUser"
 	DeleteUser       = "capstan:DeleteUser"

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -236,7 +235,7 @@ func (r *run) maskList(l []string) []string {
 type noAWS struct{}
 
 func (noAWS) Invoke(ctx context.Context, service, operation string, input map[string]any) (map[string]any, error) {
-	return nil, errors.New("no AWS access is configured for this engine")
+	return nil, errNoAWS
 }
 
 // lazyInvoker makes the execution's AWS caller on first use and keeps it (or

@@ -244,3 +244,45 @@ func TestSDKFleetAcrossAccountsAndRegions(t *testing.T) {
 		t.Error("a child wrote /fleet/a in the caller's own account")
 	}
 }
+
+func TestSDKExecutionPreview(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.aliceClient()
+	ctx := context.Background()
+	e.createRunbook("Tag-Instance", tagInstanceRunbook)
+	e.launchTagged(3, "prod")
+	e.launchTagged(1, "dev")
+
+	start, err := c.StartExecutionPreview(ctx, &ssm.StartExecutionPreviewInput{DocumentName: aws.String("Tag-Instance"),
+		ExecutionInputs: &types.ExecutionInputsMemberAutomation{Value: types.AutomationExecutionInputs{
+			TargetParameterName: aws.String("InstanceId"), Targets: []types.Target{{Key: aws.String("tag:Env"), Values: []string{"prod"}}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.GetExecutionPreview(ctx, &ssm.GetExecutionPreviewInput{ExecutionPreviewId: start.ExecutionPreviewId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != types.ExecutionPreviewStatusSuccess {
+		t.Fatalf("preview %s: %s", got.Status, aws.ToString(got.StatusMessage))
+	}
+	p, ok := got.ExecutionPreview.(*types.ExecutionPreviewMemberAutomation)
+	if !ok {
+		t.Fatalf("ExecutionPreview is %T", got.ExecutionPreview)
+	}
+	a := p.Value
+	if len(a.TargetPreviews) != 1 || a.TargetPreviews[0].Count != 3 || aws.ToString(a.TargetPreviews[0].TargetType) != "ec2:instance" {
+		t.Errorf("TargetPreviews %+v, want 3 ec2:instance", a.TargetPreviews)
+	}
+	if a.StepPreviews["Mutating"] != 1 || a.StepPreviews["NonMutating"] != 0 || !slices.Equal(a.Regions, []string{"us-east-1"}) || a.TotalAccounts != 1 {
+		t.Errorf("preview %+v, want one mutating step in us-east-1, one account", a)
+	}
+	if len(e.fleetTags()) != 0 {
+		t.Error("the preview ran something")
+	}
+	// An id no one was given is not found.
+	_, err = c.GetExecutionPreview(ctx, &ssm.GetExecutionPreviewInput{ExecutionPreviewId: aws.String("00000000-0000-4000-8000-000000000000")})
+	if code := errorCode(t, err); code != "ResourceNotFoundException" {
+		t.Errorf("an unknown preview: %s", code)
+	}
+}

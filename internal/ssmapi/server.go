@@ -49,6 +49,7 @@ var Anonymous = Identity{Name: service.Anonymous.Name, ARN: service.Anonymous.AR
 type Server struct {
 	opts            Options
 	unauthenticated chan struct{} // a semaphore of MaxUnauthenticated slots
+	previews        previews
 }
 
 // New returns a Server.
@@ -103,6 +104,8 @@ var operations = map[string]handler{
 	"DescribeAutomationStepExecutions": op(describeAutomationStepExecutions),
 	"StopAutomationExecution":          op(stopAutomationExecution),
 	"SendAutomationSignal":             op(sendAutomationSignal),
+	"StartExecutionPreview":            op(startExecutionPreview),
+	"GetExecutionPreview":              op(getExecutionPreview),
 }
 
 type identityKey struct{}

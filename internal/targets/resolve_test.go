@@ -165,6 +165,18 @@ func TestResourceID(t *testing.T) {
 	}
 }
 
+func TestResourceType(t *testing.T) {
+	for arn, want := range map[string]string{
+		"arn:aws:ec2:us-east-1:123456789012:instance/i-0abc": "ec2:instance",
+		"arn:aws:s3:::my-bucket":                             "s3",
+		"arn:aws:rds:us-east-1:123456789012:db:prod-db":      "rds:db",
+	} {
+		if got := ResourceType(arn); got != want {
+			t.Errorf("ResourceType(%s) = %s, want %s", arn, got, want)
+		}
+	}
+}
+
 func sameSet(a, b []string) bool {
 	return slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
 }

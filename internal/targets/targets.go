@@ -104,25 +104,47 @@ func Validate(parameterName string, list []Target, maps []map[string][]string) e
 // InstanceIds * as every instance that is not terminated. Every API is read
 // to its last page.
 func Resolve(ctx context.Context, inv action.Invoker, list []Target) ([]string, error) {
+	typed, err := ResolveTyped(ctx, inv, list)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(typed))
+	for i, r := range typed {
+		out[i] = r.Value
+	}
+	return out, nil
+}
+
+// Resolved is one target with its resource type: AWS::EC2::Instance for
+// the EC2 keys, the tagging API's service:type (ec2:instance, s3:bucket)
+// for a resource found by tag or group, ParameterValues for a given value.
+type Resolved struct {
+	Value, Type string
+}
+
+// ResolveTyped is Resolve with each target's resource type, for previews.
+func ResolveTyped(ctx context.Context, inv action.Invoker, list []Target) ([]Resolved, error) {
 	seen := map[string]bool{}
-	var out []string
-	add := func(v string) {
-		if v != "" && !seen[v] {
-			seen[v] = true
-			out = append(out, v)
+	var out []Resolved
+	add := func(r Resolved) {
+		if r.Value != "" && !seen[r.Value] {
+			seen[r.Value] = true
+			out = append(out, r)
 		}
 	}
 	for _, t := range list {
-		var vals []string
+		var vals []Resolved
 		var err error
 		switch {
 		case t.Key == KeyParameterValues:
-			vals = t.Values
+			for _, v := range t.Values {
+				vals = append(vals, Resolved{Value: v, Type: KeyParameterValues})
+			}
 		case strings.HasPrefix(t.Key, "tag:"):
 			vals, err = byTag(ctx, inv, strings.TrimPrefix(t.Key, "tag:"), t.Values)
 		case t.Key == KeyResourceGroup:
 			for _, g := range t.Values {
-				var more []string
+				var more []Resolved
 				more, err = byGroup(ctx, inv, g)
 				if err != nil {
 					break
@@ -134,7 +156,7 @@ func Resolve(ctx context.Context, inv action.Invoker, list []Target) ([]string, 
 			nodes, err = Nodes(ctx, inv, nil, "")
 			for _, n := range nodes {
 				if n.State != "terminated" && n.State != "shutting-down" {
-					vals = append(vals, n.ID)
+					vals = append(vals, Resolved{Value: n.ID, Type: KeyEC2Instance})
 				}
 			}
 		default:
@@ -154,8 +176,8 @@ func Resolve(ctx context.Context, inv action.Invoker, list []Target) ([]string, 
 // a next token cannot hold a run forever.
 const maxPages = 10000
 
-func byTag(ctx context.Context, inv action.Invoker, key string, values []string) ([]string, error) {
-	var out []string
+func byTag(ctx context.Context, inv action.Invoker, key string, values []string) ([]Resolved, error) {
+	var out []Resolved
 	in := map[string]any{"TagFilters": []any{map[string]any{"Key": key, "Values": toAny(values)}}, "ResourcesPerPage": 100}
 	for range maxPages {
 		resp, err := inv.Invoke(ctx, "resourcegroupstaggingapi", "GetResources", in)
@@ -163,7 +185,7 @@ func byTag(ctx context.Context, inv action.Invoker, key string, values []string)
 			return nil, err
 		}
 		for _, r := range list(resp["ResourceTagMappingList"]) {
-			out = append(out, ResourceID(str(r["ResourceARN"])))
+			out = append(out, fromARN(str(r["ResourceARN"])))
 		}
 		next := str(resp["PaginationToken"])
 		if next == "" {
@@ -174,8 +196,8 @@ func byTag(ctx context.Context, inv action.Invoker, key string, values []string)
 	return nil, fmt.Errorf("GetResources still had more pages after %d", maxPages)
 }
 
-func byGroup(ctx context.Context, inv action.Invoker, group string) ([]string, error) {
-	var out []string
+func byGroup(ctx context.Context, inv action.Invoker, group string) ([]Resolved, error) {
+	var out []Resolved
 	in := map[string]any{"Group": group, "MaxResults": 50}
 	for range maxPages {
 		resp, err := inv.Invoke(ctx, "resource-groups", "ListGroupResources", in)
@@ -186,11 +208,11 @@ func byGroup(ctx context.Context, inv action.Invoker, group string) ([]string, e
 		if len(items) > 0 {
 			for _, r := range items {
 				id, _ := r["Identifier"].(map[string]any)
-				out = append(out, ResourceID(str(id["ResourceArn"])))
+				out = append(out, fromARN(str(id["ResourceArn"])))
 			}
 		} else {
 			for _, r := range list(resp["ResourceIdentifiers"]) {
-				out = append(out, ResourceID(str(r["ResourceArn"])))
+				out = append(out, fromARN(str(r["ResourceArn"])))
 			}
 		}
 		next := str(resp["NextToken"])
@@ -200,6 +222,25 @@ func byGroup(ctx context.Context, inv action.Invoker, group string) ([]string, e
 		in["NextToken"] = next
 	}
 	return nil, fmt.Errorf("ListGroupResources still had more pages after %d", maxPages)
+}
+
+func fromARN(arn string) Resolved {
+	return Resolved{Value: ResourceID(arn), Type: ResourceType(arn)}
+}
+
+// ResourceType names an ARN's resource type as the tagging API does:
+// service:type (ec2:instance), or the service alone when the ARN has no
+// type (s3 for a bucket).
+func ResourceType(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 {
+		return ""
+	}
+	res := parts[5]
+	if i := strings.IndexAny(res, "/:"); i >= 0 {
+		return parts[2] + ":" + res[:i]
+	}
+	return parts[2]
 }
 
 // ResourceID is the id SSM passes to a child for a resource ARN: the part
