@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/capstan-run/capstan/internal/engine"
+	"github.com/capstan-run/capstan/internal/execlog"
 	"github.com/capstan-run/capstan/internal/store"
 )
 
@@ -138,7 +139,7 @@ func newExecutionsGetCmd() *cobra.Command {
 			if output == "json" {
 				out := map[string]any{"AutomationExecution": st.View()}
 				if calls {
-					out["Calls"] = callsJSON(recorded)
+					out["Calls"] = execlog.Calls(recorded)
 				}
 				return writeJSON(cmd.OutOrStdout(), out)
 			}
@@ -196,21 +197,6 @@ func printExecution(w io.Writer, st *engine.State) {
 	for _, k := range slices.Sorted(maps.Keys(v.Outputs)) {
 		fmt.Fprintf(w, "output %s = %s\n", k, strings.Join(v.Outputs[k], ", "))
 	}
-}
-
-type callJSON struct {
-	Step, Service, Operation, IAMAction string
-	StartTime                           time.Time
-	DurationMicros                      int64
-	ErrorCode                           string `json:",omitempty"`
-}
-
-func callsJSON(calls []store.Call) []callJSON {
-	out := make([]callJSON, 0, len(calls))
-	for _, c := range calls {
-		out = append(out, callJSON{c.Step, c.Service, c.Operation, c.IAMAction, c.Start, c.Duration.Microseconds(), c.ErrorCode})
-	}
-	return out
 }
 
 func printCalls(w io.Writer, calls []store.Call) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/capstan-run/capstan/internal/awsapi"
 )
 
 // ssmCall posts one unsigned SSM API request (serve runs with
@@ -69,7 +72,16 @@ func TestServeHealthAndMetrics(t *testing.T) {
 	}
 	stopServe(t, cmd, out)
 
-	url, _, cmd, out = startServe(t, bin, "--db", db, "--insecure-no-auth")
+	// Records are shipped to S3 (moto).
+	cfg, err := awsapi.LoadConfig(context.Background(), awsapi.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s3 := awsapi.New(cfg, awsapi.Options{})
+	if _, err := s3.Invoke(context.Background(), "s3", "CreateBucket", map[string]any{"Bucket": "capstan-logs"}); err != nil {
+		t.Fatal(err)
+	}
+	url, _, cmd, out = startServe(t, bin, "--db", db, "--insecure-no-auth", "--log-bucket", "s3://capstan-logs/prod/")
 	defer stopServe(t, cmd, out)
 	doc := `schemaVersion: "0.3"
 mainSteps:
@@ -91,6 +103,19 @@ mainSteps:
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	for i := 0; ; i++ {
+		obj, err := s3.Invoke(context.Background(), "s3", "GetObject", map[string]any{"Bucket": "capstan-logs", "Key": "prod/" + id + ".json"})
+		if err == nil {
+			if body, _ := obj["Body"].(string); !strings.Contains(body, `"IAMAction": "sts:GetCallerIdentity"`) || !strings.Contains(body, `"AutomationExecutionStatus": "Success"`) {
+				t.Errorf("shipped record lacks the call or the status: %s", body)
+			}
+			break
+		}
+		if i == 200 {
+			t.Fatalf("record of %s not shipped: %v\n%s", id, err, out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	code, metrics := get(t, url+"/metrics")
 	if code != 200 {
 		t.Fatalf("/metrics: %d", code)
@@ -102,6 +127,7 @@ mainSteps:
 		`capstan_step_duration_seconds_count{action="aws:sleep",status="Success"} 1`,
 		`capstan_aws_calls_total{code="",operation="GetCallerIdentity",service="sts"} 1`,
 		`capstan_executions_running 0`,
+		`capstan_log_shipments_total{dest="s3",outcome="ok"} 1`,
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)

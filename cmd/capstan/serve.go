@@ -16,10 +16,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/capstan-run/capstan/internal/engine"
+	"github.com/capstan-run/capstan/internal/execlog"
 	"github.com/capstan-run/capstan/internal/health"
 	"github.com/capstan-run/capstan/internal/metrics"
 	"github.com/capstan-run/capstan/internal/retention"
 	"github.com/capstan-run/capstan/internal/ssmapi"
+	"github.com/capstan-run/capstan/internal/store"
 )
 
 type serveFlags struct {
@@ -29,6 +31,12 @@ type serveFlags struct {
 	insecure bool
 	maxBody  int64
 	retain   string
+	logs     logFlags
+}
+
+// logFlags say where capstan serve ships execution records and step output.
+type logFlags struct {
+	bucket, group string
 }
 
 func newServeCmd() *cobra.Command {
@@ -52,7 +60,12 @@ Without a signature: GET /healthz answers while the process serves, GET
 otherwise), and GET /metrics gives the capstan_* metrics in Prometheus's
 format (executions started and finished, step durations by action, AWS calls
 by service, operation and error code, throttling retries, running
-executions, webhook and schedule firings).`,
+executions, webhook and schedule firings, log shipments).
+
+--log-bucket s3://BUCKET/PREFIX/ writes each finished execution's record to
+PREFIX/ID.json; --log-group NAME sends each finished step to CloudWatch Logs
+(stream: the execution id). --retain 30d deletes finished executions older
+than that. docs/config.md has the details.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return serve(cmd, f)
@@ -61,6 +74,8 @@ executions, webhook and schedule firings).`,
 	cmd.Flags().StringVar(&f.addr, "addr", "", "the address to listen on (default: serve.addr of the configuration, else "+defaultAddr+")")
 	cmd.Flags().BoolVar(&f.insecure, "insecure-no-auth", false, "accept unsigned requests from anyone who can reach --addr (local experiments only)")
 	cmd.Flags().Int64Var(&f.maxBody, "max-request-bytes", 1<<20, "the largest request body accepted")
+	cmd.Flags().StringVar(&f.logs.bucket, "log-bucket", "", "write each finished execution's record (steps, outputs, script output, calls) to s3://BUCKET/PREFIX/ID.json (default: serve.logBucket of the configuration)")
+	cmd.Flags().StringVar(&f.logs.group, "log-group", "", "send each finished step's output to this CloudWatch Logs group, one stream per execution (default: serve.logGroup of the configuration)")
 	cmd.Flags().StringVar(&f.retain, "retain", "", "delete finished executions older than this, e.g. 30d as SSM (default: serve.retain of the configuration, else keep all)")
 	f.store.register(cmd)
 	f.aws.register(cmd)
@@ -105,12 +120,34 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 		fmt.Fprintln(stderr, "WARNING: --unsafe-scripts: aws:executeScript scripts run without the sandbox and can read")
 		fmt.Fprintln(stderr, "WARNING: everything capstan can (its database, master key, environment). Single-user machines only.")
 	}
+	ship := &execlog.Shipper{Store: db, LogGroup: cmp.Or(f.logs.group, cfg.Serve.LogGroup), Logger: logger}
+	if b := cmp.Or(f.logs.bucket, cfg.Serve.LogBucket); b != "" {
+		if ship.Bucket, ship.Prefix, err = execlog.ParseS3URL(b); err != nil {
+			return usageError("--log-bucket: %w", err)
+		}
+	}
 	var eng *engine.Engine
 	mets := metrics.New(func() int { return eng.Running() })
 	f.aws.metrics = mets
-	svc := f.aws.newService(context.WithoutCancel(ctx), db, cfg, serviceOptions{onChange: mets.OnChange, notice: stderr, logger: logger})
+	onChange := mets.OnChange
+	shipping := ship.Bucket != "" || ship.LogGroup != ""
+	if shipping {
+		ship.OnShipped = mets.LogShipped
+		ship.Start()
+		onChange = func(st *engine.State, ev store.Event) {
+			mets.OnChange(st, ev)
+			ship.OnChange(st, ev)
+		}
+	}
+	svc := f.aws.newService(context.WithoutCancel(ctx), db, cfg, serviceOptions{onChange: onChange, notice: stderr, logger: logger})
 	eng = svc.Engine()
 	defer eng.Shutdown()
+	if shipping {
+		ship.AWS = f.aws.account
+		// Shipping outlives the HTTP server's shutdown only as long as the
+		// engine's: copies still queued then are caught up at the next start.
+		go ship.Run(ctx)
+	}
 
 	opts := ssmapi.Options{Service: svc, Audit: db, MaxBodyBytes: f.maxBody, Logger: logger}
 	// Signatures must be scoped to the region executions run in, when one

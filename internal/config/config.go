@@ -128,6 +128,10 @@ type Serve struct {
 	// Retain deletes finished executions older than this ("30d", "36h");
 	// empty keeps them all.
 	Retain string `yaml:"retain"`
+	// LogBucket (s3://BUCKET/PREFIX/) receives each finished execution's
+	// record; LogGroup (a CloudWatch Logs group) each step's output.
+	LogBucket string `yaml:"logBucket"`
+	LogGroup  string `yaml:"logGroup"`
 }
 
 // DefaultPath is $XDG_CONFIG_HOME/capstan/config.yaml, else

@@ -25,6 +25,7 @@ type Metrics struct {
 	throttleRetries *prometheus.CounterVec
 	webhookFirings  *prometheus.CounterVec
 	scheduleFirings *prometheus.CounterVec
+	logShipments    *prometheus.CounterVec
 }
 
 // New registers the metrics. running reports how many executions this
@@ -54,8 +55,11 @@ func New(running func() int) *Metrics {
 		scheduleFirings: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "capstan_schedule_firings_total", Help: "Schedule firings, by schedule and outcome (started, skipped, failed).",
 		}, []string{"schedule", "outcome"}),
+		logShipments: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "capstan_log_shipments_total", Help: "Copies of execution records to S3 (dest s3) and of step output to CloudWatch Logs (dest logs), by outcome (ok, failed).",
+		}, []string{"dest", "outcome"}),
 	}
-	m.reg.MustRegister(m.started, m.finished, m.stepDuration, m.awsCalls, m.throttleRetries, m.webhookFirings, m.scheduleFirings,
+	m.reg.MustRegister(m.started, m.finished, m.stepDuration, m.awsCalls, m.throttleRetries, m.webhookFirings, m.scheduleFirings, m.logShipments,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if running != nil {
 		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -107,4 +111,14 @@ func (m *Metrics) WebhookFired(webhook, outcome string) {
 // ScheduleFired counts a schedule firing by outcome.
 func (m *Metrics) ScheduleFired(schedule, outcome string) {
 	m.scheduleFirings.WithLabelValues(schedule, outcome).Inc()
+}
+
+// LogShipped counts one copy of a record (dest "s3") or of step output
+// (dest "logs").
+func (m *Metrics) LogShipped(dest string, err error) {
+	outcome := "ok"
+	if err != nil {
+		outcome = "failed"
+	}
+	m.logShipments.WithLabelValues(dest, outcome).Inc()
 }
