@@ -1,0 +1,249 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/capstan-run/capstan/internal/authz"
+	"github.com/capstan-run/capstan/internal/engine"
+	"github.com/capstan-run/capstan/internal/store"
+)
+
+type execView struct {
+	ID, Runbook, Version, Status, Mode, ExecutedBy string
+	Start, End, Duration                           string
+	Failure                                        string
+	Parameters, Outputs                            []kv
+	Steps                                          []stepView
+	Calls                                          []callView
+	Approval                                       *approvalView
+	AwaitingStep                                   string
+	Done                                           bool
+	Seq                                            int64
+}
+
+type kv struct{ Key, Value string }
+
+type stepView struct {
+	Name, Action, Status, Start, Duration, Failure string
+	Inputs, Outputs                                []kv
+}
+
+type callView struct {
+	Step, Operation, IAMAction, Duration, Error string
+}
+
+type approvalView struct {
+	Step      string
+	Message   string
+	Approvers string
+	MayDecide bool
+}
+
+func when(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04:05")
+}
+
+func duration(start, end *time.Time, now time.Time) string {
+	if start == nil || start.IsZero() {
+		return ""
+	}
+	e := now
+	if end != nil && !end.IsZero() {
+		e = *end
+	}
+	return e.Sub(*start).Round(time.Millisecond).String()
+}
+
+func sortedKV[V any](m map[string]V, show func(V) string) []kv {
+	out := make([]kv, 0, len(m))
+	for k, v := range m {
+		out = append(out, kv{k, show(v)})
+	}
+	slices.SortFunc(out, func(a, b kv) int { return strings.Compare(a.Key, b.Key) })
+	return out
+}
+
+func showList(v []string) string {
+	if len(v) == 1 {
+		return v[0]
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func (u *UI) view(st *engine.State, calls []store.Call, user string) execView {
+	v := st.View()
+	now := u.opts.Now()
+	ev := execView{ID: v.AutomationExecutionId, Runbook: v.DocumentName, Version: v.DocumentVersion,
+		Status: v.AutomationExecutionStatus, Mode: v.Mode, ExecutedBy: v.ExecutedBy,
+		Start: when(v.ExecutionStartTime), End: when(v.ExecutionEndTime),
+		Duration: duration(v.ExecutionStartTime, v.ExecutionEndTime, now),
+		Failure:  v.FailureMessage, Done: engine.Terminal(st.Status), Seq: st.Seq,
+		Parameters:   sortedKV(v.Parameters, showList),
+		Outputs:      sortedKV(v.Outputs, showList),
+		AwaitingStep: st.AwaitingStep(),
+	}
+	for _, s := range v.StepExecutions {
+		ev.Steps = append(ev.Steps, stepView{Name: s.StepName, Action: s.Action, Status: s.StepStatus,
+			Start: when(s.ExecutionStartTime), Duration: duration(s.ExecutionStartTime, s.ExecutionEndTime, now),
+			Failure: s.FailureMessage,
+			Inputs:  sortedKV(s.Inputs, func(s string) string { return s }),
+			Outputs: sortedKV(s.Outputs, showList)})
+	}
+	for _, c := range calls {
+		ev.Calls = append(ev.Calls, callView{Step: c.Step, Operation: c.Service + " " + c.Operation, IAMAction: c.IAMAction,
+			Duration: c.Duration.Round(time.Millisecond).String(), Error: c.ErrorCode})
+	}
+	if !ev.Done {
+		for _, s := range st.Steps {
+			if s.Action != "aws:approve" || s.Status != engine.StatusWaiting {
+				continue
+			}
+			list := s.Approvers()
+			msg, _ := s.Inputs["Message"].(string)
+			ev.Approval = &approvalView{Step: s.Name, Message: msg, Approvers: strings.Join(list, ", "),
+				MayDecide: engine.IsApprover(list, u.opts.Service.UserARN(user))}
+		}
+	}
+	return ev
+}
+
+func (u *UI) load(r *http.Request, s *session) (execView, error) {
+	id := r.PathValue("id")
+	st, err := u.opts.Service.Execution(r.Context(), s.user, id)
+	if err != nil {
+		return execView{}, err
+	}
+	calls, err := u.opts.Service.Calls(r.Context(), s.user, id)
+	if err != nil {
+		return execView{}, err
+	}
+	return u.view(st, calls, s.user), nil
+}
+
+func (u *UI) executionPage(w http.ResponseWriter, r *http.Request, s *session) {
+	ev, err := u.load(r, s)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	u.render(w, r, http.StatusOK, "execution", page{User: s.user, CSRF: s.csrf, Title: "Execution " + ev.ID, Nav: "executions", Data: ev})
+}
+
+// executionLive streams the execution's live part as server-sent events:
+// one event with the rendered HTML whenever the execution changes, until
+// it ends or the client goes away.
+func (u *UI) executionLive(w http.ResponseWriter, r *http.Request, s *session) {
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		http.Error(w, "streaming is not supported here", http.StatusInternalServerError)
+		return
+	}
+	ctx := r.Context()
+	// The server's write timeout would cut the stream: end it before, and
+	// let EventSource reconnect.
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Now().Add(10 * time.Minute))
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	var last int64 = -1
+	tick := time.NewTicker(u.opts.Poll)
+	defer tick.Stop()
+	// Bounded: one stream lasts at most this long, then the browser reconnects.
+	deadline := time.After(9 * time.Minute)
+	for {
+		ev, err := u.load(r, s)
+		if err != nil {
+			fmt.Fprintf(w, "event: failed\ndata: %s\n\n", strings.ReplaceAll(err.Error(), "\n", " "))
+			flusher.Flush()
+			return
+		}
+		if ev.Seq != last {
+			var b strings.Builder
+			if err := u.pages["execution"].ExecuteTemplate(&b, "live", page{User: s.user, CSRF: s.csrf, Data: ev}); err != nil {
+				u.opts.Logger.Error("rendering the live execution", "err", err)
+				return
+			}
+			event := "update"
+			if ev.Done {
+				event = "done"
+			}
+			fmt.Fprintf(w, "event: %s\n", event)
+			for _, line := range strings.Split(b.String(), "\n") {
+				fmt.Fprintf(w, "data: %s\n", line)
+			}
+			fmt.Fprint(w, "\n")
+			flusher.Flush()
+			last = ev.Seq
+		}
+		if ev.Done {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// afterAction shows the execution again: by redirect when the action was
+// taken, else with the refusal's message on the page.
+func (u *UI) afterAction(w http.ResponseWriter, r *http.Request, s *session, err error) {
+	if err == nil {
+		http.Redirect(w, r, Prefix+"executions/"+url.PathEscape(r.PathValue("id")), http.StatusSeeOther)
+		return
+	}
+	var denied *authz.DeniedError
+	if errors.As(err, &denied) || !isRefusal(err) {
+		u.fail(w, r, s, err)
+		return
+	}
+	ev, lerr := u.load(r, s)
+	if lerr != nil {
+		u.fail(w, r, s, lerr)
+		return
+	}
+	u.render(w, r, http.StatusConflict, "execution", page{User: s.user, CSRF: s.csrf, Title: "Execution " + ev.ID, Nav: "executions", Error: err.Error(), Data: ev})
+}
+
+// isRefusal reports whether err is the service refusing the request (a
+// state that does not allow it, bad input) rather than a failure.
+func isRefusal(err error) bool {
+	var c interface{ Usage() bool }
+	return errors.As(err, &c)
+}
+
+func (u *UI) stopExecution(w http.ResponseWriter, r *http.Request, s *session) {
+	u.afterAction(w, r, s, u.opts.Service.Stop(r.Context(), s.user, r.PathValue("id")))
+}
+
+var signals = map[string]bool{"Approve": true, "Reject": true, "StartStep": true, "Resume": true}
+
+func (u *UI) signalExecution(w http.ResponseWriter, r *http.Request, s *session) {
+	typ := r.PostFormValue("signal")
+	if !signals[typ] {
+		http.Error(w, fmt.Sprintf("unknown signal %q: expected Approve, Reject, StartStep or Resume", typ), http.StatusBadRequest)
+		return
+	}
+	payload := map[string][]string{}
+	if c := strings.TrimSpace(r.PostFormValue("comment")); c != "" {
+		payload["Comment"] = []string{c}
+	}
+	if step := r.PostFormValue("step"); step != "" && typ == "StartStep" {
+		payload["StepName"] = []string{step}
+	}
+	u.afterAction(w, r, s, u.opts.Service.Signal(r.Context(), s.user, r.PathValue("id"), typ, payload))
+}

@@ -1,0 +1,82 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+)
+
+type keysData struct {
+	Paths []string
+	Path  string
+}
+
+func (u *UI) keysPage(w http.ResponseWriter, r *http.Request, s *session) {
+	u.showKeys(w, r, s, http.StatusOK, "", "")
+}
+
+func (u *UI) showKeys(w http.ResponseWriter, r *http.Request, s *session, status int, path, msg string) {
+	paths, err := u.opts.Service.Keys(r.Context(), s.user, "")
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	d := keysData{Paths: slices.DeleteFunc(paths, internalKey), Path: path}
+	u.render(w, r, status, "keys", page{User: s.user, CSRF: s.csrf, Title: "Key storage", Nav: "keys", Error: msg, Data: d})
+}
+
+// putKey stores a value; the page never shows one back.
+func (u *UI) putKey(w http.ResponseWriter, r *http.Request, s *session) {
+	path := strings.TrimSpace(r.PostFormValue("path"))
+	value := r.PostFormValue("value")
+	switch {
+	case internalKey(path):
+		u.showKeys(w, r, s, http.StatusBadRequest, path, "path: capstan/ is reserved for capstan's own keys")
+		return
+	case value == "":
+		u.showKeys(w, r, s, http.StatusBadRequest, path, "value: empty; type the secret to store at "+path)
+		return
+	}
+	if err := u.opts.Service.PutKey(r.Context(), s.user, path, []byte(value)); err != nil {
+		if isUsage(err) {
+			u.showKeys(w, r, s, http.StatusBadRequest, path, "path: "+err.Error())
+			return
+		}
+		u.fail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, Prefix+"keys", http.StatusSeeOther)
+}
+
+func (u *UI) deleteKey(w http.ResponseWriter, r *http.Request, s *session) {
+	path := r.PostFormValue("path")
+	if internalKey(path) {
+		u.showKeys(w, r, s, http.StatusBadRequest, "", "path: capstan/ is reserved for capstan's own keys")
+		return
+	}
+	if err := u.opts.Service.DeleteKey(r.Context(), s.user, path); err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, Prefix+"keys", http.StatusSeeOther)
+}
+
+type usersData struct {
+	Users []userRow
+}
+
+type userRow struct{ Name, ARN, AccessKeyID, Created string }
+
+func (u *UI) usersPage(w http.ResponseWriter, r *http.Request, s *session) {
+	list, err := u.opts.Service.Users(r.Context(), s.user)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	var d usersData
+	for _, x := range list {
+		c := x.Created
+		d.Users = append(d.Users, userRow{Name: x.Name, ARN: x.ARN, AccessKeyID: x.AccessKeyID, Created: when(&c)})
+	}
+	u.render(w, r, http.StatusOK, "users", page{User: s.user, CSRF: s.csrf, Title: "Users", Nav: "users", Data: d})
+}

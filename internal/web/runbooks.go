@@ -1,0 +1,156 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/capstan-run/capstan/internal/document"
+)
+
+type runbookRow struct {
+	Name        string
+	Description string
+	Owner       string
+	Version     int
+}
+
+type runbooksData struct {
+	Query    string
+	Runbooks []runbookRow
+}
+
+// summary is the first line of a description, for listings.
+func summary(s string) string {
+	s = strings.TrimSpace(s)
+	s = strings.TrimLeft(s, "# ")
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+func (u *UI) runbooksPage(w http.ResponseWriter, r *http.Request, s *session) {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	docs, err := u.opts.Service.Runbooks(r.Context(), s.user)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	d := runbooksData{Query: q}
+	needle := strings.ToLower(q)
+	for _, doc := range docs {
+		desc := ""
+		if parsed, _ := document.Parse(doc.Name, []byte(doc.Content)); parsed != nil {
+			desc = summary(parsed.Description)
+		}
+		if needle != "" && !strings.Contains(strings.ToLower(doc.Name+" "+desc), needle) {
+			continue
+		}
+		d.Runbooks = append(d.Runbooks, runbookRow{Name: doc.Name, Description: desc, Owner: doc.Owner, Version: doc.Version})
+	}
+	slices.SortFunc(d.Runbooks, func(a, b runbookRow) int { return strings.Compare(a.Name, b.Name) })
+	u.render(w, r, http.StatusOK, "runbooks", page{User: s.user, CSRF: s.csrf, Title: "Runbooks", Nav: "runbooks", Data: d})
+}
+
+type runbookData struct {
+	Name        string
+	Description string
+	Fields      []field
+	KeyPaths    []string
+	Interactive bool
+}
+
+// runbook loads and parses the runbook of the request for its form.
+func (u *UI) runbook(r *http.Request, s *session) (*document.Document, error) {
+	doc, err := u.opts.Service.Runbook(r.Context(), s.user, r.PathValue("name"))
+	if err != nil {
+		return nil, err
+	}
+	parsed, diags := document.Load(doc.Name, []byte(doc.Content), u.opts.Actions)
+	if parsed == nil || document.HasErrors(diags) {
+		return nil, &invalidRunbook{name: doc.Name, diags: diags}
+	}
+	return parsed, nil
+}
+
+type invalidRunbook struct {
+	name  string
+	diags []document.Diagnostic
+}
+
+func (e *invalidRunbook) Error() string {
+	var b strings.Builder
+	b.WriteString("the runbook " + e.name + " is not valid:")
+	for _, d := range e.diags {
+		if d.Severity == document.Error {
+			b.WriteString("\n" + d.String())
+		}
+	}
+	return b.String()
+}
+
+// keyPaths lists the key-storage paths the user may pick for a parameter;
+// capstan's own (users' secrets) are never offered.
+func (u *UI) keyPaths(r *http.Request, s *session) []string {
+	paths, err := u.opts.Service.Keys(r.Context(), s.user, "")
+	if err != nil {
+		// Not allowed to list keys: the form offers no picker.
+		return nil
+	}
+	return slices.DeleteFunc(paths, internalKey)
+}
+
+func internalKey(path string) bool { return strings.HasPrefix(path, "capstan/") }
+
+func (u *UI) runbookPage(w http.ResponseWriter, r *http.Request, s *session) {
+	doc, err := u.runbook(r, s)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	paths := u.keyPaths(r, s)
+	u.showRunbook(w, r, s, http.StatusOK, doc, nil, paths, "")
+}
+
+func (u *UI) showRunbook(w http.ResponseWriter, r *http.Request, s *session, status int, doc *document.Document, form url.Values, paths []string, msg string) {
+	d := runbookData{Name: doc.File, Description: doc.Description, Fields: fields(doc, form, paths), KeyPaths: paths}
+	u.render(w, r, status, "runbook", page{User: s.user, CSRF: s.csrf, Title: doc.File, Nav: "runbooks", Error: msg, Data: d})
+}
+
+func (u *UI) startRunbook(w http.ResponseWriter, r *http.Request, s *session) {
+	doc, err := u.runbook(r, s)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	mode := "Auto"
+	if r.PostFormValue("mode") == "Interactive" {
+		mode = "Interactive"
+	}
+	id, err := u.opts.Service.Start(r.Context(), s.user, StartInput{Runbook: doc.File, Parameters: parameters(doc, r.PostForm), Mode: mode})
+	if err != nil {
+		byField, rest := fieldErrors(err)
+		if len(byField) == 0 && !isUsage(err) {
+			u.fail(w, r, s, err)
+			return
+		}
+		paths := u.keyPaths(r, s)
+		d := runbookData{Name: doc.File, Description: doc.Description, Fields: fields(doc, r.PostForm, paths), KeyPaths: paths}
+		for i := range d.Fields {
+			d.Fields[i].Error = byField[d.Fields[i].Name]
+		}
+		u.render(w, r, http.StatusBadRequest, "runbook", page{User: s.user, CSRF: s.csrf, Title: doc.File, Nav: "runbooks", Error: rest, Data: d})
+		return
+	}
+	http.Redirect(w, r, Prefix+"executions/"+url.PathEscape(id), http.StatusSeeOther)
+}
+
+// isUsage reports whether err is the caller's bad input (the service's
+// errors say so).
+func isUsage(err error) bool {
+	var c interface{ Usage() bool }
+	return errors.As(err, &c) && c.Usage()
+}

@@ -1,0 +1,134 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/capstan-run/capstan/internal/action"
+	"github.com/capstan-run/capstan/internal/engine"
+	"github.com/capstan-run/capstan/internal/keys"
+	"github.com/capstan-run/capstan/internal/service"
+	"github.com/capstan-run/capstan/internal/store"
+	"github.com/capstan-run/capstan/internal/store/sqlite"
+	"github.com/capstan-run/capstan/internal/web"
+)
+
+// Runbooks the tests run: no AWS call, so nothing to emulate.
+const helloRunbook = `schemaVersion: '0.3'
+description: |
+  Greets someone, after a short pause.
+parameters:
+  Name:
+    type: String
+    description: Who to greet (lower-case letters).
+    allowedPattern: ^[a-z]+$
+  Count:
+    type: Integer
+    default: 1
+    minValue: 1
+    maxValue: 5
+  Loud:
+    type: Boolean
+    default: false
+  Items:
+    type: StringList
+    default: []
+  Labels:
+    type: StringMap
+    default: {}
+  Color:
+    type: String
+    default: blue
+    allowedValues: [blue, green]
+mainSteps:
+  - name: pause
+    action: aws:sleep
+    inputs:
+      Duration: PT0.2S
+outputs:
+  - pause.Output
+`
+
+const approvalRunbook = `schemaVersion: '0.3'
+description: Waits for alice to approve.
+mainSteps:
+  - name: ask
+    action: aws:approve
+    inputs:
+      Approvers: [alice]
+      Message: Go ahead?
+  - name: after
+    action: aws:sleep
+    inputs:
+      Duration: PT0.1S
+`
+
+const password = "correct horse battery"
+
+type fixture struct {
+	db  *sqlite.DB
+	svc *service.Service
+	ui  *web.UI
+	srv *httptest.Server
+}
+
+func newFixture(t *testing.T, opts web.Options) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "capstan.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kopts := keys.Options{MasterKeyFile: filepath.Join(dir, "master.key"), DBPath: db.Path(), Getenv: func(string) string { return "" }}
+	actions := action.Builtin()
+	svc := service.New(service.Options{Store: db, Engine: engine.Options{Actions: actions}, Keys: kopts})
+	t.Cleanup(func() {
+		svc.Engine().Shutdown()
+		_ = db.Close()
+	})
+	for _, d := range []store.Document{
+		{Name: "Hello", Content: helloRunbook, Format: "YAML", DocumentType: "Automation"},
+		{Name: "NeedsApproval", Content: approvalRunbook, Format: "YAML", DocumentType: "Automation"},
+	} {
+		if _, err := svc.CreateDocument(ctx, service.Principal{Name: "alice"}, service.DocumentInput{Name: d.Name, Content: d.Content, Format: d.Format, DocumentType: d.DocumentType}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"alice", "bob"} {
+		if _, _, err := svc.CreateUser(ctx, service.Principal{Name: "admin"}, name); err != nil {
+			t.Fatal(err)
+		}
+		if err := web.SetPassword(ctx, db, name, password); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts.Service = &web.Backend{Service: svc, Identities: db}
+	opts.Logins = db
+	opts.Actions = actions
+	ui, err := web.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(web.Prefix, ui)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return &fixture{db: db, svc: svc, ui: ui, srv: srv}
+}
+
+// wait polls cond until it holds or the time is up; bounded.
+func wait(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for range 200 {
+		if cond() {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
