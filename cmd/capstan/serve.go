@@ -32,6 +32,8 @@ type serveFlags struct {
 	maxBody  int64
 	retain   string
 	logs     logFlags
+	// secureCookies marks the UI's cookies Secure behind a TLS proxy.
+	secureCookies bool
 }
 
 // logFlags say where capstan serve ships execution records and step output.
@@ -72,6 +74,7 @@ than that. docs/config.md has the details.`,
 		},
 	}
 	cmd.Flags().StringVar(&f.addr, "addr", "", "the address to listen on (default: serve.addr of the configuration, else "+defaultAddr+")")
+	cmd.Flags().BoolVar(&f.secureCookies, "secure-cookies", false, "mark the web UI's cookies Secure (set it when a TLS proxy fronts capstan)")
 	cmd.Flags().BoolVar(&f.insecure, "insecure-no-auth", false, "accept unsigned requests from anyone who can reach --addr (local experiments only)")
 	cmd.Flags().Int64Var(&f.maxBody, "max-request-bytes", 1<<20, "the largest request body accepted")
 	cmd.Flags().StringVar(&f.logs.bucket, "log-bucket", "", "write each finished execution's record (steps, outputs, script output, calls) to s3://BUCKET/PREFIX/ID.json (default: serve.logBucket of the configuration)")
@@ -183,6 +186,9 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 	mux.Handle("GET /readyz", probes)
 	mux.Handle("GET /metrics", mets.Handler())
 	mux.Handle("/", api)
+	if err := mountUI(mux, svc, db, logger, f.secureCookies); err != nil {
+		return failed(err)
+	}
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: readHeaderTimeout,

@@ -6,6 +6,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/capstan-run/capstan/internal/service"
+	"github.com/capstan-run/capstan/internal/web"
 	"github.com/spf13/cobra"
 
 	"github.com/capstan-run/capstan/internal/authz"
@@ -19,7 +20,7 @@ func newUsersCmd() *cobra.Command {
 			"as arn:aws:iam::" + service.DefaultAccountID + ":user/NAME: that ARN is the ExecutedBy of the executions\n" +
 			"the user starts, and aws:approve Approvers match either it or NAME.",
 	}
-	cmd.AddCommand(newUsersCreateCmd(), newUsersListCmd(), newUsersDeleteCmd(), newUsersUpdatePolicyCmd())
+	cmd.AddCommand(newUsersCreateCmd(), newUsersListCmd(), newUsersDeleteCmd(), newUsersUpdatePolicyCmd(), newUsersSetPasswordCmd())
 	return cmd
 }
 
@@ -27,8 +28,9 @@ func newUsersCreateCmd() *cobra.Command {
 	var f keysFlags
 	var output outputFormat
 	var policy string
+	var passwordStdin bool
 	cmd := &cobra.Command{
-		Use:   "create NAME [--policy file://P.json|AdministratorAccess] [--output json]",
+		Use:   "create NAME [--policy file://P.json|AdministratorAccess] [--password-stdin] [--output json]",
 		Short: "Create a user and print its access key; the secret is shown only this once",
 		Long: "The user acts under --policy: an IAM-style policy document (file://PATH or the JSON) or\n" +
 			"the built-in AdministratorAccess, which is the default.",
@@ -37,6 +39,12 @@ func newUsersCreateCmd() *cobra.Command {
 			doc, err := readPolicyArg(policy)
 			if err != nil {
 				return err
+			}
+			var password string
+			if passwordStdin {
+				if password, err = readPassword(cmd, args[0]); err != nil {
+					return err
+				}
 			}
 			ctx := cmd.Context()
 			db, err := f.store.open(ctx)
@@ -58,6 +66,11 @@ func newUsersCreateCmd() *cobra.Command {
 			if !cmd.Flags().Changed("policy") {
 				fmt.Fprintf(cmd.ErrOrStderr(), "User %s acts under %s; give --policy to restrict it.\n", usr.Name, authz.AdministratorAccessName)
 			}
+			if passwordStdin {
+				if err := web.SetPassword(ctx, db, usr.Name, password); err != nil {
+					return failed(err)
+				}
+			}
 			out := cmd.OutOrStdout()
 			if output == "json" {
 				enc := json.NewEncoder(out)
@@ -71,6 +84,7 @@ func newUsersCreateCmd() *cobra.Command {
 	}
 	addOutputFlag(cmd, &output, "text or json")
 	cmd.Flags().StringVar(&policy, "policy", authz.AdministratorAccessName, "file://PATH of an IAM-style policy document, the JSON itself, or AdministratorAccess")
+	cmd.Flags().BoolVar(&passwordStdin, "password-stdin", false, "also set the user's web UI password, read from stdin")
 	f.register(cmd)
 	return cmd
 }

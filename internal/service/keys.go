@@ -3,21 +3,15 @@ package service
 import (
 	"context"
 
+	"github.com/capstan-run/capstan/internal/authz"
 	"github.com/capstan-run/capstan/internal/keys"
-)
-
-// The actions of key storage.
-const (
-	ActListKeys  Action = "capstan:ListKeys"
-	ActPutKey    Action = "capstan:PutKey"
-	ActDeleteKey Action = "capstan:DeleteKey"
 )
 
 func (s *Service) keyring() *keys.Keyring { return keys.New(s.store, s.keys) }
 
 // ListKeys lists the key-storage paths under prefix; values are never read.
 func (s *Service) ListKeys(ctx context.Context, p Principal, prefix string) ([]string, error) {
-	if err := s.authorize(ctx, p, ActListKeys, prefix+"*"); err != nil {
+	if err := s.authorize(ctx, p, authz.ListKeys, prefix+"*"); err != nil {
 		return nil, err
 	}
 	return s.keyring().List(ctx, prefix)
@@ -28,7 +22,7 @@ func (s *Service) PutKey(ctx context.Context, p Principal, path string, value []
 	if err := keys.CheckPath(path); err != nil {
 		return newError(CodeValidation, "%v", err)
 	}
-	if err := s.authorize(ctx, p, ActPutKey, path); err != nil {
+	if err := s.authorize(ctx, p, authz.PutKey, path); err != nil {
 		return err
 	}
 	return s.keyring().Put(ctx, path, value)
@@ -36,7 +30,7 @@ func (s *Service) PutKey(ctx context.Context, p Principal, path string, value []
 
 // DeleteKey removes the value at path.
 func (s *Service) DeleteKey(ctx context.Context, p Principal, path string) error {
-	if err := s.authorize(ctx, p, ActDeleteKey, path); err != nil {
+	if err := s.authorize(ctx, p, authz.DeleteKey, path); err != nil {
 		return err
 	}
 	return s.keyring().Delete(ctx, path)
