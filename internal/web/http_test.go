@@ -21,12 +21,12 @@ import (
 // client is a browser without JavaScript: cookies, no redirects followed
 // unless asked.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	c    *http.Client
 }
 
-func newClient(t *testing.T, f *fixture) *client {
+func newClient(t testing.TB, f *fixture) *client {
 	jar, _ := cookiejar.New(nil)
 	return &client{t: t, base: f.srv.URL, c: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
 }
@@ -55,7 +55,7 @@ func (c *client) do(method, path string, form url.Values) (int, string) {
 
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-func csrfOf(t *testing.T, html string) string {
+func csrfOf(t testing.TB, html string) string {
 	t.Helper()
 	m := csrfRE.FindStringSubmatch(html)
 	if m == nil {

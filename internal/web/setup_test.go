@@ -6,7 +6,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/capstan-run/capstan/internal/action"
 	"github.com/capstan-run/capstan/internal/engine"
@@ -76,7 +75,7 @@ type fixture struct {
 	srv *httptest.Server
 }
 
-func newFixture(t *testing.T, opts web.Options) *fixture {
+func newFixture(t testing.TB, opts web.Options) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -119,16 +118,4 @@ func newFixture(t *testing.T, opts web.Options) *fixture {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return &fixture{db: db, svc: svc, ui: ui, srv: srv}
-}
-
-// wait polls cond until it holds or the time is up; bounded.
-func wait(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for range 200 {
-		if cond() {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
 }
