@@ -273,3 +273,95 @@ func TestRunFromTheFormAndHistory(t *testing.T) {
 		t.Errorf("bad time filter: %d %s", code, body)
 	}
 }
+
+// startForm posts a runbook's form and returns the new execution's id.
+func (c *client) start(runbook string, form url.Values) string {
+	c.t.Helper()
+	_, page := c.do("GET", "/ui/runbooks/"+runbook, nil)
+	form.Set("csrf", csrfOf(c.t, page))
+	saved := c.c.CheckRedirect
+	c.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	defer func() { c.c.CheckRedirect = saved }()
+	req, _ := http.NewRequest("POST", c.base+"/ui/runbooks/"+runbook, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.c.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/ui/executions/") {
+		c.t.Fatalf("run %s: %d to %q", runbook, resp.StatusCode, loc)
+	}
+	return strings.TrimPrefix(loc, "/ui/executions/")
+}
+
+func TestApproveButtonsOnlyForApprovers(t *testing.T) {
+	f := newFixture(t, web.Options{})
+	alice, bob := newClient(t, f), newClient(t, f)
+	alice.login("alice", password)
+	bob.login("bob", password)
+	id := alice.start("NeedsApproval", url.Values{})
+	var page string
+	for range 100 {
+		if _, page = alice.do("GET", "/ui/executions/"+id, nil); strings.Contains(page, `value="Approve"`) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(page, `value="Approve"`) || !strings.Contains(page, `value="Reject"`) || !strings.Contains(page, "Go ahead?") {
+		t.Fatalf("alice, an approver, sees no Approve/Reject:\n%s", page)
+	}
+	_, bobPage := bob.do("GET", "/ui/executions/"+id, nil)
+	if strings.Contains(bobPage, `value="Approve"`) || !strings.Contains(bobPage, "You are not one of its approvers") {
+		t.Fatalf("bob, not an approver, is offered the decision:\n%s", bobPage)
+	}
+	// Sent anyway, bob's approval is refused by the engine's rule.
+	code, body := bob.do("POST", "/ui/executions/"+id+"/signal", url.Values{"csrf": {csrfOf(t, bobPage)}, "signal": {"Approve"}})
+	if code != http.StatusConflict || !strings.Contains(html.UnescapeString(body), "is not one of the step's approvers (alice)") {
+		t.Fatalf("bob's approval: %d\n%s", code, body)
+	}
+	code, _ = alice.do("POST", "/ui/executions/"+id+"/signal", url.Values{"csrf": {csrfOf(t, page)}, "signal": {"Reject"}, "comment": {"not today"}})
+	if code != 200 {
+		t.Fatalf("alice's rejection: %d", code)
+	}
+	st, err := f.svc.Engine().Wait(context.Background(), id)
+	if err != nil || st.Status != "Failed" {
+		t.Fatalf("after the rejection: %v %v, want Failed", st.Status, err)
+	}
+	if _, page = alice.do("GET", "/ui/executions/"+id, nil); !strings.Contains(page, "not today") {
+		t.Errorf("the rejection's comment is not on the page")
+	}
+}
+
+func TestInteractiveStepsAndStop(t *testing.T) {
+	f := newFixture(t, web.Options{})
+	c := newClient(t, f)
+	c.login("alice", password)
+	id := c.start("Hello", url.Values{"Name": {"world"}, "mode": {"Interactive"}})
+	var page string
+	for range 100 {
+		if _, page = c.do("GET", "/ui/executions/"+id, nil); strings.Contains(page, "Start step pause") {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(page, "Start step pause") {
+		t.Fatalf("an Interactive run offers no step control:\n%s", page)
+	}
+	if code, _ := c.do("POST", "/ui/executions/"+id+"/signal", url.Values{"csrf": {csrfOf(t, page)}, "signal": {"StartStep"}, "step": {"pause"}}); code != 200 {
+		t.Fatalf("StartStep: %d", code)
+	}
+	if st, err := f.svc.Engine().Wait(context.Background(), id); err != nil || st.Status != "Success" {
+		t.Fatalf("after StartStep: %v %v", st.Status, err)
+	}
+	// Stop a run waiting for its approval.
+	id = c.start("NeedsApproval", url.Values{})
+	_, page = c.do("GET", "/ui/executions/"+id, nil)
+	if code, _ := c.do("POST", "/ui/executions/"+id+"/stop", url.Values{"csrf": {csrfOf(t, page)}}); code != 200 {
+		t.Fatalf("Stop: %d", code)
+	}
+	if st, err := f.svc.Engine().Wait(context.Background(), id); err != nil || st.Status != "Cancelled" {
+		t.Fatalf("after Stop: %v %v, want Cancelled", st.Status, err)
+	}
+}
