@@ -88,4 +88,3 @@ func BenchmarkTTFB(b *testing.B) {
 		})
 	}
 }
-
