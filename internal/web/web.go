@@ -34,6 +34,9 @@ var staticFS embed.FS
 // Prefix is where the UI is mounted.
 const Prefix = "/ui/"
 
+// maxFormBytes bounds a request body: parameters, a key's value.
+const maxFormBytes = 1 << 20
+
 // StartInput starts an execution from the UI.
 type StartInput struct {
 	Runbook    string
@@ -164,6 +167,8 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(r.URL.Path, Prefix+"static/") {
 		h.Set("Cache-Control", "no-store")
 	}
+	// Forms are small; a bigger body is someone else's business.
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	u.mux.ServeHTTP(w, r)
 }
 
