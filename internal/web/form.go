@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/capstan-run/capstan/internal/document"
-	"github.com/capstan-run/capstan/internal/keys"
 	"github.com/capstan-run/capstan/internal/value"
 )
 
@@ -30,15 +29,13 @@ type field struct {
 	MaxLen      string      // maxChars
 	// Rules are the messages the browser shows for each broken rule, worded
 	// as the server (document.Coerce) words them; "%v" stands for the value.
-	Rules   map[string]string
-	KeyPick bool   // may take its value from key storage
-	KeyPath string // the key path chosen
-	Error   string // the server's message for this field
+	Rules map[string]string
+	Error string // the server's message for this field
 }
 
 // fields builds the form of d, filled with the submitted values when form
 // is not nil, else with the defaults.
-func fields(d *document.Document, form url.Values, keyPaths []string) []field {
+func fields(d *document.Document, form url.Values) []field {
 	out := make([]field, 0, len(d.Parameters))
 	for _, p := range d.Parameters {
 		f := field{Name: p.Name, Type: string(p.Type), Description: p.Description, Required: !p.HasDefault}
@@ -55,7 +52,6 @@ func fields(d *document.Document, form url.Values, keyPaths []string) []field {
 			f.Kind = "json"
 		default:
 			f.Kind = "text"
-			f.KeyPick = len(keyPaths) > 0
 		}
 		if len(p.AllowedValues) > 0 && (f.Kind == "text" || f.Kind == "number") {
 			f.Kind = "select"
@@ -152,7 +148,6 @@ func fillDefault(f *field, p *document.Parameter) {
 func fillSubmitted(f *field, form url.Values) {
 	f.Value = form.Get(f.Name)
 	f.Checked = form.Get(f.Name) == "true"
-	f.KeyPath = form.Get(f.Name + ".key")
 	f.Items = append(form[f.Name], "")
 	keys, vals := form[f.Name+".k"], form[f.Name+".v"]
 	for i, k := range keys {
@@ -170,10 +165,6 @@ func parameters(d *document.Document, form url.Values) map[string][]string {
 	out := map[string][]string{}
 	for _, p := range d.Parameters {
 		name := p.Name
-		if path := strings.TrimSpace(form.Get(name + ".key")); path != "" {
-			out[name] = []string{"{{ " + keys.RefPrefix + path + " }}"}
-			continue
-		}
 		switch p.Type.Value() {
 		case value.Boolean:
 			if form.Get(name) == "true" {

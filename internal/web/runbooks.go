@@ -59,8 +59,6 @@ type runbookData struct {
 	Name        string
 	Description string
 	Fields      []field
-	KeyPaths    []string
-	Interactive bool
 }
 
 // runbook loads and parses the runbook of the request for its form.
@@ -92,17 +90,6 @@ func (e *invalidRunbook) Error() string {
 	return b.String()
 }
 
-// keyPaths lists the key-storage paths the user may pick for a parameter;
-// capstan's own (users' secrets) are never offered.
-func (u *UI) keyPaths(r *http.Request, s *session) []string {
-	paths, err := u.opts.Service.Keys(r.Context(), s.user, "")
-	if err != nil {
-		// Not allowed to list keys: the form offers no picker.
-		return nil
-	}
-	return slices.DeleteFunc(paths, internalKey)
-}
-
 func internalKey(path string) bool { return strings.HasPrefix(path, "capstan/") }
 
 func (u *UI) runbookPage(w http.ResponseWriter, r *http.Request, s *session) {
@@ -111,13 +98,8 @@ func (u *UI) runbookPage(w http.ResponseWriter, r *http.Request, s *session) {
 		u.fail(w, r, s, err)
 		return
 	}
-	paths := u.keyPaths(r, s)
-	u.showRunbook(w, r, s, http.StatusOK, doc, nil, paths, "")
-}
-
-func (u *UI) showRunbook(w http.ResponseWriter, r *http.Request, s *session, status int, doc *document.Document, form url.Values, paths []string, msg string) {
-	d := runbookData{Name: doc.File, Description: doc.Description, Fields: fields(doc, form, paths), KeyPaths: paths}
-	u.render(w, r, status, "runbook", page{User: s.user, CSRF: s.csrf, Title: doc.File, Nav: "runbooks", Error: msg, Data: d})
+	d := runbookData{Name: doc.File, Description: doc.Description, Fields: fields(doc, nil)}
+	u.render(w, r, http.StatusOK, "runbook", page{User: s.user, CSRF: s.csrf, Title: doc.File, Nav: "runbooks", Data: d})
 }
 
 func (u *UI) startRunbook(w http.ResponseWriter, r *http.Request, s *session) {
@@ -137,8 +119,7 @@ func (u *UI) startRunbook(w http.ResponseWriter, r *http.Request, s *session) {
 			u.fail(w, r, s, err)
 			return
 		}
-		paths := u.keyPaths(r, s)
-		d := runbookData{Name: doc.File, Description: doc.Description, Fields: fields(doc, r.PostForm, paths), KeyPaths: paths}
+		d := runbookData{Name: doc.File, Description: doc.Description, Fields: fields(doc, r.PostForm)}
 		for i := range d.Fields {
 			d.Fields[i].Error = byField[d.Fields[i].Name]
 		}

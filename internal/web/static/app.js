@@ -59,8 +59,7 @@ function validate() {
     form.querySelectorAll("fieldset.field").forEach((fs) => {
       const input = fs.querySelector("#p-" + CSS.escape(fs.dataset.param));
       const out = fs.querySelector(".field-error");
-      const picked = fs.querySelector("select[name$='.key']");
-      const msg = input && !(picked && picked.value) ? check(input) : "";
+      const msg = input ? check(input) : "";
       out.textContent = msg;
       fs.classList.toggle("invalid", msg !== "");
       if (msg && !first) first = input;
