@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/capstan-run/capstan/internal/authz"
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/execlog"
 	"github.com/capstan-run/capstan/internal/health"
@@ -186,7 +187,7 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 	mux.Handle("GET /readyz", probes)
 	mux.Handle("GET /metrics", mets.Handler())
 	mux.Handle("/", api)
-	if err := mountUI(mux, svc, db, logger, f.secureCookies); err != nil {
+	if err := mountUI(mux, svc, db, logger, f.secureCookies, authz.Scope{Region: opts.Region, Account: svc.AccountID()}); err != nil {
 		return failed(err)
 	}
 	srv := &http.Server{

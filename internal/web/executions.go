@@ -227,7 +227,10 @@ func isRefusal(err error) bool {
 }
 
 func (u *UI) stopExecution(w http.ResponseWriter, r *http.Request, s *session) {
-	u.afterAction(w, r, s, u.opts.Service.Stop(r.Context(), s.user, r.PathValue("id")))
+	id := r.PathValue("id")
+	err := u.opts.Service.Stop(r.Context(), s.user, id)
+	u.record(r, s, authz.StopAutomationExecution, u.opts.Scope.Execution(id), "", err)
+	u.afterAction(w, r, s, err)
 }
 
 var signals = map[string]bool{"Approve": true, "Reject": true, "StartStep": true, "Resume": true}
@@ -245,5 +248,8 @@ func (u *UI) signalExecution(w http.ResponseWriter, r *http.Request, s *session)
 	if step := r.PostFormValue("step"); step != "" && typ == "StartStep" {
 		payload["StepName"] = []string{step}
 	}
-	u.afterAction(w, r, s, u.opts.Service.Signal(r.Context(), s.user, r.PathValue("id"), typ, payload))
+	id := r.PathValue("id")
+	err := u.opts.Service.Signal(r.Context(), s.user, id, typ, payload)
+	u.record(r, s, authz.SendAutomationSignal, u.opts.Scope.Execution(id), typ, err)
+	u.afterAction(w, r, s, err)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/capstan-run/capstan/internal/action"
 	"github.com/capstan-run/capstan/internal/document"
+	"github.com/capstan-run/capstan/internal/store"
 	"github.com/capstan-run/capstan/internal/web"
 )
 
@@ -256,6 +257,14 @@ func TestRunFromTheFormAndHistory(t *testing.T) {
 		if got := strings.Join(st.Started.ParameterText[k], " "); "["+got+"]" != v {
 			t.Errorf("parameter %s = [%s], want %s", k, got, v)
 		}
+	}
+	recs, err := f.db.ListAudit(context.Background(), store.AuditQuery{User: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 1 || recs[0].Action != "ssm:StartAutomationExecution" || recs[0].Detail != id || recs[0].Result != "Success" ||
+		recs[0].Resource != "arn:aws:ssm::"+f.svc.AccountID()+":automation-definition/Hello:$DEFAULT" {
+		t.Errorf("audit records of the run: %+v", recs)
 	}
 	_, body := c.do("GET", loc, nil)
 	if !strings.Contains(body, `id="status">Success`) {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/capstan-run/capstan/internal/authz"
 	"net/http"
 	"slices"
 	"strings"
@@ -37,7 +38,9 @@ func (u *UI) putKey(w http.ResponseWriter, r *http.Request, s *session) {
 		u.showKeys(w, r, s, http.StatusBadRequest, path, "value: empty; type the secret to store at "+path)
 		return
 	}
-	if err := u.opts.Service.PutKey(r.Context(), s.user, path, []byte(value)); err != nil {
+	err := u.opts.Service.PutKey(r.Context(), s.user, path, []byte(value))
+	u.record(r, s, authz.PutKey, u.opts.Scope.Key(path), "", err)
+	if err != nil {
 		if isUsage(err) {
 			u.showKeys(w, r, s, http.StatusBadRequest, path, "path: "+err.Error())
 			return
@@ -54,7 +57,9 @@ func (u *UI) deleteKey(w http.ResponseWriter, r *http.Request, s *session) {
 		u.showKeys(w, r, s, http.StatusBadRequest, "", "path: capstan/ is reserved for capstan's own keys")
 		return
 	}
-	if err := u.opts.Service.DeleteKey(r.Context(), s.user, path); err != nil {
+	err := u.opts.Service.DeleteKey(r.Context(), s.user, path)
+	u.record(r, s, authz.DeleteKey, u.opts.Scope.Key(path), "", err)
+	if err != nil {
 		u.fail(w, r, s, err)
 		return
 	}

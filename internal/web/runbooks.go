@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/capstan-run/capstan/internal/authz"
 	"github.com/capstan-run/capstan/internal/document"
 )
 
@@ -113,6 +114,7 @@ func (u *UI) startRunbook(w http.ResponseWriter, r *http.Request, s *session) {
 		mode = "Interactive"
 	}
 	id, err := u.opts.Service.Start(r.Context(), s.user, StartInput{Runbook: doc.File, Parameters: parameters(doc, r.PostForm), Mode: mode})
+	u.record(r, s, authz.StartAutomationExecution, u.opts.Scope.AutomationDefinition(doc.File, ""), id, err)
 	if err != nil {
 		byField, rest := fieldErrors(err)
 		if len(byField) == 0 && !isUsage(err) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/capstan-run/capstan/internal/action"
+	"github.com/capstan-run/capstan/internal/authz"
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/keys"
 	"github.com/capstan-run/capstan/internal/service"
@@ -108,6 +109,8 @@ func newFixture(t testing.TB, opts web.Options) *fixture {
 	}
 	opts.Service = &web.Backend{Service: svc, Identities: db}
 	opts.Logins = db
+	opts.Audit = db
+	opts.Scope = authz.Scope{Account: svc.AccountID()}
 	opts.Actions = actions
 	ui, err := web.New(opts)
 	if err != nil {

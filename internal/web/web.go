@@ -76,6 +76,11 @@ type Service interface {
 type Options struct {
 	Service Service
 	Logins  store.Logins
+	// Audit records every change made in the UI (runs, stops, signals,
+	// keys), as the API's calls are recorded; nil records nothing.
+	Audit store.AuditLog
+	// Scope names the resources of the audit records.
+	Scope authz.Scope
 	// Actions parse runbooks into forms.
 	Actions *action.Registry
 	// SecureCookies marks cookies Secure. Requests that arrive over TLS get
