@@ -23,6 +23,7 @@ import (
 	"github.com/capstan-run/capstan/internal/retention"
 	"github.com/capstan-run/capstan/internal/ssmapi"
 	"github.com/capstan-run/capstan/internal/store"
+	"github.com/capstan-run/capstan/internal/web"
 )
 
 type serveFlags struct {
@@ -204,6 +205,7 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 		go sweeper.Run(ctx)
 	}
 	fmt.Fprintf(stdout, "capstan serve: listening on http://%s (resumed %d unfinished executions)\n", ln.Addr(), n)
+	fmt.Fprintf(stdout, "capstan serve: web UI at http://%s%s\n", ln.Addr(), web.Prefix)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
