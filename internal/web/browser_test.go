@@ -212,6 +212,7 @@ func TestBrowser(t *testing.T) {
 		{"/ui/executions", "form.filters", "history"},
 		{"/ui/keys", "form.keyput", "keys"},
 		{"/ui/users", "table", "users"},
+		{"/ui/audit", "table", "audit"},
 	} {
 		b.run("open "+p.path, chromedp.Navigate(base+p.path), chromedp.WaitVisible(chromedp.CSS(p.sel)))
 		b.screenshot(p.shot)

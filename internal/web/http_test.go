@@ -266,6 +266,12 @@ func TestRunFromTheFormAndHistory(t *testing.T) {
 		recs[0].Resource != "arn:aws:ssm::"+f.svc.AccountID()+":automation-definition/Hello:$DEFAULT" {
 		t.Errorf("audit records of the run: %+v", recs)
 	}
+	if _, audit := c.do("GET", "/ui/audit?user=alice", nil); !strings.Contains(audit, "ssm:StartAutomationExecution") || !strings.Contains(audit, id) {
+		t.Errorf("the audit page lacks the run:\n%s", audit)
+	}
+	if _, users := c.do("GET", "/ui/users", nil); !strings.Contains(users, "AdministratorAccess") || !strings.Contains(users, "capstan:ExecutedBy") {
+		t.Errorf("the users page lacks their policies:\n%s", users)
+	}
 	_, body := c.do("GET", loc, nil)
 	if !strings.Contains(body, `id="status">Success`) {
 		t.Errorf("execution page: %s", body)

@@ -65,23 +65,3 @@ func (u *UI) deleteKey(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	http.Redirect(w, r, Prefix+"keys", http.StatusSeeOther)
 }
-
-type usersData struct {
-	Users []userRow
-}
-
-type userRow struct{ Name, ARN, AccessKeyID, Created string }
-
-func (u *UI) usersPage(w http.ResponseWriter, r *http.Request, s *session) {
-	list, err := u.opts.Service.Users(r.Context(), s.user)
-	if err != nil {
-		u.fail(w, r, s, err)
-		return
-	}
-	var d usersData
-	for _, x := range list {
-		c := x.Created
-		d.Users = append(d.Users, userRow{Name: x.Name, ARN: x.ARN, AccessKeyID: x.AccessKeyID, Created: when(&c)})
-	}
-	u.render(w, r, http.StatusOK, "users", page{User: s.user, CSRF: s.csrf, Title: "Users", Nav: "users", Data: d})
-}

@@ -109,3 +109,13 @@ func (b *Backend) PutKey(ctx context.Context, user, path string, value []byte) e
 func (b *Backend) DeleteKey(ctx context.Context, user, path string) error {
 	return notFound(b.Service.DeleteKey(ctx, b.principal(user), path))
 }
+
+// Policy implements Service.
+func (b *Backend) Policy(ctx context.Context, user, name string) ([]byte, error) {
+	return b.Service.UserPolicy(ctx, b.principal(user), name)
+}
+
+// Audit implements Service.
+func (b *Backend) Audit(ctx context.Context, user string, q store.AuditQuery) ([]store.AuditRecord, error) {
+	return b.Service.ListAudit(ctx, b.principal(user), q)
+}

@@ -69,6 +69,15 @@ mainSteps:
 
 const password = "correct horse battery"
 
+// bobPolicy lets bob run runbooks and see and act on his own executions only.
+const bobPolicy = `{"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Action": ["ssm:StartAutomationExecution", "ssm:ListDocuments", "ssm:GetDocument", "ssm:DescribeAutomationExecutions"], "Resource": "*"},
+  {"Effect": "Allow",
+   "Action": ["ssm:GetAutomationExecution", "ssm:StopAutomationExecution", "ssm:SendAutomationSignal"],
+   "Resource": "arn:aws:ssm:*:*:automation-execution/*",
+   "Condition": {"StringEquals": {"capstan:ExecutedBy": "${aws:username}"}}}
+]}`
+
 type fixture struct {
 	db  *sqlite.DB
 	svc *service.Service
@@ -106,6 +115,12 @@ func newFixture(t testing.TB, opts web.Options) *fixture {
 		if err := web.SetPassword(ctx, db, name, password); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := db.PutPolicy(ctx, "alice", []byte(authz.AdministratorAccessName)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutPolicy(ctx, "bob", []byte(bobPolicy)); err != nil {
+		t.Fatal(err)
 	}
 	opts.Service = &web.Backend{Service: svc, Identities: db}
 	opts.Logins = db

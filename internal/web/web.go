@@ -66,6 +66,10 @@ type Service interface {
 	// was deleted.
 	User(ctx context.Context, name string) (store.User, error)
 	Users(ctx context.Context, user string) ([]store.User, error)
+	// Policy is the policy document name acts under; nil for none.
+	Policy(ctx context.Context, user, name string) ([]byte, error)
+	// Audit reads the audit log, oldest first.
+	Audit(ctx context.Context, user string, q store.AuditQuery) ([]store.AuditRecord, error)
 	// Keys lists key-storage paths under prefix; values are never read.
 	Keys(ctx context.Context, user, prefix string) ([]string, error)
 	PutKey(ctx context.Context, user, path string, value []byte) error
@@ -159,6 +163,7 @@ func (u *UI) routes() {
 	u.mux.Handle("POST /ui/keys", u.auth(u.putKey))
 	u.mux.Handle("POST /ui/keys/delete", u.auth(u.deleteKey))
 	u.mux.Handle("GET /ui/users", u.auth(u.usersPage))
+	u.mux.Handle("GET /ui/audit", u.auth(u.auditPage))
 }
 
 // ServeHTTP implements http.Handler.
