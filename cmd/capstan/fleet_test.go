@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/capstan-run/capstan/internal/awsapi"
 )
@@ -92,5 +96,89 @@ func TestRunFleetAndNodes(t *testing.T) {
 	}
 	if code, _, errOut = cli(t, "nodes", "--db", db, "--filter", "tag:Env"); code != 2 || !strings.Contains(errOut, "expected NAME=VALUE") {
 		t.Errorf("nodes with a bad filter: exit %d, %q", code, errOut)
+	}
+}
+
+// TestFleetResumesAfterSIGKILL kills capstan while a fleet's children sleep
+// and resumes the fleet: every target runs once (a child's PutParameter
+// without Overwrite would fail a second time), and no more than
+// MaxConcurrency children ever overlap, across the restart.
+func TestFleetResumesAfterSIGKILL(t *testing.T) {
+	motoCLI(t)
+	bin := capstanBinary(t)
+	db := filepath.Join(t.TempDir(), "capstan.db")
+	cmd := exec.Command(bin, "run", "testdata/run-fleet-nap.yaml", "--db", db, "--output", "json",
+		"--target-parameter-name", "Name", "--targets", "Key=ParameterValues,Values=a,b,c,d,e", "--max-concurrency", "2")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	type meta struct {
+		AutomationExecutionId, ParentAutomationExecutionId, CurrentStepName string
+		ExecutionStartTime                                                 time.Time
+		ExecutionEndTime                                                   *time.Time
+	}
+	list := func() []meta {
+		_, s, _ := cli(t, "executions", "list", "--db", db, "--output", "json")
+		var l struct{ AutomationExecutionMetadataList []meta }
+		_ = json.Unmarshal([]byte(s), &l)
+		return l.AutomationExecutionMetadataList
+	}
+	parent := ""
+	for i := 0; i < 400 && parent == ""; i++ {
+		time.Sleep(50 * time.Millisecond)
+		napping := 0
+		for _, m := range list() {
+			if m.CurrentStepName == "nap" {
+				napping++
+				parent = m.ParentAutomationExecutionId
+			}
+		}
+		if napping < 2 {
+			parent = ""
+		}
+	}
+	if parent == "" {
+		t.Fatalf("two children never reached their nap: %s", out.String())
+	}
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	_ = cmd.Wait()
+
+	code, res, errOut := cli(t, "run", "--resume", parent, "--db", db, "--output", "json")
+	if code != 0 {
+		t.Fatalf("resume: exit %d %s %s", code, res, errOut)
+	}
+	if e := decodeExecution(t, res); e.AutomationExecutionStatus != "Success" {
+		t.Fatalf("resumed fleet ended %s: %s", e.AutomationExecutionStatus, e.FailureMessage)
+	}
+	var kids []meta
+	for _, m := range list() {
+		if m.ParentAutomationExecutionId == parent {
+			kids = append(kids, m)
+		}
+	}
+	if len(kids) != 5 {
+		t.Fatalf("%d children, want one per target (5)", len(kids))
+	}
+	for _, k := range kids {
+		if k.ExecutionEndTime == nil {
+			t.Fatalf("child %s has not ended", k.AutomationExecutionId)
+		}
+		overlap := 0
+		for _, o := range kids {
+			if !o.ExecutionStartTime.After(k.ExecutionStartTime) && o.ExecutionEndTime.After(k.ExecutionStartTime) {
+				overlap++
+			}
+		}
+		if overlap > 2 {
+			t.Errorf("%d children were running when %s started; MaxConcurrency is 2", overlap, k.AutomationExecutionId)
+		}
 	}
 }
