@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/capstan-run/capstan/internal/action"
+	"github.com/capstan-run/capstan/internal/authz"
 	"github.com/capstan-run/capstan/internal/awsapi"
 	"github.com/capstan-run/capstan/internal/config"
 	"github.com/capstan-run/capstan/internal/credentials"
@@ -117,6 +118,9 @@ type serviceOptions struct {
 	// notice receives key storage's one-time notices (a new master key).
 	notice io.Writer
 	logger *slog.Logger
+	// shared: a server whose API users act under their policies, and whose
+	// runbooks read only the keys their starter's policy grants.
+	shared bool
 }
 
 // newService wires the service and its engine over the store: credentials
@@ -191,12 +195,19 @@ func (f *awsFlags) newService(ctx context.Context, db *sqlite.DB, cfg *config.Co
 		}
 		return awsapi.New(cfg, awsapi.Options{Limiters: limiters}), nil
 	}
+	var secrets engine.SecretSource = keyring
+	var policies *authz.Loader
+	if o.shared {
+		policies = &authz.Loader{Store: db, NotFound: store.ErrNotFound}
+		secrets = &authz.KeyGuard{Keys: keyring, Loader: policies, Scope: authz.Scope{Region: prof.Region, Account: service.DefaultAccountID}}
+	}
 	return service.New(service.Options{
-		Store: db,
+		Store:    db,
+		Policies: policies,
 		Engine: engine.Options{
 			Actions:    actions,
 			NewInvoker: newInvoker,
-			Secrets:    keyring,
+			Secrets:    secrets,
 			Region:     prof.Region,
 			OnChange:   o.onChange,
 		},

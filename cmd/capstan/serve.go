@@ -144,7 +144,7 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 			ship.OnChange(st, ev)
 		}
 	}
-	svc := f.aws.newService(context.WithoutCancel(ctx), db, cfg, serviceOptions{onChange: onChange, notice: stderr, logger: logger})
+	svc := f.aws.newService(context.WithoutCancel(ctx), db, cfg, serviceOptions{onChange: onChange, notice: stderr, logger: logger, shared: !f.insecure})
 	eng = svc.Engine()
 	defer eng.Shutdown()
 	if shipping {

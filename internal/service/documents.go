@@ -56,6 +56,10 @@ func (s *Service) CreateDocument(ctx context.Context, p Principal, in DocumentIn
 	if !documentNameRE.MatchString(in.Name) {
 		return store.Document{}, newError(CodeValidation, "1 validation error detected: Value '%s' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9_\\-.]{3,128}$", in.Name)
 	}
+	tags, err := creatorTags(p, in.Tags)
+	if err != nil {
+		return store.Document{}, err
+	}
 	lower := strings.ToLower(in.Name)
 	if strings.HasPrefix(lower, "aws") || strings.HasPrefix(lower, "amazon") {
 		return store.Document{}, newError(CodeValidation, "Document name must not start with aws or amazon: those are reserved for documents owned by Amazon")
@@ -71,7 +75,7 @@ func (s *Service) CreateDocument(ctx context.Context, p Principal, in DocumentIn
 	}
 	d, err := s.store.CreateDocument(ctx, store.Document{
 		Name: in.Name, Content: in.Content, Format: in.Format, DocumentType: in.DocumentType,
-		VersionName: in.VersionName, DisplayName: in.DisplayName, Owner: s.account, Tags: in.Tags,
+		VersionName: in.VersionName, DisplayName: in.DisplayName, Owner: s.account, Tags: tags,
 	})
 	if errors.Is(err, store.ErrExists) {
 		return store.Document{}, newError(CodeDocumentExists, "Document with same name %s already exists", in.Name)

@@ -60,6 +60,9 @@ func (s *Service) ListExecutions(ctx context.Context, p Principal, f store.Execu
 	if err != nil {
 		return nil, "", fmt.Errorf("listing executions: %w", err)
 	}
+	if list, err = s.visibleExecutions(ctx, p, list); err != nil {
+		return nil, "", err
+	}
 	return list, next, nil
 }
 

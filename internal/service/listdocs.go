@@ -50,6 +50,10 @@ func (s *Service) ListDocuments(ctx context.Context, p Principal, f store.Docume
 			next = libraryToken + strconv.Itoa(libOffset+len(lib))
 		}
 	}
+	list, err := s.visibleDocuments(ctx, p, list)
+	if err != nil {
+		return nil, "", err
+	}
 	return list, next, nil
 }
 

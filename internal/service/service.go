@@ -15,6 +15,7 @@ import (
 	"log/slog"
 
 	"github.com/capstan-run/capstan/internal/action"
+	"github.com/capstan-run/capstan/internal/authz"
 	"github.com/capstan-run/capstan/internal/catalog"
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/keys"
@@ -61,8 +62,11 @@ type Options struct {
 	// default DefaultAccountID.
 	AccountID string
 	// Keys are the options of the key storage that seals users' secrets.
-	Keys   keys.Options
-	Logger *slog.Logger
+	Keys keys.Options
+	// Policies gives API users the policies they act under (authorize.go).
+	// Nil allows every caller everything: a single-user setup.
+	Policies *authz.Loader
+	Logger   *slog.Logger
 }
 
 // Service is capstan's service layer. Its methods are safe for concurrent use.
@@ -76,6 +80,8 @@ type Service struct {
 	keys    keys.Options
 	logger  *slog.Logger
 	users   userCache
+	// policies decide what API users may do; nil allows everything.
+	policies *authz.Loader
 }
 
 // New returns a Service and starts nothing: call ResumeAll to continue the
@@ -95,6 +101,8 @@ func New(opts Options) *Service {
 		region:  opts.Engine.Region,
 		keys:    opts.Keys,
 		logger:  opts.Logger,
+
+		policies: opts.Policies,
 	}
 	eo := opts.Engine
 	if eo.Store == nil {
@@ -121,7 +129,7 @@ func (s *Service) AccountID() string { return s.account }
 // authorize decides whether p may do act (one of package authz's action
 // names) on resource (a document name, an execution id, a user name; "*" for
 // listings). It is the single place for authorization: every method calls
-// it first. Today every principal may do everything.
+// it first. The caller's policy decides (authorize.go).
 func (s *Service) authorize(ctx context.Context, p Principal, act string, resource string) error {
-	return nil
+	return s.decide(ctx, p, act, resource)
 }
