@@ -70,6 +70,8 @@ func (s *Service) request(ctx context.Context, act string, resource string) (aut
 		req.Resource = "*"
 	case authz.CreateUser, authz.DeleteUser:
 		req.Resource = sc.User(resource)
+	case authz.ReadAudit:
+		req.Resource = sc.Audit()
 	default: // documents
 		req.Resource = sc.Document(resource)
 		if act != authz.CreateDocument {
@@ -153,4 +155,21 @@ func userName(executedBy string) string {
 		return name
 	}
 	return executedBy
+}
+
+// ListAudit reads the audit log: for callers whose policy allows
+// capstan:ReadAudit (admins) and the local operator.
+func (s *Service) ListAudit(ctx context.Context, p Principal, q store.AuditQuery) ([]store.AuditRecord, error) {
+	if err := s.authorize(ctx, p, authz.ReadAudit, "audit"); err != nil {
+		return nil, err
+	}
+	log, ok := s.store.(store.AuditLog)
+	if !ok {
+		return nil, errors.New("this store keeps no audit log")
+	}
+	recs, err := log.ListAudit(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("reading the audit log: %w", err)
+	}
+	return recs, nil
 }

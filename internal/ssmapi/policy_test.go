@@ -2,6 +2,8 @@ package ssmapi
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -38,6 +40,8 @@ const teamPolicy = `{"Version": "2012-10-17", "Statement": [
 type policyEnv struct {
 	*testEnv
 	clients map[string]*ssm.Client
+	url     string
+	secrets map[string][2]string // user → access key id, secret
 }
 
 func newPolicyEnv(t *testing.T, policies map[string]string) *policyEnv {
@@ -54,12 +58,12 @@ func newPolicyEnv(t *testing.T, policies map[string]string) *policyEnv {
 	svc := service.New(service.Options{Store: e.db, Library: builtinLibrary{}, Keys: e.keys, Policies: loader,
 		Engine: engine.Options{Actions: action.Builtin(), NewInvoker: e.newInvokerFor, Region: "us-east-1", RetryDelay: time.Millisecond,
 			Secrets: &authz.KeyGuard{Keys: keyring, Loader: loader, Scope: authz.Scope{Region: "us-east-1", Account: service.DefaultAccountID}}}})
-	srv := httptest.NewServer(New(Options{Service: svc, Auth: Users{Service: svc}, Region: "us-east-1"}))
+	srv := httptest.NewServer(New(Options{Service: svc, Auth: Users{Service: svc}, Audit: e.db, Region: "us-east-1"}))
 	t.Cleanup(func() {
 		srv.Close()
 		svc.Engine().Shutdown()
 	})
-	pe := &policyEnv{testEnv: e, clients: map[string]*ssm.Client{}}
+	pe := &policyEnv{testEnv: e, clients: map[string]*ssm.Client{}, url: srv.URL, secrets: map[string][2]string{}}
 	for name, doc := range policies {
 		u, secret := e.alice, e.aliceSecret // newTestEnv made her
 		if name != "alice" {
@@ -73,6 +77,7 @@ func newPolicyEnv(t *testing.T, policies map[string]string) *policyEnv {
 				t.Fatal(err)
 			}
 		}
+		pe.secrets[name] = [2]string{u.AccessKeyID, secret}
 		pe.clients[name] = ssm.New(ssm.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), RetryMaxAttempts: 1,
 			Credentials: e.client(u.AccessKeyID, secret).Options().Credentials})
 	}
@@ -204,5 +209,39 @@ func TestRunbookReadsOnlyKeysItsStarterMay(t *testing.T) {
 	}
 	if v := pe.motoParameter("/capstan/from-key"); v != "team-a-secret" {
 		t.Errorf("team-a/token read as %q", v)
+	}
+}
+
+func TestAuditReadableByAdminsOnly(t *testing.T) {
+	pe := newPolicyEnv(t, map[string]string{"alice": teamPolicy, "root": "AdministratorAccess"})
+	ctx := context.Background()
+	if _, err := pe.clients["alice"].CreateDocument(ctx, &ssm.CreateDocumentInput{Name: aws.String("Audited"), Content: aws.String(approveRunbook), DocumentType: "Automation", DocumentFormat: "YAML"}); err != nil {
+		t.Fatal(err)
+	}
+	read := func(user string) apiReply {
+		k := pe.secrets[user]
+		req := signAs(t, pe.url, k[0], k[1], "ssm", "us-east-1", `{"User":"alice"}`,
+			map[string]string{"Content-Type": jsonType, "X-Amz-Target": "AmazonSSM.ListAuditRecords"}, nil)
+		return do(t, req)
+	}
+	if r := read("alice"); r.Type != "AccessDeniedException" || !strings.Contains(r.Msg, "capstan:ReadAudit on resource: arn:capstan:capstan::"+service.DefaultAccountID+":audit") {
+		t.Errorf("alice reading the audit log: %+v", r)
+	}
+	k := pe.secrets["root"]
+	req := signAs(t, pe.url, k[0], k[1], "ssm", "us-east-1", `{"User":"alice"}`,
+		map[string]string{"Content-Type": jsonType, "X-Amz-Target": "AmazonSSM.ListAuditRecords"}, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Records []struct{ User, Action, Resource, Result string }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("root reading the audit log: %d %v", resp.StatusCode, err)
+	}
+	if len(out.Records) != 1 || out.Records[0].Action != "ssm:CreateDocument" || out.Records[0].Result != "Success" || !strings.HasSuffix(out.Records[0].Resource, ":document/Audited") {
+		t.Errorf("alice's audit records: %+v", out.Records)
 	}
 }

@@ -106,6 +106,8 @@ var operations = map[string]handler{
 	"SendAutomationSignal":             op(sendAutomationSignal),
 	"StartExecutionPreview":            op(startExecutionPreview),
 	"GetExecutionPreview":              op(getExecutionPreview),
+	// capstan's own
+	"ListAuditRecords": op(listAuditRecords),
 }
 
 type identityKey struct{}
