@@ -64,7 +64,7 @@ func (s *Service) request(ctx context.Context, act string, resource string) (aut
 		default:
 			req.ExecutedBy = userName(e.ExecutedBy)
 		}
-	case authz.StartAutomationExecution:
+	case authz.StartAutomationExecution, authz.StartExecutionPreview:
 		req.Resource = sc.AutomationDefinition(resource, "")
 	case authz.DescribeAutomationExecutions, authz.ListDocuments, authz.ListUsers:
 		req.Resource = "*"
