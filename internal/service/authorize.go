@@ -156,20 +156,3 @@ func userName(executedBy string) string {
 	}
 	return executedBy
 }
-
-// ListAudit reads the audit log: for callers whose policy allows
-// capstan:ReadAudit (admins) and the local operator.
-func (s *Service) ListAudit(ctx context.Context, p Principal, q store.AuditQuery) ([]store.AuditRecord, error) {
-	if err := s.authorize(ctx, p, authz.ReadAudit, "audit"); err != nil {
-		return nil, err
-	}
-	log, ok := s.store.(store.AuditLog)
-	if !ok {
-		return nil, errors.New("this store keeps no audit log")
-	}
-	recs, err := log.ListAudit(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("reading the audit log: %w", err)
-	}
-	return recs, nil
-}
