@@ -130,7 +130,9 @@ func runRunbook(cmd *cobra.Command, f runFlags, args []string) error {
 			if n == 1 {
 				fmt.Fprintln(cmd.ErrOrStderr(), "cancelling (press Ctrl-C again to abort at once)")
 			}
-			_ = eng.Stop(context.Background(), id, n > 1)
+			if err := eng.Stop(context.Background(), id, n > 1); err != nil && !errors.Is(err, engine.ErrNotRunning) {
+				fmt.Fprintln(cmd.ErrOrStderr(), "capstan: cancelling:", err)
+			}
 		}
 	}()
 

@@ -97,7 +97,9 @@ func (r *run) waitChild(ctx context.Context, id string) (*State, error) {
 	}
 	// The parent was cancelled: cancel the child and wait for its end, so no
 	// child is left running.
-	_ = r.e.Stop(context.WithoutCancel(ctx), id, r.hardCtx.Err() != nil)
+	if err := r.e.Stop(context.WithoutCancel(ctx), id, r.hardCtx.Err() != nil); err != nil && !errors.Is(err, ErrNotRunning) {
+		r.e.opts.Logger.Error("cancelling a child execution with its parent", "execution", r.id, "child", id, "error", err)
+	}
 	return r.e.Wait(context.WithoutCancel(r.hardCtx), id)
 }
 

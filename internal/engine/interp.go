@@ -198,7 +198,11 @@ func (r *run) finish(status, message string) {
 	for _, o := range r.doc.Outputs {
 		out.OutputOrder = append(out.OutputOrder, o.Step+"."+o.Output)
 	}
-	_ = r.append(newEvent(evExecutionFinished, r.now(), out))
+	if err := r.append(newEvent(evExecutionFinished, r.now(), out)); err != nil && !errors.Is(err, errInterrupted) {
+		// The execution stays unfinished in the store and resumes at the
+		// next start; say why it did not end now.
+		r.e.opts.Logger.Error("recording the end of an execution", "execution", r.id, "status", status, "error", err)
+	}
 }
 
 // documentOutputs renders the document's declared outputs as SSM does: a map
