@@ -61,7 +61,7 @@ mainSteps:
 		want     string
 	}{
 		{"undeclared parameter", []string{"-p", "Color=red", "-p", "Colour=red"}, "Team-Probe", "", map[string][]string{"Color": {"red"}, "Colour": {"red"}},
-			exitUsage, "InvalidAutomationExecutionParametersException", "parameter Colour: not declared by the runbook"},
+			exitUsage, "InvalidAutomationExecutionParametersException", "parameter Colour: not declared by the runbook (did you mean \"Color\"?)"},
 		{"missing required", nil, "Team-Probe", "", nil,
 			exitUsage, "InvalidAutomationExecutionParametersException", "parameter Color: required"},
 		{"not an allowed value", []string{"-p", "Color=blue"}, "Team-Probe", "", map[string][]string{"Color": {"blue"}},

@@ -115,7 +115,7 @@ func newExecutionsGetCmd() *cobra.Command {
 		calls  bool
 	)
 	cmd := &cobra.Command{
-		Use:   "get ID",
+		Use:   "get ID (or a unique prefix of it)",
 		Short: "Show one execution: its steps, inputs, outputs and failures",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -126,7 +126,11 @@ func newExecutionsGetCmd() *cobra.Command {
 			}
 			defer db.Close()
 			svc := (&awsFlags{}).newService(ctx, db, sf.cfg, serviceOptions{})
-			st, err := svc.GetExecution(ctx, localPrincipal(), args[0])
+			id, err := svc.CompleteID(ctx, localPrincipal(), args[0])
+			if err != nil {
+				return serviceError(err)
+			}
+			st, err := svc.GetExecution(ctx, localPrincipal(), id)
 			if err != nil {
 				return serviceError(err)
 			}

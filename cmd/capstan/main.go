@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
@@ -87,6 +88,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		Short:         "Run AWS Systems Manager Automation runbooks anywhere",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       buildVersion(),
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -114,6 +116,28 @@ func commands() []*cobra.Command {
 		newAuditCmd(),
 		newNodesCmd(),
 	}
+}
+
+// version is set at release builds (-ldflags "-X main.version=v1.2.3").
+var version = ""
+
+// buildVersion is the release version, else the module version and VCS
+// revision Go recorded in the binary.
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := info.Main.Version
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " (" + s.Value[:12] + ")"
+		}
+	}
+	return v
 }
 
 func run(args []string, stdout, stderr io.Writer) int {

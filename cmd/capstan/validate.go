@@ -13,10 +13,10 @@ import (
 )
 
 func newValidateCmd() *cobra.Command {
-	var format string
+	var output outputFormat
 	var strict bool
 	cmd := &cobra.Command{
-		Use:   "validate [--format text|json] [--strict] FILE...",
+		Use:   "validate [--output text|json] [--strict] FILE...",
 		Short: "Check runbooks without running them",
 		Long: "Parse and validate SSM Automation runbooks (schemaVersion 0.3, YAML or JSON).\n" +
 			"Prints one line per finding as file:line:col: severity: message.\n" +
@@ -25,15 +25,12 @@ func newValidateCmd() *cobra.Command {
 			"the runbook and fails only when the referring step runs; --strict makes it an error.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return usageError("validate: no runbook given (usage: capstan validate [--format text|json] FILE...)")
+				return usageError("validate: no runbook given (usage: capstan validate [--output text|json] FILE...)")
 			}
-			if format != "text" && format != "json" {
-				return usageError("validate: unknown --format %q: expected text or json", format)
-			}
-			return validateFiles(cmd.OutOrStdout(), args, format, strict)
+			return validateFiles(cmd.OutOrStdout(), args, string(output), strict)
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	addOutputFlag(cmd, &output, "text or json (the diagnostics as a list)")
 	cmd.Flags().BoolVar(&strict, "strict", false, "report references to undeclared step outputs as errors")
 	return cmd
 }
@@ -41,6 +38,7 @@ func newValidateCmd() *cobra.Command {
 func validateFiles(out io.Writer, files []string, format string, strict bool) error {
 	reg := action.Builtin()
 	all := []document.Diagnostic{}
+	var valid []string // what each valid file held, for the closing lines
 	bad := false
 	for _, f := range files {
 		src, err := os.ReadFile(f)
@@ -60,6 +58,9 @@ func validateFiles(out io.Writer, files []string, format string, strict bool) er
 		if strict {
 			diags = document.Strict(diags)
 		}
+		if doc != nil && !document.HasErrors(diags) {
+			valid = append(valid, fmt.Sprintf("%s: valid: %d steps, %d parameters", f, countSteps(doc.MainSteps), len(doc.Parameters)))
+		}
 		bad = bad || document.HasErrors(diags)
 		all = append(all, diags...)
 	}
@@ -73,9 +74,24 @@ func validateFiles(out io.Writer, files []string, format string, strict bool) er
 		for _, d := range all {
 			fmt.Fprintln(out, d.String())
 		}
+		for _, v := range valid {
+			fmt.Fprintln(out, v)
+		}
+		if len(valid) > 0 {
+			fmt.Fprintln(out, "checked: the schema, every action and its inputs, step and output references, parameter types and defaults, and the AWS services, operations and request members named")
+		}
 	}
 	if bad {
 		return silentExit(exitFailure)
 	}
 	return nil
+}
+
+// countSteps counts a step list's steps and those nested in loops.
+func countSteps(steps []*document.Step) int {
+	n := len(steps)
+	for _, st := range steps {
+		n += countSteps(st.Steps)
+	}
+	return n
 }

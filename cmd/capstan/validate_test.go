@@ -99,23 +99,24 @@ func TestValidateCommand(t *testing.T) {
 		code     int
 		stdout   []string // substrings expected on stdout
 		stderr   string
-		jsonDiag int // number of diagnostics with --format json; -1 to skip
+		jsonDiag int // number of diagnostics with --output json; -1 to skip
 	}{
-		{name: "samples are valid", args: []string{"validate", filepath.Join(root, "hello.yaml"), filepath.Join(root, "restart-instance.json")}, code: 0, jsonDiag: -1},
+		{name: "samples are valid", args: []string{"validate", filepath.Join(root, "hello.yaml"), filepath.Join(root, "restart-instance.json")}, code: 0,
+			stdout: []string{"hello.yaml: valid: ", "restart-instance.json: valid: ", "checked: the schema, every action"}, jsonDiag: -1},
 		{name: "error with position", args: []string{"validate", broken}, code: 1,
 			stdout: []string{broken + `:5:15: error: step first: nextStep: no step named "secnd"`}, jsonDiag: -1},
-		{name: "json clean is an empty list", args: []string{"validate", "--format", "json", filepath.Join(root, "hello.yaml")}, code: 0, jsonDiag: 0},
-		{name: "json with errors", args: []string{"validate", "--format=json", broken}, code: 1, jsonDiag: 2},
+		{name: "json clean is an empty list", args: []string{"validate", "--output", "json", filepath.Join(root, "hello.yaml")}, code: 0, jsonDiag: 0},
+		{name: "json with errors", args: []string{"validate", "--output=json", broken}, code: 1, jsonDiag: 2},
 		{name: "unknown service and api, also in a loop", args: []string{"validate", unknownAPI}, code: 1,
 			stdout: []string{unknownAPI + ":7:23: error: step top: ", "nosuchservice", unknownAPI + ":18:29: error: step inner: ", "DescribeInstancez"}, jsonDiag: -1},
-		{name: "json unknown api", args: []string{"validate", "--format", "json", unknownAPI}, code: 1, jsonDiag: 2},
+		{name: "json unknown api", args: []string{"validate", "--output", "json", unknownAPI}, code: 1, jsonDiag: 2},
 		{name: "unknown request member with position and suggestion", args: []string{"validate", unknownMember}, code: 0,
 			stdout: []string{unknownMember + `:11:18: warning: step glue: glue GetDatabase: unknown field "CatalogID" (did you mean "CatalogId"?)`,
 				unknownMember + `:18:9: warning: step filters: ec2 DescribeInstances: Filters[0]: unknown field "Valuez" (did you mean "Values"?)`}, jsonDiag: -1},
 		{name: "unknown request member is an error with --strict", args: []string{"validate", "--strict", unknownMember}, code: 1,
 			stdout: []string{unknownMember + `:11:18: error: step glue: glue GetDatabase: unknown field "CatalogID" (did you mean "CatalogId"?)`}, jsonDiag: -1},
 		{name: "no files", args: []string{"validate"}, code: 2, stderr: "no runbook given", jsonDiag: -1},
-		{name: "unknown format", args: []string{"validate", "--format", "xml", broken}, code: 2, stderr: `unknown --format "xml"`, jsonDiag: -1},
+		{name: "unknown format", args: []string{"validate", "--output", "xml", broken}, code: 2, stderr: `--output must be text or json, not "xml"`, jsonDiag: -1},
 		{name: "undeclared output is a warning", args: []string{"validate", undeclared}, code: 0,
 			stdout: []string{`undeclared.yaml:8:25: warning: step second: inputs.Duration: first.Duration: step first declares no output "Duration"`}, jsonDiag: -1},
 		{name: "undeclared output is an error with --strict", args: []string{"validate", "--strict", undeclared}, code: 1,

@@ -2,6 +2,8 @@ package document
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -90,12 +92,7 @@ func isPseudoParameter(name string) bool {
 }
 
 func suggestParam(name string, params map[string]*Parameter) string {
-	for n := range params {
-		if strings.EqualFold(n, name) {
-			return fmt.Sprintf(" (did you mean %q?)", n)
-		}
-	}
-	return ""
+	return didYouMean(name, slices.Collect(maps.Keys(params)))
 }
 
 // outputRef checks a step.output reference: the step exists and declares or

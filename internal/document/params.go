@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -126,9 +128,9 @@ func (d *Document) Coerce(in Inputs) (map[string]any, error) {
 	}
 
 	out := make(map[string]any, len(d.Parameters))
-	for name := range given {
+	for _, name := range slices.Sorted(maps.Keys(given)) {
 		if decl[name] == nil {
-			errs = append(errs, &ParameterError{Name: name, Rule: "not declared by the runbook"})
+			errs = append(errs, &ParameterError{Name: name, Rule: "not declared by the runbook" + didYouMean(name, slices.Collect(maps.Keys(decl)))})
 		}
 	}
 	for _, p := range d.Parameters {

@@ -3,9 +3,13 @@ package document
 import (
 	"bytes"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	suggestpkg "github.com/capstan-run/capstan/internal/suggest"
 
 	"github.com/capstan-run/capstan/internal/action"
 	"github.com/capstan-run/capstan/internal/value"
@@ -305,12 +309,15 @@ func (v *validator) target(s *Step, field, name string, at Pos, scope map[string
 	return true
 }
 
-// suggest proposes a step name that differs only by case.
+// suggest proposes the closest step name to a misspelt one.
 func suggest(name string, steps map[string]*Step) string {
-	for n := range steps {
-		if strings.EqualFold(n, name) {
-			return fmt.Sprintf(" (did you mean %q?)", n)
-		}
+	return didYouMean(name, slices.Collect(maps.Keys(steps)))
+}
+
+// didYouMean is " (did you mean "X"?)" for the closest of names, or "".
+func didYouMean(name string, names []string) string {
+	if best, ok := suggestpkg.Closest(name, names); ok {
+		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return ""
 }

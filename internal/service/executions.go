@@ -28,6 +28,32 @@ func (s *Service) GetExecution(ctx context.Context, p Principal, id string) (*en
 	return st, nil
 }
 
+// idLength is the length of an execution id (SSM's UUID form).
+const idLength = 36
+
+// CompleteID turns a unique prefix of an execution id into the id, so CLI
+// users can type the first characters they see in a listing. (The API, as
+// SSM's, takes whole ids only.)
+func (s *Service) CompleteID(ctx context.Context, p Principal, prefix string) (string, error) {
+	if err := s.authorize(ctx, p, authz.DescribeAutomationExecutions, "*"); err != nil {
+		return "", err
+	}
+	if len(prefix) >= idLength || prefix == "" {
+		return prefix, nil
+	}
+	list, _, err := s.store.ListExecutions(ctx, store.ExecutionFilter{IDPrefix: prefix, Limit: 2})
+	if err != nil {
+		return "", fmt.Errorf("looking up execution %s: %w", prefix, err)
+	}
+	switch len(list) {
+	case 0:
+		return "", newError(CodeExecutionNotFound, "Automation Execution %s was not found", prefix)
+	case 1:
+		return list[0].ID, nil
+	}
+	return "", newError(CodeValidation, "%s is the start of more than one execution id (%s, %s, ...); give more of it", prefix, list[0].ID, list[1].ID)
+}
+
 // ExecutionCalls returns the AWS calls an execution made, in order.
 func (s *Service) ExecutionCalls(ctx context.Context, p Principal, id string) ([]store.Call, error) {
 	if err := s.authorize(ctx, p, authz.GetAutomationExecution, id); err != nil {

@@ -83,6 +83,8 @@ type Execution struct {
 // filter; the values of one field are alternatives (OR), fields combine with AND.
 type ExecutionFilter struct {
 	DocumentNamePrefix string
+	// IDPrefix selects the executions whose id starts with it.
+	IDPrefix string
 	DocumentNames      []string // exact names
 	ExecutedBy         []string // exact ExecutedBy values (ARNs or names)
 	Statuses           []string

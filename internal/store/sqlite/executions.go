@@ -275,6 +275,10 @@ func (d *DB) ListExecutions(ctx context.Context, f store.ExecutionFilter) ([]sto
 		where = append(where, "substr(document_name, 1, ?) = ?")
 		args = append(args, len(f.DocumentNamePrefix), f.DocumentNamePrefix)
 	}
+	if f.IDPrefix != "" {
+		where = append(where, "substr(id, 1, ?) = ?")
+		args = append(args, len(f.IDPrefix), f.IDPrefix)
+	}
 	in("document_name", f.DocumentNames)
 	in("executed_by", f.ExecutedBy)
 	in("status", f.Statuses)
