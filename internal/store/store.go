@@ -84,19 +84,19 @@ type Execution struct {
 type ExecutionFilter struct {
 	DocumentNamePrefix string
 	// IDPrefix selects the executions whose id starts with it.
-	IDPrefix string
-	DocumentNames      []string // exact names
-	ExecutedBy         []string // exact ExecutedBy values (ARNs or names)
-	Statuses           []string
-	IDs                []string
-	ParentIDs          []string
-	CurrentActions     []string
-	StartTimeBefore    time.Time // StartTime strictly before
-	StartTimeAfter     time.Time // StartTime strictly after
-	AutomationTypes    []string
-	TagKeys            []string // executions holding any of these tag keys
-	Limit              int      // page size; <= 0 means 50
-	PageToken          string   // from a previous call; "" for the first page
+	IDPrefix        string
+	DocumentNames   []string // exact names
+	ExecutedBy      []string // exact ExecutedBy values (ARNs or names)
+	Statuses        []string
+	IDs             []string
+	ParentIDs       []string
+	CurrentActions  []string
+	StartTimeBefore time.Time // StartTime strictly before
+	StartTimeAfter  time.Time // StartTime strictly after
+	AutomationTypes []string
+	TagKeys         []string // executions holding any of these tag keys
+	Limit           int      // page size; <= 0 means 50
+	PageToken       string   // from a previous call; "" for the first page
 }
 
 // Document is one version of a document. Tags belong to the document (all
