@@ -115,6 +115,7 @@ func commands() []*cobra.Command {
 		newRecordCmd(),
 		newAuditCmd(),
 		newNodesCmd(),
+		newWebhooksCmd(),
 	}
 }
 

@@ -19,11 +19,13 @@ import (
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/execlog"
 	"github.com/capstan-run/capstan/internal/health"
+	"github.com/capstan-run/capstan/internal/keys"
 	"github.com/capstan-run/capstan/internal/metrics"
 	"github.com/capstan-run/capstan/internal/retention"
 	"github.com/capstan-run/capstan/internal/ssmapi"
 	"github.com/capstan-run/capstan/internal/store"
 	"github.com/capstan-run/capstan/internal/web"
+	"github.com/capstan-run/capstan/internal/webhook"
 )
 
 type serveFlags struct {
@@ -36,6 +38,8 @@ type serveFlags struct {
 	logs     logFlags
 	// secureCookies marks the UI's cookies Secure behind a TLS proxy.
 	secureCookies bool
+	// maxWebhook caps a webhook's payload.
+	maxWebhook int64
 }
 
 // logFlags say where capstan serve ships execution records and step output.
@@ -69,7 +73,8 @@ executions, webhook and schedule firings, log shipments).
 --log-bucket s3://BUCKET/PREFIX/ writes each finished execution's record to
 PREFIX/ID.json; --log-group NAME sends each finished step to CloudWatch Logs
 (stream: the execution id). --retain 30d deletes finished executions older
-than that. docs/config.md has the details.`,
+than that. docs/config.md has the details. 'capstan webhooks create' makes
+webhooks, served at POST /webhooks/NAME/TOKEN.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return serve(cmd, f)
@@ -81,6 +86,7 @@ than that. docs/config.md has the details.`,
 	cmd.Flags().Int64Var(&f.maxBody, "max-request-bytes", 1<<20, "the largest request body accepted")
 	cmd.Flags().StringVar(&f.logs.bucket, "log-bucket", "", "write each finished execution's record (steps, outputs, script output, calls) to s3://BUCKET/PREFIX/ID.json (default: serve.logBucket of the configuration)")
 	cmd.Flags().StringVar(&f.logs.group, "log-group", "", "send each finished step's output to this CloudWatch Logs group, one stream per execution (default: serve.logGroup of the configuration)")
+	cmd.Flags().Int64Var(&f.maxWebhook, "max-webhook-bytes", webhook.DefaultMaxPayload, "the largest webhook payload accepted (413 beyond)")
 	cmd.Flags().StringVar(&f.retain, "retain", "", "delete finished executions older than this, e.g. 30d as SSM (default: serve.retain of the configuration, else keep all)")
 	f.store.register(cmd)
 	f.aws.register(cmd)
@@ -187,6 +193,12 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 	mux.Handle("GET /healthz", probes)
 	mux.Handle("GET /readyz", probes)
 	mux.Handle("GET /metrics", mets.Handler())
+	// Webhooks authenticate by the token in their path (and a signature
+	// when configured), not by SigV4.
+	mux.Handle(webhook.PathPrefix, &webhook.Handler{
+		Store: db, Service: svc, AccountID: svc.AccountID(), MaxPayload: f.maxWebhook, Logger: logger, Fired: mets.WebhookFired,
+		Secrets: keys.New(db, keys.Options{DBPath: db.Path(), MasterKeyFile: cfg.Keys.MasterKeyFile}),
+	})
 	mux.Handle("/", api)
 	if err := mountUI(mux, svc, db, logger, f.secureCookies, authz.Scope{Region: opts.Region, Account: svc.AccountID()}); err != nil {
 		return failed(err)

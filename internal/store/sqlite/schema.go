@@ -190,6 +190,12 @@ var migrations = []string{
 		changed INTEGER NOT NULL
 	) WITHOUT ROWID;
 	CREATE TRIGGER users_policy_gone AFTER DELETE ON users BEGIN DELETE FROM policies WHERE user = old.name; END;`,
+
+	// 7: webhooks, each a JSON document (store.Webhook) by name.
+	`CREATE TABLE webhooks (
+		name TEXT PRIMARY KEY,
+		data BLOB NOT NULL
+	) WITHOUT ROWID;`,
 }
 
 // migrate brings the schema up to date in one transaction, so a crash

@@ -142,3 +142,7 @@ func TestCheckpointer(t *testing.T) {
 		t.Fatalf("WAL is %d bytes", wal)
 	}
 }
+
+func TestWebhooksConformance(t *testing.T) {
+	storetest.RunWebhooks(t, openTemp(t))
+}
