@@ -72,6 +72,9 @@ func (s *Service) request(ctx context.Context, act string, resource string) (aut
 		req.Resource = sc.User(resource)
 	case authz.ReadAudit:
 		req.Resource = sc.Audit()
+	case authz.ListKeys, authz.PutKey, authz.DeleteKey:
+		// A listing is decided on its prefix: key/PREFIX*.
+		req.Resource = sc.Key(resource)
 	default: // documents
 		req.Resource = sc.Document(resource)
 		if act != authz.CreateDocument {

@@ -111,6 +111,20 @@ func (b *browser) noErrors(page string) {
 	}
 }
 
+// forget drops the errors recorded so far that contain s.
+func (b *browser) forget(s string) {
+	time.Sleep(100 * time.Millisecond)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	kept := b.errors[:0]
+	for _, e := range b.errors {
+		if !strings.Contains(e, s) {
+			kept = append(kept, e)
+		}
+	}
+	b.errors = kept
+}
+
 func (b *browser) screenshot(name string) {
 	b.t.Helper()
 	if !*updateScreenshots {
@@ -207,6 +221,25 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("after approving: status %q, want Success", got)
 	}
 	b.noErrors("approval")
+
+	// Another user is refused alice's execution.
+	aliceRun := value(b, "location", chromedp.Location())
+	b.run("sign out", chromedp.Navigate(base+"/ui/runbooks"), chromedp.WaitVisible(chromedp.CSS(`form.logout button`)),
+		chromedp.Click(chromedp.CSS(`form.logout button`)), chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)))
+	b.login(base, "bob")
+	b.run("bob opens alice's execution", chromedp.Navigate(aliceRun), chromedp.WaitVisible(chromedp.CSS(`#page-error`)))
+	if got := b.text(`#page-error`); !strings.Contains(got, "Not allowed") || !strings.Contains(got, "ssm:GetAutomationExecution") {
+		t.Fatalf("bob on alice's execution: %q, want a refusal", got)
+	}
+	if got := b.text(`h1`); got != "Forbidden" {
+		t.Fatalf("bob on alice's execution: page %q, want Forbidden", got)
+	}
+	b.screenshot("refused")
+	// Chromium logs the page's own 403 as a failed load; nothing else may fail.
+	b.forget("the server responded with a status of 403")
+	b.noErrors("refused page")
+	b.run("sign out bob", chromedp.Click(chromedp.CSS(`form.logout button`)), chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)))
+	b.login(base, "alice")
 
 	for _, p := range []struct{ path, sel, shot string }{
 		{"/ui/executions", "form.filters", "history"},

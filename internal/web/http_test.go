@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/capstan-run/capstan/internal/action"
+	"github.com/capstan-run/capstan/internal/authz"
 	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/store"
 	"github.com/capstan-run/capstan/internal/web"
@@ -313,6 +314,10 @@ func (c *client) start(runbook string, form url.Values) string {
 
 func TestApproveButtonsOnlyForApprovers(t *testing.T) {
 	f := newFixture(t, web.Options{})
+	// bob may read every execution here, so that he sees alice's.
+	if err := f.db.PutPolicy(context.Background(), "bob", []byte(authz.AdministratorAccessName)); err != nil {
+		t.Fatal(err)
+	}
 	alice, bob := newClient(t, f), newClient(t, f)
 	alice.login("alice", password)
 	bob.login("bob", password)
@@ -378,5 +383,33 @@ func TestInteractiveStepsAndStop(t *testing.T) {
 	}
 	if st, err := f.svc.Engine().Wait(context.Background(), id); err != nil || st.Status != "Cancelled" {
 		t.Fatalf("after Stop: %v %v, want Cancelled", st.Status, err)
+	}
+}
+
+func TestPoliciesDecideWhatAUserSees(t *testing.T) {
+	f := newFixture(t, web.Options{})
+	alice, bob := newClient(t, f), newClient(t, f)
+	alice.login("alice", password)
+	bob.login("bob", password)
+	aliceRun := alice.start("NeedsApproval", url.Values{})
+	bobRun := bob.start("Hello", url.Values{"Name": {"bob"}})
+	if code, body := bob.do("GET", "/ui/executions/"+aliceRun, nil); code != http.StatusForbidden || !strings.Contains(body, "Not allowed") {
+		t.Fatalf("bob opening alice's execution: %d\n%s", code, body)
+	}
+	if code, _ := bob.do("GET", "/ui/executions/"+bobRun, nil); code != 200 {
+		t.Fatalf("bob opening his own execution: %d", code)
+	}
+	_, hist := bob.do("GET", "/ui/executions", nil)
+	if strings.Contains(hist, aliceRun) || !strings.Contains(hist, bobRun) {
+		t.Fatalf("bob's history shows %s (alice's) or lacks %s (his):\n%s", aliceRun, bobRun, hist)
+	}
+	if code, _ := bob.do("GET", "/ui/keys", nil); code != http.StatusForbidden {
+		t.Fatalf("bob on key storage: %d, want 403", code)
+	}
+	if code, _ := bob.do("GET", "/ui/audit", nil); code != http.StatusForbidden {
+		t.Fatalf("bob on the audit log: %d, want 403", code)
+	}
+	if code, _ := alice.do("GET", "/ui/keys", nil); code != 200 {
+		t.Fatalf("alice on key storage: %d", code)
 	}
 }

@@ -71,9 +71,9 @@ const password = "correct horse battery"
 
 // bobPolicy lets bob run runbooks and see and act on his own executions only.
 const bobPolicy = `{"Version": "2012-10-17", "Statement": [
-  {"Effect": "Allow", "Action": ["ssm:StartAutomationExecution", "ssm:ListDocuments", "ssm:GetDocument", "ssm:DescribeAutomationExecutions"], "Resource": "*"},
+  {"Effect": "Allow", "Action": ["ssm:StartAutomationExecution", "ssm:ListDocuments", "ssm:GetDocument"], "Resource": "*"},
   {"Effect": "Allow",
-   "Action": ["ssm:GetAutomationExecution", "ssm:StopAutomationExecution", "ssm:SendAutomationSignal"],
+   "Action": ["ssm:GetAutomationExecution", "ssm:DescribeAutomationExecutions", "ssm:StopAutomationExecution", "ssm:SendAutomationSignal"],
    "Resource": "arn:aws:ssm:*:*:automation-execution/*",
    "Condition": {"StringEquals": {"capstan:ExecutedBy": "${aws:username}"}}}
 ]}`
@@ -95,7 +95,8 @@ func newFixture(t testing.TB, opts web.Options) *fixture {
 	}
 	kopts := keys.Options{MasterKeyFile: filepath.Join(dir, "master.key"), DBPath: db.Path(), Getenv: func(string) string { return "" }}
 	actions := action.Builtin()
-	svc := service.New(service.Options{Store: db, Engine: engine.Options{Actions: actions}, Keys: kopts})
+	svc := service.New(service.Options{Store: db, Engine: engine.Options{Actions: actions}, Keys: kopts,
+		Policies: &authz.Loader{Store: db, NotFound: store.ErrNotFound}})
 	t.Cleanup(func() {
 		svc.Engine().Shutdown()
 		_ = db.Close()
