@@ -1,13 +1,18 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/capstan-run/capstan/internal/authz"
+	"github.com/capstan-run/capstan/internal/store"
+	"github.com/capstan-run/capstan/internal/store/sqlite"
 )
 
 // readPolicyArg reads a --policy argument as the aws CLI reads documents:
@@ -67,4 +72,25 @@ func newUsersUpdatePolicyCmd() *cobra.Command {
 	_ = cmd.MarkFlagRequired("policy")
 	f.register(cmd)
 	return cmd
+}
+
+// warnNoPolicy names the users without a policy: on a shared server they
+// may do nothing (users created before policies existed have none).
+func warnNoPolicy(ctx context.Context, db *sqlite.DB, w io.Writer) error {
+	users, err := db.ListUsers(ctx)
+	if err != nil {
+		return fmt.Errorf("listing users: %w", err)
+	}
+	var none []string
+	for _, u := range users {
+		if _, err := db.GetPolicy(ctx, u.Name); errors.Is(err, store.ErrNotFound) {
+			none = append(none, u.Name)
+		} else if err != nil {
+			return err
+		}
+	}
+	if len(none) > 0 {
+		fmt.Fprintf(w, "WARNING: users without a policy may do nothing: %s (capstan users update-policy NAME --policy ...)\n", strings.Join(none, ", "))
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/capstan-run/capstan/internal/store"
 	"github.com/capstan-run/capstan/internal/store/sqlite"
 )
 
@@ -59,5 +60,29 @@ func TestUsersUpdatePolicy(t *testing.T) {
 		if p, err := s.GetPolicy(context.Background(), name); err != nil || !strings.Contains(string(p), "ssm:Get*") {
 			t.Errorf("%s's stored policy: %q, %v", name, p, err)
 		}
+	}
+}
+
+func TestServeWarnsOfUsersWithoutPolicy(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "capstan.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, name := range []string{"old", "new"} {
+		if err := s.PutUser(ctx, store.User{Name: name, ARN: "arn:aws:iam::000000000000:user/" + name, AccessKeyID: "AKIA" + strings.ToUpper(name), SealedSecret: []byte("x")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.PutPolicy(ctx, "new", []byte("AdministratorAccess")); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := warnNoPolicy(ctx, s, &b); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.String(); !strings.Contains(got, "without a policy may do nothing: old (") || strings.Contains(got, "new") {
+		t.Errorf("warning %q, want it to name old only", got)
 	}
 }

@@ -172,6 +172,9 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 		fmt.Fprintln(stderr, "WARNING: executions record ExecutedBy "+ssmapi.Anonymous.ARN+". Use this for local experiments only.")
 	} else {
 		opts.Auth = ssmapi.Users{Service: svc}
+		if err := warnNoPolicy(ctx, db, stderr); err != nil {
+			return failed(err)
+		}
 	}
 	api := ssmapi.New(opts)
 
