@@ -116,6 +116,7 @@ func commands() []*cobra.Command {
 		newAuditCmd(),
 		newNodesCmd(),
 		newWebhooksCmd(),
+		newSchedulesCmd(),
 	}
 }
 

@@ -16,12 +16,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/capstan-run/capstan/internal/authz"
+	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/execlog"
 	"github.com/capstan-run/capstan/internal/health"
 	"github.com/capstan-run/capstan/internal/keys"
 	"github.com/capstan-run/capstan/internal/metrics"
 	"github.com/capstan-run/capstan/internal/retention"
+	"github.com/capstan-run/capstan/internal/schedule"
+	"github.com/capstan-run/capstan/internal/service"
 	"github.com/capstan-run/capstan/internal/ssmapi"
 	"github.com/capstan-run/capstan/internal/store"
 	"github.com/capstan-run/capstan/internal/web"
@@ -40,6 +43,8 @@ type serveFlags struct {
 	secureCookies bool
 	// maxWebhook caps a webhook's payload.
 	maxWebhook int64
+	// missedRuns: what happens to schedule runs missed while down.
+	missedRuns string
 }
 
 // logFlags say where capstan serve ships execution records and step output.
@@ -74,7 +79,8 @@ executions, webhook and schedule firings, log shipments).
 PREFIX/ID.json; --log-group NAME sends each finished step to CloudWatch Logs
 (stream: the execution id). --retain 30d deletes finished executions older
 than that. docs/config.md has the details. 'capstan webhooks create' makes
-webhooks, served at POST /webhooks/NAME/TOKEN.`,
+webhooks, served at POST /webhooks/NAME/TOKEN; 'capstan schedules create' makes
+schedules, which serve starts as they fall due (--missed-runs run|skip).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return serve(cmd, f)
@@ -87,6 +93,7 @@ webhooks, served at POST /webhooks/NAME/TOKEN.`,
 	cmd.Flags().StringVar(&f.logs.bucket, "log-bucket", "", "write each finished execution's record (steps, outputs, script output, calls) to s3://BUCKET/PREFIX/ID.json (default: serve.logBucket of the configuration)")
 	cmd.Flags().StringVar(&f.logs.group, "log-group", "", "send each finished step's output to this CloudWatch Logs group, one stream per execution (default: serve.logGroup of the configuration)")
 	cmd.Flags().Int64Var(&f.maxWebhook, "max-webhook-bytes", webhook.DefaultMaxPayload, "the largest webhook payload accepted (413 beyond)")
+	cmd.Flags().StringVar(&f.missedRuns, "missed-runs", string(schedule.MissedRun), "a schedule run missed while no server ran: run (once) or skip")
 	cmd.Flags().StringVar(&f.retain, "retain", "", "delete finished executions older than this, e.g. 30d as SSM (default: serve.retain of the configuration, else keep all)")
 	f.store.register(cmd)
 	f.aws.register(cmd)
@@ -121,6 +128,9 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 	defer db.Close()
 	cfg := f.store.cfg
 	f.addr = cmp.Or(f.addr, cfg.Serve.Addr, defaultAddr)
+	if m := schedule.Missed(f.missedRuns); m != schedule.MissedRun && m != schedule.MissedSkip {
+		return usageError("--missed-runs %q: expected run or skip", f.missedRuns)
+	}
 	var keep time.Duration
 	if r := cmp.Or(f.retain, cfg.Serve.Retain); r != "" {
 		if keep, err = retention.ParseAge(r); err != nil {
@@ -215,6 +225,14 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	runner := &schedule.Runner{Store: db, Missed: schedule.Missed(f.missedRuns), Logger: logger,
+		Start: func(ctx context.Context, s store.Schedule) (string, error) {
+			return svc.StartExecution(ctx, service.Principal{Name: "schedule/" + s.Name, ARN: "arn:aws:iam::" + svc.AccountID() + ":user/schedule/" + s.Name},
+				service.StartInput{DocumentName: s.Document, Parameters: document.Inputs{Flags: s.Parameters}})
+		},
+		Fired: func(name, outcome string, _ time.Duration) { mets.ScheduleFired(name, outcome) },
+	}
+	go runner.Run(ctx)
 	if keep > 0 {
 		sweeper := &retention.Sweeper{Store: db, Keep: keep, Logger: logger}
 		go sweeper.Run(ctx)

@@ -196,6 +196,14 @@ var migrations = []string{
 		name TEXT PRIMARY KEY,
 		data BLOB NOT NULL
 	) WITHOUT ROWID;`,
+	// 8: schedules: the definition as JSON (store.Schedule), the run due
+	// next and the pause flag as columns for the atomic claim.
+	`CREATE TABLE schedules (
+		name TEXT PRIMARY KEY,
+		data BLOB NOT NULL,
+		paused INTEGER NOT NULL,
+		next_run INTEGER NOT NULL
+	) WITHOUT ROWID;`,
 }
 
 // migrate brings the schema up to date in one transaction, so a crash

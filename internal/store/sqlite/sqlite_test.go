@@ -146,3 +146,7 @@ func TestCheckpointer(t *testing.T) {
 func TestWebhooksConformance(t *testing.T) {
 	storetest.RunWebhooks(t, openTemp(t))
 }
+
+func TestSchedulesConformance(t *testing.T) {
+	storetest.RunSchedules(t, openTemp(t))
+}
