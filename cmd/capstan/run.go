@@ -142,9 +142,11 @@ func runRunbook(cmd *cobra.Command, f runFlags, args []string) error {
 		return failed(err)
 	}
 	if f.output == "json" {
-		var v any = st.View()
+		// The shape of `executions get --output json` and of SSM's
+		// GetAutomationExecution response.
+		v := map[string]any{"AutomationExecution": st.View()}
 		if rep := f.dry.report(); rep != nil {
-			v = map[string]any{"AutomationExecution": v, "DryRun": rep}
+			v["DryRun"] = rep
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

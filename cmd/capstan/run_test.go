@@ -54,9 +54,11 @@ type executionJSON struct {
 	}
 }
 
+// decodeExecution reads the output of run or executions get --output json:
+// both are GetAutomationExecution's response.
 func decodeExecution(t *testing.T, s string) executionJSON {
 	t.Helper()
-	var e executionJSON
+	var e struct{ AutomationExecution *executionJSON }
 	dec := json.NewDecoder(strings.NewReader(s))
 	if err := dec.Decode(&e); err != nil {
 		t.Fatalf("decoding %q: %v", s, err)
@@ -64,7 +66,10 @@ func decodeExecution(t *testing.T, s string) executionJSON {
 	if dec.More() {
 		t.Fatalf("more than one JSON value in %q", s)
 	}
-	return e
+	if e.AutomationExecution == nil {
+		t.Fatalf("no AutomationExecution in %q", s)
+	}
+	return *e.AutomationExecution
 }
 
 func TestRunSuccessJSONAndExecutions(t *testing.T) {

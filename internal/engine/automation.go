@@ -29,7 +29,7 @@ func (r *run) runChild(ctx context.Context, st *document.Step, idx int, rec *Ste
 	}
 	inputs, err := r.resolveInputs(ctx, st.Inputs)
 	if rec == nil {
-		started := stepStarted{Index: idx, StepExecutionID: stepID, Step: st.Name, Action: st.Action, Attempt: 1, Inputs: r.masker.maskValue(inputs), Loop: r.loopRef()}
+		started := stepStarted{Index: idx, StepExecutionID: stepID, Step: st.Name, Action: st.Action, Attempt: 1, Inputs: r.masker.maskValue(inputs), Loop: r.loopRef(), Props: propsOf(st)}
 		if e := r.append(newEvent(evStepStarted, r.now(), started)); e != nil {
 			return outcome{status: StatusFailed, abort: true, message: e.Error()}
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/store"
 )
 
@@ -71,6 +72,31 @@ type stepStarted struct {
 	Attempt         int            `json:"attempt"`
 	Inputs          map[string]any `json:"inputs,omitempty"` // masked
 	Loop            *loopRef       `json:"loop,omitempty"`
+	// The step's declared properties, as SSM's StepExecution shows them.
+	Props *stepProps `json:"props,omitempty"`
+}
+
+// stepProps are a step's declared properties. NonCritical is stored
+// rather than IsCritical so that SSM's default (critical) is the zero value.
+type stepProps struct {
+	MaxAttempts    int    `json:"maxAttempts,omitempty"`
+	OnFailure      string `json:"onFailure,omitempty"`
+	TimeoutSeconds int    `json:"timeoutSeconds,omitempty"`
+	IsEnd          bool   `json:"isEnd,omitempty"`
+	NonCritical    bool   `json:"nonCritical,omitempty"`
+	NextStep       string `json:"nextStep,omitempty"`
+}
+
+// propsOf records a document step's properties.
+func propsOf(st *document.Step) *stepProps {
+	p := &stepProps{MaxAttempts: st.MaxAttempts, TimeoutSeconds: st.TimeoutSeconds, IsEnd: st.IsEnd, NonCritical: !st.IsCritical, NextStep: st.NextStep}
+	switch st.OnFailure.Kind {
+	case document.Abort, document.Continue:
+		p.OnFailure = string(st.OnFailure.Kind)
+	case document.GoToStep:
+		p.OnFailure = "step:" + st.OnFailure.Step
+	}
+	return p
 }
 
 type stepWaiting struct {

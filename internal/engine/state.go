@@ -88,9 +88,12 @@ type StepState struct {
 	FailureMessage  string
 	FailureDetails  FailureDetails
 	Loop            *loopRef
-	WaitUntil       time.Time
-	WaitSignal      bool
-	Child           string // aws:executeAutomation's child execution id
+	// Props are the step's declared properties; nil in logs recorded before
+	// they were kept.
+	Props      *stepProps
+	WaitUntil  time.Time
+	WaitSignal bool
+	Child      string // aws:executeAutomation's child execution id
 	// open: an attempt started and has no outcome yet (in flight at a crash).
 	open bool
 	// final: the step execution has its outcome.
@@ -133,6 +136,9 @@ func (s *State) apply(ev store.Event) error {
 		s.AwaitingStart = nil
 		st.Attempts = d.Attempt
 		st.Inputs = d.Inputs
+		if d.Props != nil {
+			st.Props = d.Props
+		}
 		st.Status = StatusInProgress
 		st.open = true
 		st.WaitUntil, st.WaitSignal = time.Time{}, false

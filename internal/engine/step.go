@@ -86,12 +86,12 @@ func (r *run) attempt(ctx context.Context, st *document.Step, entry *action.Entr
 	// Calls made while resolving ({{ ssm:... }}, global:ACCOUNT_ID) are the step's.
 	inputs, err := r.resolveInputs(context.WithValue(ctx, stepKey{}, st.Name), st.Inputs)
 	if err != nil {
-		if e := r.append(newEvent(evStepStarted, r.now(), stepStarted{Index: idx, StepExecutionID: stepID, Step: st.Name, Action: st.Action, Attempt: attempt, Loop: r.loopRef()})); e != nil {
+		if e := r.append(newEvent(evStepStarted, r.now(), stepStarted{Index: idx, StepExecutionID: stepID, Step: st.Name, Action: st.Action, Attempt: attempt, Loop: r.loopRef(), Props: propsOf(st)})); e != nil {
 			return outcome{status: StatusFailed, abort: true, message: e.Error()}
 		}
 		return r.recordFailure(st, idx, attempt, true, StatusFailed, err.Error(), FailureDetails{FailureStage: "InputValidation", FailureType: "Verification"})
 	}
-	started := stepStarted{Index: idx, StepExecutionID: stepID, Step: st.Name, Action: st.Action, Attempt: attempt, Inputs: r.masker.maskValue(inputs), Loop: r.loopRef()}
+	started := stepStarted{Index: idx, StepExecutionID: stepID, Step: st.Name, Action: st.Action, Attempt: attempt, Inputs: r.masker.maskValue(inputs), Loop: r.loopRef(), Props: propsOf(st)}
 	if err := r.append(newEvent(evStepStarted, r.now(), started)); err != nil {
 		return outcome{status: StatusFailed, abort: true, message: err.Error()}
 	}
@@ -200,7 +200,7 @@ func (r *run) recordFailure(st *document.Step, idx, attempt int, final bool, sta
 
 // failBeforeStart fails a step that cannot start at all.
 func (r *run) failBeforeStart(st *document.Step, idx int, msg string) outcome {
-	if err := r.append(newEvent(evStepStarted, r.now(), stepStarted{Index: idx, StepExecutionID: NewID(), Step: st.Name, Action: st.Action, Attempt: 1, Loop: r.loopRef()})); err != nil {
+	if err := r.append(newEvent(evStepStarted, r.now(), stepStarted{Index: idx, StepExecutionID: NewID(), Step: st.Name, Action: st.Action, Attempt: 1, Loop: r.loopRef(), Props: propsOf(st)})); err != nil {
 		return outcome{status: StatusFailed, abort: true, message: err.Error()}
 	}
 	return r.recordFailure(st, idx, 1, true, StatusFailed, msg, FailureDetails{FailureStage: "PreVerification", FailureType: "Verification"})

@@ -209,6 +209,15 @@ func (st *StepState) view() StepExecution {
 			se.Outputs[k] = StringList(out)
 		}
 	}
+	// SSM's default: a step is critical unless it says otherwise.
+	se.IsCritical = true
+	if p := st.Props; p != nil {
+		se.MaxAttempts, se.OnFailure, se.TimeoutSeconds = p.MaxAttempts, p.OnFailure, int64(p.TimeoutSeconds)
+		se.IsEnd, se.IsCritical = p.IsEnd, !p.NonCritical
+		if se.NextStep == "" {
+			se.NextStep = p.NextStep
+		}
+	}
 	if st.Loop != nil {
 		se.ParentStepDetails = &ParentStepDetails{StepExecutionId: st.Loop.ParentStepExecutionID, Iteration: st.Loop.Iteration, IteratorValue: st.Loop.IteratorValue}
 	}

@@ -111,8 +111,8 @@ type StepExecution struct {
 	MaxAttempts        int                       `json:",omitempty"`
 	OnFailure          string                    `json:",omitempty"`
 	TimeoutSeconds     int64                     `json:",omitempty"`
-	IsEnd              bool                      `json:",omitempty"`
-	IsCritical         bool                      `json:",omitempty"`
+	IsEnd              bool
+	IsCritical         bool
 	NextStep           string                    `json:",omitempty"`
 	ParentStepDetails  *engine.ParentStepDetails `json:",omitempty"`
 }
