@@ -239,8 +239,12 @@ func TestRunWithoutRegionOrEndpointIsOneClearLine(t *testing.T) {
 		t.Setenv("AWS_REGION", "")
 		t.Setenv("AWS_DEFAULT_REGION", "")
 		code, out, errOut := cli(t, "run", "testdata/run-fail.yaml", "--db", db, "-p", "RoleName=x")
-		if code != 1 || !strings.Contains(out+errOut, "region") {
+		if code != 1 || !strings.Contains(errOut, "AWS_REGION or AWS_DEFAULT_REGION") {
 			t.Errorf("exit %d; stdout %q stderr %q", code, out, errOut)
+		}
+		// Caught before an execution exists.
+		if _, list, _ := cli(t, "executions", "list", "--db", db, "--output", "json"); strings.Contains(list, "AutomationExecutionId") {
+			t.Errorf("an execution was recorded: %s", list)
 		}
 		if strings.Contains(out+errOut, "goroutine ") {
 			t.Errorf("stack trace: %s", errOut)

@@ -62,8 +62,10 @@ its own protocol (AWS JSON 1.1), so that 'aws ssm start-automation-execution
 --endpoint-url http://ADDR' and the SDKs work unchanged.
 
 Requests must be signed (Signature Version 4) with an access key issued by
-'capstan users create NAME'. Executions run on this process's engine, with
-the credentials, region and --endpoint-url of the configuration, and are
+'capstan users create NAME' (--insecure-no-auth accepts unsigned requests,
+for local experiments only). Executions run on this process's engine, with
+this process's own AWS credentials, region and --endpoint-url (flags, the
+configuration, then its environment), never the client's; and are
 recorded in the store: at start, every unfinished execution resumes. SIGTERM
 or Ctrl-C stops serving and interrupts running executions without ending
 them; they resume at the next start.
@@ -175,6 +177,10 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 	// is configured.
 	if prof, err := f.aws.resolve(cfg); err == nil {
 		opts.Region = prof.Region
+	} else {
+		// Runbooks run with this server's own AWS settings, never the
+		// client's: say now that it has no region, not at the first step.
+		fmt.Fprintf(stderr, "WARNING: %v\nWARNING: executions that call AWS will fail; start the server with --region or AWS_REGION/AWS_DEFAULT_REGION set.\n", err)
 	}
 	if f.insecure {
 		fmt.Fprintln(stderr, "WARNING: --insecure-no-auth: request signatures are NOT checked. Anyone who can reach")
@@ -184,6 +190,14 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 		opts.Auth = ssmapi.Users{Service: svc}
 		if err := warnNoPolicy(ctx, db, stderr); err != nil {
 			return failed(err)
+		}
+		if users, err := svc.ListUsers(ctx, localPrincipal()); err != nil {
+			return failed(err)
+		} else if len(users) == 0 {
+			fmt.Fprintln(stderr, "capstan serve: the store has no users yet, so every request will be refused.")
+			fmt.Fprintln(stderr, "  Create one:  capstan users create NAME --db "+db.Path())
+			fmt.Fprintln(stderr, "  then sign requests with its keys (aws configure, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY).")
+			fmt.Fprintln(stderr, "  For a local experiment only: capstan serve --insecure-no-auth accepts unsigned requests.")
 		}
 	}
 	api := ssmapi.New(opts)

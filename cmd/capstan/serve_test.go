@@ -210,3 +210,23 @@ func waitServeStatus(t *testing.T, c *ssm.Client, id string, want ...string) *ty
 	t.Fatalf("execution %s stayed %s, want %v", id, last.AutomationExecutionStatus, want)
 	return nil
 }
+
+// TestServeFirstStartSaysWhatIsMissing: a new user's first `capstan serve`,
+// on a store with no users and with no region anywhere, says how to create a
+// user, names --insecure-no-auth, and warns that AWS steps will fail.
+func TestServeFirstStartSaysWhatIsMissing(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("CAPSTAN_DB", "")
+	bin := capstanBinary(t)
+	db := filepath.Join(t.TempDir(), "capstan.db")
+	_, _, cmd, out := startServe(t, bin, "--db", db)
+	for _, want := range []string{"the store has no users yet", "capstan users create NAME --db " + db, "--insecure-no-auth", "AWS_REGION/AWS_DEFAULT_REGION"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("serve's first output lacks %q:\n%s", want, out.String())
+		}
+	}
+	stopServe(t, cmd, out)
+}

@@ -41,6 +41,9 @@ type Error struct {
 	Code    Code
 	Message string
 	Err     error // the cause, if any
+	// Setup: capstan's own configuration lacks something (a region), not
+	// the caller's input.
+	Setup bool
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -50,7 +53,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // Usage reports whether the error is the caller's bad input rather than a
 // missing thing or a state conflict (the CLI's exit status 2).
 func (e *Error) Usage() bool {
-	return e.Code == CodeValidation || e.Code == CodeInvalidParameters || e.Code == CodeInvalidFilterKey || e.Code == CodeInvalidFilterValue
+	return !e.Setup && (e.Code == CodeValidation || e.Code == CodeInvalidParameters || e.Code == CodeInvalidFilterKey || e.Code == CodeInvalidFilterValue)
 }
 
 func newError(code Code, format string, args ...any) *Error {

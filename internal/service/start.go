@@ -152,6 +152,13 @@ func (s *Service) prepare(ctx context.Context, p Principal, in StartInput) (engi
 	if doc == nil || document.HasErrors(diags) {
 		return engine.StartRequest{}, newError(CodeInvalidDocumentContent, "the runbook %s is not valid:\n%s", rb.Name, errorLines(diags))
 	}
+	if s.region == "" {
+		if step, act := s.firstAWSStep(doc.MainSteps); step != "" {
+			e := newError(CodeInvalidParameters, "the runbook %s calls AWS (step %s: %s) but capstan has no AWS region: pass --region, or set AWS_REGION or AWS_DEFAULT_REGION (or region: in the configuration) where capstan runs", rb.Name, step, act)
+			e.Setup = true
+			return engine.StartRequest{}, e
+		}
+	}
 	var params map[string]any
 	var err error
 	if in.Fleet != nil {
@@ -280,4 +287,22 @@ func lintSteps(out []document.Diagnostic, file string, steps []*document.Step) [
 		out = append(out, d)
 	}
 	return out
+}
+
+// firstAWSStep names the first step (nested ones included) whose action
+// surely calls AWS (its declaration names IAM actions for its inputs) and
+// the first of them, so that a missing region stops the start instead of
+// failing that step halfway through the run.
+func (s *Service) firstAWSStep(steps []*document.Step) (step, act string) {
+	for _, st := range steps {
+		if entry, ok := s.actions.Lookup(st.Action); ok && entry.Spec.IAM != nil {
+			if acts, _ := entry.Spec.IAM(st.Inputs); len(acts) > 0 {
+				return st.Name, acts[0]
+			}
+		}
+		if name, act := s.firstAWSStep(st.Steps); name != "" {
+			return name, act
+		}
+	}
+	return "", ""
 }
