@@ -183,7 +183,7 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func parsePages() (map[string]*template.Template, error) {
-	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html")
+	base, err := template.New("layout.html").ParseFS(templateFS, "templates/layout.html", "templates/parts.html")
 	if err != nil {
 		return nil, err
 	}
@@ -245,5 +245,3 @@ func (u *UI) fail(w http.ResponseWriter, r *http.Request, s *session, err error)
 	}
 	u.render(w, r, status, "error", page{User: s.user, CSRF: s.csrf, Title: http.StatusText(status), Error: msg})
 }
-
-var funcs = template.FuncMap{}
