@@ -1,14 +1,17 @@
 package web
 
 import (
+	"crypto/sha256"
 	"errors"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/capstan-run/capstan/internal/authz"
 	"github.com/capstan-run/capstan/internal/document"
+	"github.com/capstan-run/capstan/internal/store"
 )
 
 type runbookRow struct {
@@ -43,10 +46,7 @@ func (u *UI) runbooksPage(w http.ResponseWriter, r *http.Request, s *session) {
 	d := runbooksData{Query: q}
 	needle := strings.ToLower(q)
 	for _, doc := range docs {
-		desc := ""
-		if parsed, _ := document.Parse(doc.Name, []byte(doc.Content)); parsed != nil {
-			desc = summary(parsed.Description)
-		}
+		desc := u.summaries.of(doc)
 		if needle != "" && !strings.Contains(strings.ToLower(doc.Name+" "+desc), needle) {
 			continue
 		}
@@ -136,4 +136,34 @@ func (u *UI) startRunbook(w http.ResponseWriter, r *http.Request, s *session) {
 func isUsage(err error) bool {
 	var c interface{ Usage() bool }
 	return errors.As(err, &c) && c.Usage()
+}
+
+// summaries keeps the first line of each runbook version's description, by
+// content digest, so that listing the runbooks does not parse every one of
+// them on every request. Bounded: it starts over when full.
+type summaries struct {
+	mu sync.Mutex
+	m  map[[32]byte]string
+}
+
+const maxSummaries = 4096
+
+func (c *summaries) of(doc store.Document) string {
+	key := sha256.Sum256([]byte(doc.Name + "\x00" + doc.Content))
+	c.mu.Lock()
+	desc, ok := c.m[key]
+	c.mu.Unlock()
+	if ok {
+		return desc
+	}
+	if parsed, _ := document.Parse(doc.Name, []byte(doc.Content)); parsed != nil {
+		desc = summary(parsed.Description)
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxSummaries {
+		c.m = map[[32]byte]string{}
+	}
+	c.m[key] = desc
+	c.mu.Unlock()
+	return desc
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/capstan-run/capstan/internal/store"
 	"github.com/capstan-run/capstan/internal/store/sqlite"
 	"github.com/capstan-run/capstan/internal/web"
+	"github.com/capstan-run/capstan/runbooks"
 )
 
 // Runbooks the tests run: no AWS call, so nothing to emulate.
@@ -78,6 +79,12 @@ const bobPolicy = `{"Version": "2012-10-17", "Statement": [
    "Condition": {"StringEquals": {"capstan:ExecutedBy": "${aws:username}"}}}
 ]}`
 
+// library is the built-in runbook library, as capstan serve has it.
+type library struct{}
+
+func (library) Names() []string                   { return runbooks.Names() }
+func (library) Lookup(name string) ([]byte, bool) { return runbooks.Lookup(name) }
+
 type fixture struct {
 	db  *sqlite.DB
 	svc *service.Service
@@ -95,7 +102,7 @@ func newFixture(t testing.TB, opts web.Options) *fixture {
 	}
 	kopts := keys.Options{MasterKeyFile: filepath.Join(dir, "master.key"), DBPath: db.Path(), Getenv: func(string) string { return "" }}
 	actions := action.Builtin()
-	svc := service.New(service.Options{Store: db, Engine: engine.Options{Actions: actions}, Keys: kopts,
+	svc := service.New(service.Options{Store: db, Engine: engine.Options{Actions: actions}, Keys: kopts, Library: library{},
 		Policies: &authz.Loader{Store: db, NotFound: store.ErrNotFound}})
 	t.Cleanup(func() {
 		svc.Engine().Shutdown()

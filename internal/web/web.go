@@ -106,10 +106,11 @@ type Options struct {
 
 // UI is the web UI's handler.
 type UI struct {
-	opts    Options
-	mux     *http.ServeMux
-	pages   map[string]*template.Template
-	limiter *failureLimiter
+	opts      Options
+	mux       *http.ServeMux
+	pages     map[string]*template.Template
+	limiter   *failureLimiter
+	summaries summaries
 }
 
 // New returns the UI; mount it at Prefix.
