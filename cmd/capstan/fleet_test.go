@@ -122,8 +122,8 @@ func TestFleetResumesAfterSIGKILL(t *testing.T) {
 	})
 	type meta struct {
 		AutomationExecutionId, ParentAutomationExecutionId, CurrentStepName string
-		ExecutionStartTime                                                 time.Time
-		ExecutionEndTime                                                   *time.Time
+		ExecutionStartTime                                                  time.Time
+		ExecutionEndTime                                                    *time.Time
 	}
 	list := func() []meta {
 		_, s, _ := cli(t, "executions", "list", "--db", db, "--output", "json")

@@ -102,15 +102,15 @@ type StepExecution struct {
 	Action             string
 	StepExecutionId    string
 	StepStatus         string
-	ExecutionStartTime *Epoch                    `json:",omitempty"`
-	ExecutionEndTime   *Epoch                    `json:",omitempty"`
-	Inputs             map[string]string         `json:",omitempty"`
-	Outputs            map[string][]string       `json:",omitempty"`
-	FailureMessage     string                    `json:",omitempty"`
-	FailureDetails     *engine.FailureDetails    `json:",omitempty"`
-	MaxAttempts        int                       `json:",omitempty"`
-	OnFailure          string                    `json:",omitempty"`
-	TimeoutSeconds     int64                     `json:",omitempty"`
+	ExecutionStartTime *Epoch                 `json:",omitempty"`
+	ExecutionEndTime   *Epoch                 `json:",omitempty"`
+	Inputs             map[string]string      `json:",omitempty"`
+	Outputs            map[string][]string    `json:",omitempty"`
+	FailureMessage     string                 `json:",omitempty"`
+	FailureDetails     *engine.FailureDetails `json:",omitempty"`
+	MaxAttempts        int                    `json:",omitempty"`
+	OnFailure          string                 `json:",omitempty"`
+	TimeoutSeconds     int64                  `json:",omitempty"`
 	IsEnd              bool
 	IsCritical         bool
 	NextStep           string                    `json:",omitempty"`
