@@ -14,8 +14,9 @@ import (
 	"github.com/capstan-run/capstan/internal/document"
 )
 
-// awsOwned is the read-only corpus of AWS-owned runbooks (JSON), by name.
-const awsOwned = "/work/shared/corpus/aws-owned"
+// awsOwned is the read-only corpus of AWS-owned runbooks (JSON), by name,
+// in the shared folder beside the repository.
+const awsOwned = "../../shared/corpus/aws-owned"
 
 // required are the runbooks the library promises.
 var required = []string{

@@ -176,6 +176,7 @@ func TestIAMActionExceptions(t *testing.T) {
 		{"cloudwatch", "PutMetricData", []string{"cloudwatch:PutMetricData"}},
 		{"sesv2", "SendEmail", []string{"ses:SendEmail"}},
 		{"glue", "GetDatabases", []string{"glue:GetDatabases"}},
+		{"ec2", "AssociateIamInstanceProfile", []string{"ec2:AssociateIamInstanceProfile", "iam:PassRole"}},
 	}
 	for _, tc := range tests {
 		got, ok := IAMActions(tc.service, tc.api)

@@ -116,6 +116,10 @@ var iamExceptions = map[string]string{
 	"lambda:Invoke":                   "lambda:InvokeFunction",
 	"lambda:InvokeWithResponseStream": "lambda:InvokeFunction",
 	"lambda:InvokeAsync":              "lambda:InvokeFunction",
+	// Amazon EC2: attaching an instance profile passes its role, so the
+	// caller needs iam:PassRole on it as well.
+	"ec2:AssociateIamInstanceProfile":          "ec2:AssociateIamInstanceProfile iam:PassRole",
+	"ec2:ReplaceIamInstanceProfileAssociation": "ec2:ReplaceIamInstanceProfileAssociation iam:PassRole",
 	// AWS KMS: ReEncrypt needs both halves.
 	"kms:ReEncrypt": "kms:ReEncryptFrom kms:ReEncryptTo",
 	// Amazon S3 Control (s3control signs as s3): the account-level public

@@ -6,8 +6,9 @@
 // Every method takes the caller as an explicit Principal, right after the
 // context. Authorization belongs in exactly one place: Service.authorize,
 // which every method calls before it reads or changes anything, naming the
-// IAM-style action (ssm:StartAutomationExecution, ...) and the resource. It
-// allows everything today; a policy check goes there and nowhere else.
+// IAM-style action (ssm:StartAutomationExecution, ...) and the resource; it
+// asks the caller's policy (package authz, authorize.go) and nothing else
+// decides.
 package service
 
 import (
