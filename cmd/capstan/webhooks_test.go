@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -131,5 +132,54 @@ mainSteps:
 	}
 	if code, _ := post(t, url+newPath, `{"repository": {"name": "web"}, "hosts": ["a"]}`); code != 404 {
 		t.Errorf("deleted webhook: %d", code)
+	}
+}
+
+// TestWebhookActsUnderItsOwnPolicy: with signatures checked, a webhook starts
+// runbooks only where its policy allows; a refusal is 403 and starts nothing.
+func TestWebhookActsUnderItsOwnPolicy(t *testing.T) {
+	motoCLI(t)
+	bin := capstanBinary(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "capstan.db")
+	t.Setenv("CAPSTAN_MASTER_KEY", "")
+	doc := filepath.Join(dir, "nap.yaml")
+	if err := os.WriteFile(doc, []byte("schemaVersion: \"0.3\"\nmainSteps:\n  - name: nap\n    action: aws:sleep\n    inputs: {Duration: PT0S}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"Deploy", "Other"} {
+		if code, _, errOut := runKeys(t, "", "docs", "put", doc, "--name", name, "--db", db); code != 0 {
+			t.Fatalf("docs put %s: %s", name, errOut)
+		}
+	}
+	if code, _, errOut := runKeys(t, "", "users", "create", "admin", "--db", db); code != 0 {
+		t.Fatalf("users create: %s", errOut)
+	}
+	onlyOther := `{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ssm:StartAutomationExecution", "Resource": "arn:aws:ssm:*:*:automation-definition/Other:*"}]}`
+	paths := map[string]string{}
+	for _, hook := range []struct{ name, document, policy string }{
+		{"narrow", "Deploy", onlyOther},
+		{"allowed", "Other", onlyOther},
+	} {
+		code, out, errOut := runKeys(t, "", "webhooks", "create", hook.name, "--document", hook.document, "--policy", hook.policy, "--db", db)
+		if code != 0 {
+			t.Fatalf("webhooks create %s: %d %s", hook.name, code, errOut)
+		}
+		paths[hook.name] = strings.TrimSpace(strings.TrimPrefix(out, "POST "))
+	}
+
+	url, _, cmd, sout := startServe(t, bin, "--db", db, "--region", "eu-west-1")
+	defer stopServe(t, cmd, sout)
+
+	code, got := post(t, url+paths["narrow"], `{}`)
+	if msg, _ := got["Message"].(string); code != http.StatusForbidden || !strings.Contains(msg, "ssm:StartAutomationExecution") || got["AutomationExecutionId"] != nil {
+		t.Errorf("narrow webhook on Deploy: %d %v, want 403 naming ssm:StartAutomationExecution", code, got)
+	}
+	if code, got := post(t, url+paths["allowed"], `{}`); code != http.StatusAccepted || got["AutomationExecutionId"] == nil {
+		t.Errorf("webhook on Other: %d %v, want 202", code, got)
+	}
+	code, out, _ := runKeys(t, "", "executions", "list", "--db", db)
+	if code != 0 || strings.Contains(out, "Deploy") || !strings.Contains(out, "Other") {
+		t.Errorf("executions list: %d\n%s\nwant only Other's execution", code, out)
 	}
 }

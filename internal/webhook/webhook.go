@@ -167,6 +167,10 @@ func (h *Handler) fire(r *http.Request, wh store.Webhook) (id string, code int, 
 	if err != nil {
 		var se *service.Error
 		if errors.As(err, &se) {
+			if se.Code == service.CodeAccessDenied {
+				// The webhook's own policy refuses this start.
+				return "", http.StatusForbidden, se.Message
+			}
 			return "", http.StatusBadRequest, se.Message
 		}
 		h.logger().Error("webhook: starting", "webhook", wh.Name, "err", err)
