@@ -14,6 +14,7 @@ import (
 
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/execlog"
+	"github.com/capstan-run/capstan/internal/ssmshape"
 	"github.com/capstan-run/capstan/internal/store"
 )
 
@@ -73,37 +74,10 @@ func newExecutionsListCmd() *cobra.Command {
 }
 
 // ExecutionMetadata is one entry of SSM's AutomationExecutionMetadataList.
-type executionMetadata struct {
-	AutomationExecutionId       string
-	DocumentName                string
-	DocumentVersion             string `json:",omitempty"`
-	AutomationExecutionStatus   string
-	ExecutionStartTime          time.Time
-	ExecutionEndTime            *time.Time          `json:",omitempty"`
-	ExecutedBy                  string              `json:",omitempty"`
-	Mode                        string              `json:",omitempty"`
-	CurrentStepName             string              `json:",omitempty"`
-	CurrentAction               string              `json:",omitempty"`
-	FailureMessage              string              `json:",omitempty"`
-	ParentAutomationExecutionId string              `json:",omitempty"`
-	Outputs                     map[string][]string `json:",omitempty"`
-	AutomationType              string
-}
-
-func metadataList(list []store.Execution) []executionMetadata {
-	out := make([]executionMetadata, 0, len(list))
+func metadataList(list []store.Execution) []ssmshape.AutomationExecutionMetadata {
+	out := make([]ssmshape.AutomationExecutionMetadata, 0, len(list))
 	for _, e := range list {
-		m := executionMetadata{
-			AutomationExecutionId: e.ID, DocumentName: e.DocumentName, DocumentVersion: e.DocumentVersion,
-			AutomationExecutionStatus: e.Status, ExecutionStartTime: e.StartTime, ExecutedBy: e.ExecutedBy,
-			Mode: e.Mode, CurrentStepName: e.CurrentStep, CurrentAction: e.CurrentAction, FailureMessage: e.FailureMessage,
-			ParentAutomationExecutionId: e.ParentID, Outputs: e.Outputs, AutomationType: e.AutomationType,
-		}
-		if !e.EndTime.IsZero() {
-			t := e.EndTime
-			m.ExecutionEndTime = &t
-		}
-		out = append(out, m)
+		out = append(out, ssmshape.Metadata(e, ssmshape.RFC3339))
 	}
 	return out
 }
@@ -141,7 +115,7 @@ func newExecutionsGetCmd() *cobra.Command {
 				}
 			}
 			if output == "json" {
-				out := map[string]any{"AutomationExecution": st.View()}
+				out := map[string]any{"AutomationExecution": ssmshape.Execution(st, ssmshape.RFC3339)}
 				if calls {
 					out["Calls"] = execlog.Calls(recorded)
 				}
@@ -161,12 +135,12 @@ func newExecutionsGetCmd() *cobra.Command {
 }
 
 func printExecution(w io.Writer, st *engine.State) {
-	v := st.View()
+	v := ssmshape.Execution(st, ssmshape.RFC3339)
 	fmt.Fprintf(w, "%s  %s  %s\n", v.AutomationExecutionId, v.DocumentName, v.AutomationExecutionStatus)
 	if v.ExecutionStartTime != nil {
 		fmt.Fprintf(w, "started %s", v.ExecutionStartTime.Local().Format(time.DateTime))
 		if v.ExecutionEndTime != nil {
-			fmt.Fprintf(w, ", took %s", v.ExecutionEndTime.Sub(*v.ExecutionStartTime).Round(time.Millisecond))
+			fmt.Fprintf(w, ", took %s", v.ExecutionEndTime.Sub(v.ExecutionStartTime.Time).Round(time.Millisecond))
 		}
 		fmt.Fprintln(w)
 	}
@@ -181,7 +155,7 @@ func printExecution(w io.Writer, st *engine.State) {
 	for _, s := range v.StepExecutions {
 		d := "-"
 		if s.ExecutionStartTime != nil && s.ExecutionEndTime != nil {
-			d = s.ExecutionEndTime.Sub(*s.ExecutionStartTime).Round(time.Microsecond).String()
+			d = s.ExecutionEndTime.Sub(s.ExecutionStartTime.Time).Round(time.Microsecond).String()
 		}
 		detail := s.FailureMessage
 		if detail == "" && len(s.Outputs) > 0 {

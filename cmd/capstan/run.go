@@ -22,6 +22,7 @@ import (
 	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/service"
+	"github.com/capstan-run/capstan/internal/ssmshape"
 	"github.com/capstan-run/capstan/internal/store"
 )
 
@@ -144,7 +145,7 @@ func runRunbook(cmd *cobra.Command, f runFlags, args []string) error {
 	if f.output == "json" {
 		// The shape of `executions get --output json` and of SSM's
 		// GetAutomationExecution response.
-		v := map[string]any{"AutomationExecution": st.View()}
+		v := map[string]any{"AutomationExecution": ssmshape.Execution(st, ssmshape.RFC3339)}
 		if rep := f.dry.report(); rep != nil {
 			v["DryRun"] = rep
 		}

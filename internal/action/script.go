@@ -44,7 +44,8 @@ func scriptIAM(map[string]any) ([]string, bool) { return nil, false }
 const (
 	scriptPayloadMax = 100 << 10
 	scriptListMax    = 100
-	// scriptLogMax bounds the print() output kept for a failure message.
+	// scriptLogMax bounds the print() output kept with the step and for a
+	// failure message.
 	scriptLogMax = 64 << 10
 )
 
@@ -129,7 +130,7 @@ func (e executeScript) Run(ctx context.Context, req *Request) (*Result, error) {
 	if req.Env != nil {
 		awsEnv, envErr = req.Env(ctx)
 	}
-	value, err := runPython(ctx, req, e.sandbox, script, handler, eventsJSON, awsEnv)
+	value, printed, err := runPython(ctx, req, e.sandbox, script, handler, eventsJSON, awsEnv)
 	if err != nil {
 		if envErr != nil && strings.Contains(script, "boto") {
 			err = fmt.Errorf("%w (the script ran without AWS credentials: %v)", err, envErr)
@@ -137,8 +138,15 @@ func (e executeScript) Run(ctx context.Context, req *Request) (*Result, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	value = limitPayload(value)
+	outputs := map[string]any{"Payload": value}
+	if printed != "" {
+		// SSM keeps what the script printed with the step, as its
+		// ExecutionLog output (AWS-owned runbooks tell their users to
+		// "see ExecutionLog").
+		outputs["ExecutionLog"] = printed
+	}
 	return &Result{
-		Outputs:  map[string]any{"Payload": value},
+		Outputs:  outputs,
 		Response: map[string]any{"Payload": value},
 	}, nil
 }
@@ -180,36 +188,37 @@ var python = sync.OnceValues(func() (interpreter, error) {
 })
 
 // runPython runs the handler of script in a python3 subprocess with a clean
-// environment, the events on stdin, and returns what the handler returned.
+// environment, the events on stdin, and returns what the handler returned
+// and the tail of what the script printed.
 // The runner writes its result on file descriptor 3, so whatever the script
 // prints stays its log.
-func runPython(ctx context.Context, req *Request, sb ScriptSandbox, script, handler string, events []byte, awsEnv []string) (any, error) {
+func runPython(ctx context.Context, req *Request, sb ScriptSandbox, script, handler string, events []byte, awsEnv []string) (any, string, error) {
 	py, err := python()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	exe := py.exe
 	dir, err := os.MkdirTemp("", "capstan-script-")
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer os.RemoveAll(dir)
 	home := filepath.Join(dir, "home")
 	if err := os.Mkdir(home, 0o700); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	scriptPath := filepath.Join(dir, "script.py")
 	runnerPath := filepath.Join(dir, "capstan_runner.py")
 	if err := os.WriteFile(scriptPath, []byte(script), 0o600); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if err := os.WriteFile(runnerPath, []byte(pythonRunner), 0o600); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	contextJSON, _ := json.Marshal(map[string]any{"automation:EXECUTION_ID": req.ExecutionID, "StepName": req.Step})
 	resultR, resultW, err := os.Pipe()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer resultR.Close()
 
@@ -217,7 +226,7 @@ func runPython(ctx context.Context, req *Request, sb ScriptSandbox, script, hand
 	env := scriptEnv(home, awsEnv)
 	if !sb.Unsafe {
 		if argv, err = sb.sandboxCommand(dir, py.prefixes, envFiles(env), argv); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
@@ -233,7 +242,7 @@ func runPython(ctx context.Context, req *Request, sb ScriptSandbox, script, hand
 	aliveR, aliveW, err := os.Pipe()
 	if err != nil {
 		resultW.Close()
-		return nil, err
+		return nil, "", err
 	}
 	defer aliveW.Close()
 	cmd.ExtraFiles = []*os.File{resultW, aliveR}
@@ -247,7 +256,7 @@ func runPython(ctx context.Context, req *Request, sb ScriptSandbox, script, hand
 	if err := cmd.Start(); err != nil {
 		resultW.Close()
 		aliveR.Close()
-		return nil, fmt.Errorf("starting %s: %w", argv[0], err)
+		return nil, "", fmt.Errorf("starting %s: %w", argv[0], err)
 	}
 	resultW.Close()
 	aliveR.Close()
@@ -266,7 +275,7 @@ func runPython(ctx context.Context, req *Request, sb ScriptSandbox, script, hand
 	if ctx.Err() != nil {
 		_ = resultR.Close()
 		<-done
-		return nil, fmt.Errorf("the script was killed at the step's timeout: %w; script output: %s", ctx.Err(), truncateTail(logs.String(), stderrExcerpt))
+		return nil, "", fmt.Errorf("the script was killed at the step's timeout: %w; script output: %s", ctx.Err(), truncateTail(logs.String(), stderrExcerpt))
 	}
 	out := <-done
 	var res struct {
@@ -281,14 +290,14 @@ func runPython(ctx context.Context, req *Request, sb ScriptSandbox, script, hand
 			reason = fmt.Sprintf("python3 failed (%v) without a result", waitErr)
 		}
 		if !sb.Unsafe && strings.HasPrefix(logs.String(), "bwrap:") {
-			return nil, fmt.Errorf("%w: %s (start capstan with --unsafe-scripts only on a single-user machine)", ErrNoSandbox, strings.TrimSpace(logs.String()))
+			return nil, "", fmt.Errorf("%w: %s (start capstan with --unsafe-scripts only on a single-user machine)", ErrNoSandbox, strings.TrimSpace(logs.String()))
 		}
-		return nil, &ScriptError{Type: "ScriptError", Message: reason, Logs: logs.String()}
+		return nil, "", &ScriptError{Type: "ScriptError", Message: reason, Logs: logs.String()}
 	}
 	if res.Error != nil {
-		return nil, &ScriptError{Type: res.Error.Type, Message: res.Error.Message, Line: res.Error.Line, Logs: logs.String()}
+		return nil, "", &ScriptError{Type: res.Error.Type, Message: res.Error.Message, Line: res.Error.Line, Logs: logs.String()}
 	}
-	return res.Result, nil
+	return res.Result, logs.String(), nil
 }
 
 // scriptEnv is the script's whole environment: a path, a private home, the

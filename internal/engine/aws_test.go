@@ -91,15 +91,15 @@ func (m *motoEngine) run(src string) (*State, []store.Call) {
 	return st, calls
 }
 
-func stepView(t *testing.T, v AutomationExecution, name string) StepExecution {
+func stepView(t *testing.T, v *State, name string) *StepState {
 	t.Helper()
-	for _, s := range v.StepExecutions {
-		if s.StepName == name {
+	for _, s := range v.Steps {
+		if s.Name == name {
 			return s
 		}
 	}
-	t.Fatalf("no step execution %s in %+v", name, v.StepExecutions)
-	return StepExecution{}
+	t.Fatalf("no step execution %s in %s", name, statuses(v))
+	return nil
 }
 
 func hasCall(calls []store.Call, step, service, op, code string) bool {
@@ -169,9 +169,9 @@ func TestMotoEC2RunDescribeWaitAssert(t *testing.T) {
 	m.call("ssm", "PutParameter", map[string]any{"Name": "/capstan/test/ami", "Value": "ami-12c6146b", "Type": "String"})
 
 	st, calls := m.run(ec2Runbook)
-	v := st.View()
-	if v.AutomationExecutionStatus != StatusSuccess {
-		t.Fatalf("status %s (%s); steps %s", v.AutomationExecutionStatus, v.FailureMessage, statuses(st))
+	v := st
+	if v.Status != StatusSuccess {
+		t.Fatalf("status %s (%s); steps %s", v.Status, v.FailureMessage, statuses(st))
 	}
 	id := v.Outputs["launch.InstanceId"]
 	if len(id) != 1 || !strings.HasPrefix(id[0], "i-") {
@@ -185,7 +185,7 @@ func TestMotoEC2RunDescribeWaitAssert(t *testing.T) {
 		t.Errorf("global:ACCOUNT_ID tagged as %v, want moto's account 123456789012", got)
 	}
 	// The Parameter Store default reached the call.
-	if in := stepView(t, v, "launch").Inputs["ImageId"]; in != `"ami-12c6146b"` {
+	if in := stepView(t, v, "launch").Inputs["ImageId"]; in != "ami-12c6146b" {
 		t.Errorf("launch ImageId input = %s, want the value from Parameter Store", in)
 	}
 	// moto really holds a running instance of that id.
@@ -224,9 +224,9 @@ mainSteps:
       PropertySelector: "$.Reservations[0].Instances[0].InstanceType"
       DesiredValues: [m5.large, c5.xlarge]
 `)
-	v := st.View()
-	if v.AutomationExecutionStatus != StatusFailed {
-		t.Fatalf("status %s, want Failed", v.AutomationExecutionStatus)
+	v := st
+	if v.Status != StatusFailed {
+		t.Fatalf("status %s, want Failed", v.Status)
 	}
 	s := stepView(t, v, "assertType")
 	for _, want := range []string{"$.Reservations[0].Instances[0].InstanceType", "t3.micro", "m5.large", "c5.xlarge"} {
@@ -266,12 +266,12 @@ mainSteps:
     isCritical: false
     inputs: {Service: iam, Api: GetRole, RoleName: no-such-role}
 `)
-	v := st.View()
+	v := st
 	if got := statuses(st); got != "launch=Success terminateMissing=Failed cleanup=Success missingRole=Failed" {
 		t.Fatalf("steps: %s", got)
 	}
-	if v.AutomationExecutionStatus != StatusFailed {
-		t.Errorf("status %s: the critical failure of terminateMissing must fail the execution", v.AutomationExecutionStatus)
+	if v.Status != StatusFailed {
+		t.Errorf("status %s: the critical failure of terminateMissing must fail the execution", v.Status)
 	}
 	if !strings.Contains(v.FailureMessage, "terminateMissing") {
 		t.Errorf("execution failure %q does not name the step", v.FailureMessage)
@@ -282,7 +282,7 @@ mainSteps:
 			t.Errorf("step failure %q does not name %s", s.FailureMessage, want)
 		}
 	}
-	if s.FailureDetails == nil || s.FailureDetails.FailureType != "Action" || s.FailureDetails.FailureStage != "Invocation" ||
+	if s.FailureDetails.FailureType != "Action" || s.FailureDetails.FailureStage != "Invocation" ||
 		strings.Join(s.FailureDetails.Details["ErrorCode"], "") != "InvalidInstanceID.NotFound" {
 		t.Errorf("FailureDetails = %+v", s.FailureDetails)
 	}
@@ -328,12 +328,12 @@ mainSteps:
     action: aws:executeAwsApi
     inputs: {Service: logs, Api: CreateLogGroup, logGroupName: "/capstan/{{ global:ACCOUNT_ID }}/second"}
 `)
-	v := st.View()
-	if v.AutomationExecutionStatus != StatusSuccess {
-		t.Fatalf("status %s (%s); steps %s", v.AutomationExecutionStatus, v.FailureMessage, statuses(st))
+	v := st
+	if v.Status != StatusSuccess {
+		t.Fatalf("status %s (%s); steps %s", v.Status, v.FailureMessage, statuses(st))
 	}
 	for _, step := range []string{"first", "second"} {
-		if in := stepView(t, v, step).Inputs["logGroupName"]; in != `"/capstan/123456789012/`+step+`"` {
+		if in := stepView(t, v, step).Inputs["logGroupName"]; in != "/capstan/123456789012/"+step {
 			t.Errorf("%s logGroupName input = %s, want moto's account in it", step, in)
 		}
 	}

@@ -603,8 +603,8 @@ mainSteps:
   - {name: b, action: aws:executeAwsApi, inputs: {Service: sts, Api: GetCallerIdentity}, onFailure: Continue}
 `, nil)
 	const want = "arn:aws:iam::123456789012:role/runner"
-	if st.View().AssumeRole != want {
-		t.Errorf("recorded role %q, want %q", st.View().AssumeRole, want)
+	if st.Started.AssumeRole != want {
+		t.Errorf("recorded role %q, want %q", st.Started.AssumeRole, want)
 	}
 	mu.Lock()
 	defer mu.Unlock()

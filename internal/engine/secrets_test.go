@@ -135,11 +135,11 @@ mainSteps:
 	if err != nil {
 		t.Fatal(err)
 	}
-	outs := stored.View().StepExecutions[0].Outputs
-	if v := fmt.Sprint(outs["Value"]); v != "[****]" {
+	outs := stored.Steps[0].Outputs
+	if v := fmt.Sprint(StringList(outs["Value"])); v != "[****]" {
 		t.Errorf("Value output = %s, want it masked", v)
 	}
-	if v := fmt.Sprint(outs["Version"]); v != "[1]" {
+	if v := fmt.Sprint(StringList(outs["Version"])); v != "[1]" {
 		t.Errorf("Version output = %s, want 1 (only the secret is masked)", v)
 	}
 }

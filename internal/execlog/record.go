@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/capstan-run/capstan/internal/engine"
+	"github.com/capstan-run/capstan/internal/ssmshape"
 	"github.com/capstan-run/capstan/internal/store"
 )
 
@@ -33,7 +34,7 @@ func Calls(calls []store.Call) []Call {
 // Record is an execution with its calls: steps, inputs, outputs (script
 // output included) and failures as SSM's GetAutomationExecution shows them.
 type Record struct {
-	AutomationExecution engine.AutomationExecution
+	AutomationExecution ssmshape.AutomationExecution
 	Calls               []Call
 }
 
@@ -51,5 +52,5 @@ func Load(ctx context.Context, db store.Store, id string) (*Record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("calls of execution %s: %w", id, err)
 	}
-	return &Record{AutomationExecution: st.View(), Calls: Calls(calls)}, nil
+	return &Record{AutomationExecution: ssmshape.Execution(st, ssmshape.RFC3339), Calls: Calls(calls)}, nil
 }

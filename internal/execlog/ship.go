@@ -13,6 +13,7 @@ import (
 	"github.com/capstan-run/capstan/internal/action"
 	"github.com/capstan-run/capstan/internal/awsapi"
 	"github.com/capstan-run/capstan/internal/engine"
+	"github.com/capstan-run/capstan/internal/ssmshape"
 	"github.com/capstan-run/capstan/internal/store"
 )
 
@@ -59,7 +60,7 @@ type Shipper struct {
 
 type job struct {
 	id   string
-	step *engine.StepExecution // nil: the execution finished
+	step *ssmshape.StepExecution // nil: the execution finished
 }
 
 // queueSize bounds the copies waiting; beyond it a copy is dropped with an
@@ -77,7 +78,7 @@ func (s *Shipper) OnChange(st *engine.State, ev store.Event) {
 	case c.Finished && s.Bucket != "":
 		j = job{id: st.ID}
 	case c.Step != nil && s.LogGroup != "":
-		for _, v := range st.View().StepExecutions {
+		for _, v := range ssmshape.Steps(st, ssmshape.RFC3339) {
 			if v.StepExecutionId == c.Step.StepExecutionID {
 				j = job{id: st.ID, step: &v}
 				break
@@ -208,7 +209,7 @@ func (s *Shipper) putStep(ctx context.Context, streams map[string]bool, j job) e
 	}
 	at := time.Now()
 	if j.step.ExecutionEndTime != nil {
-		at = *j.step.ExecutionEndTime
+		at = j.step.ExecutionEndTime.Time
 	}
 	_, err = aws.Invoke(ctx, "logs", "PutLogEvents", map[string]any{
 		"logGroupName": s.LogGroup, "logStreamName": j.id,

@@ -13,6 +13,7 @@ import (
 	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/mototest"
+	"github.com/capstan-run/capstan/internal/ssmshape"
 	"github.com/capstan-run/capstan/internal/store"
 	"github.com/capstan-run/capstan/internal/store/sqlite"
 )
@@ -151,7 +152,7 @@ func TestShipToS3AndCloudWatchLogs(t *testing.T) {
 	if len(list) != 2 {
 		t.Fatalf("log events %v, want one per step", evs)
 	}
-	var step engine.StepExecution
+	var step ssmshape.StepExecution
 	if err := json.Unmarshal([]byte(list[0].(map[string]any)["message"].(string)), &step); err != nil || step.StepName != "whoami" || step.StepStatus != "Success" {
 		t.Errorf("first log event %v (%v)", list[0], err)
 	}

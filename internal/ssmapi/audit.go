@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/capstan-run/capstan/internal/authz"
+	"github.com/capstan-run/capstan/internal/ssmshape"
 	"github.com/capstan-run/capstan/internal/store"
 )
 
@@ -69,7 +70,7 @@ type listAuditInput struct {
 
 type auditRecord struct {
 	Seq      int64
-	Time     *Epoch
+	Time     *ssmshape.Time
 	User     string
 	Action   string
 	Resource string

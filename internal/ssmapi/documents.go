@@ -12,6 +12,7 @@ import (
 
 	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/service"
+	"github.com/capstan-run/capstan/internal/ssmshape"
 	"github.com/capstan-run/capstan/internal/store"
 )
 
@@ -38,7 +39,7 @@ type DocumentDescription struct {
 	DisplayName     string `json:",omitempty"`
 	VersionName     string `json:",omitempty"`
 	Owner           string
-	CreatedDate     *Epoch `json:",omitempty"`
+	CreatedDate     *ssmshape.Time `json:",omitempty"`
 	Status          string
 	DocumentVersion string
 	Description     string              `json:",omitempty"`
@@ -137,9 +138,9 @@ type getDocumentInput struct {
 
 type getDocumentOutput struct {
 	Name            string
-	CreatedDate     *Epoch `json:",omitempty"`
-	DisplayName     string `json:",omitempty"`
-	VersionName     string `json:",omitempty"`
+	CreatedDate     *ssmshape.Time `json:",omitempty"`
+	DisplayName     string         `json:",omitempty"`
+	VersionName     string         `json:",omitempty"`
 	DocumentVersion string
 	Status          string
 	Content         string
@@ -220,8 +221,8 @@ type listDocumentsInput struct {
 // DocumentIdentifier is SSM's DocumentIdentifier.
 type DocumentIdentifier struct {
 	Name            string
-	CreatedDate     *Epoch `json:",omitempty"`
-	DisplayName     string `json:",omitempty"`
+	CreatedDate     *ssmshape.Time `json:",omitempty"`
+	DisplayName     string         `json:",omitempty"`
 	Owner           string
 	VersionName     string `json:",omitempty"`
 	PlatformTypes   []string
@@ -356,8 +357,8 @@ type DocumentVersionInfo struct {
 	Name             string
 	DisplayName      string `json:",omitempty"`
 	DocumentVersion  string
-	VersionName      string `json:",omitempty"`
-	CreatedDate      *Epoch `json:",omitempty"`
+	VersionName      string         `json:",omitempty"`
+	CreatedDate      *ssmshape.Time `json:",omitempty"`
 	IsDefaultVersion bool
 	DocumentFormat   string
 	Status           string

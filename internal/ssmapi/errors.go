@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/capstan-run/capstan/internal/service"
+	"github.com/capstan-run/capstan/internal/ssmshape"
 )
 
 // Error is an API error in SSM's form: the exception name (__type), its
@@ -55,38 +56,6 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func quote(s string) string { return strconv.Quote(s) }
 
-// Epoch is a timestamp in the AWS JSON protocol's form: seconds since the
-// epoch as a JSON number, with millisecond precision.
-type Epoch time.Time
-
-// MarshalJSON implements json.Marshaler.
-func (t Epoch) MarshalJSON() ([]byte, error) {
-	ms := time.Time(t).UnixMilli()
-	return []byte(strconv.FormatFloat(float64(ms)/1000, 'f', 3, 64)), nil
-}
-
-// UnmarshalJSON implements json.Unmarshaler; it accepts epoch seconds.
-func (t *Epoch) UnmarshalJSON(b []byte) error {
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil {
-		return fmt.Errorf("timestamp %s: expected epoch seconds", b)
-	}
-	*t = Epoch(time.UnixMilli(int64(f * 1000)).UTC())
-	return nil
-}
-
-func epochPtr(t *time.Time) *Epoch {
-	if t == nil || t.IsZero() {
-		return nil
-	}
-	e := Epoch(*t)
-	return &e
-}
-
-func epochOf(t time.Time) *Epoch {
-	if t.IsZero() {
-		return nil
-	}
-	e := Epoch(t)
-	return &e
-}
+// epochOf is t as the AWS JSON protocol writes timestamps, nil for the
+// zero time.
+func epochOf(t time.Time) *ssmshape.Time { return ssmshape.At(t, ssmshape.EpochSeconds) }

@@ -1,7 +1,6 @@
 package ssmapi
 
 import (
-	"cmp"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/service"
+	"github.com/capstan-run/capstan/internal/ssmshape"
 	"github.com/capstan-run/capstan/internal/store"
 	"github.com/capstan-run/capstan/internal/targets"
 )
@@ -64,69 +64,8 @@ type executionIDInput struct {
 	AutomationExecutionId string
 }
 
-// AutomationExecution is GetAutomationExecution's execution, with epoch
-// timestamps.
-type AutomationExecution struct {
-	AutomationExecutionId       string
-	DocumentName                string
-	DocumentVersion             string `json:",omitempty"`
-	ExecutionStartTime          *Epoch `json:",omitempty"`
-	ExecutionEndTime            *Epoch `json:",omitempty"`
-	AutomationExecutionStatus   string
-	StepExecutions              []StepExecution
-	StepExecutionsTruncated     bool
-	Parameters                  map[string][]string
-	Outputs                     map[string][]string
-	Variables                   map[string][]string `json:",omitempty"`
-	FailureMessage              string              `json:",omitempty"`
-	Mode                        string
-	ParentAutomationExecutionId string `json:",omitempty"`
-	ExecutedBy                  string `json:",omitempty"`
-	CurrentStepName             string `json:",omitempty"`
-	CurrentAction               string `json:",omitempty"`
-	AutomationType              string `json:",omitempty"`
-	ProgressCounters            engine.ProgressCounters
-	Target                      string                  `json:",omitempty"`
-	TargetParameterName         string                  `json:",omitempty"`
-	Targets                     []targets.Target        `json:",omitempty"`
-	TargetMaps                  []map[string][]string   `json:",omitempty"`
-	ResolvedTargets             *engine.ResolvedTargets `json:",omitempty"`
-	MaxConcurrency              string                  `json:",omitempty"`
-	MaxErrors                   string                  `json:",omitempty"`
-	TargetLocations             []engine.Location       `json:",omitempty"`
-}
-
-// StepExecution is SSM's StepExecution with epoch timestamps.
-type StepExecution struct {
-	StepName           string
-	Action             string
-	StepExecutionId    string
-	StepStatus         string
-	ExecutionStartTime *Epoch                 `json:",omitempty"`
-	ExecutionEndTime   *Epoch                 `json:",omitempty"`
-	Inputs             map[string]string      `json:",omitempty"`
-	Outputs            map[string][]string    `json:",omitempty"`
-	FailureMessage     string                 `json:",omitempty"`
-	FailureDetails     *engine.FailureDetails `json:",omitempty"`
-	MaxAttempts        int                    `json:",omitempty"`
-	OnFailure          string                 `json:",omitempty"`
-	TimeoutSeconds     int64                  `json:",omitempty"`
-	IsEnd              bool
-	IsCritical         bool
-	NextStep           string                    `json:",omitempty"`
-	ParentStepDetails  *engine.ParentStepDetails `json:",omitempty"`
-}
-
-func stepView(se engine.StepExecution) StepExecution {
-	return StepExecution{StepName: se.StepName, Action: se.Action, StepExecutionId: se.StepExecutionId, StepStatus: se.StepStatus,
-		ExecutionStartTime: epochPtr(se.ExecutionStartTime), ExecutionEndTime: epochPtr(se.ExecutionEndTime), Inputs: se.Inputs,
-		Outputs: se.Outputs, FailureMessage: se.FailureMessage, FailureDetails: se.FailureDetails, MaxAttempts: se.MaxAttempts,
-		OnFailure: se.OnFailure, TimeoutSeconds: se.TimeoutSeconds, IsEnd: se.IsEnd, IsCritical: se.IsCritical, NextStep: se.NextStep,
-		ParentStepDetails: se.ParentStepDetails}
-}
-
 type getExecutionOutput struct {
-	AutomationExecution AutomationExecution
+	AutomationExecution ssmshape.AutomationExecution
 }
 
 func getAutomationExecution(s *Server, ctx context.Context, in *executionIDInput) (*getExecutionOutput, error) {
@@ -134,19 +73,7 @@ func getAutomationExecution(s *Server, ctx context.Context, in *executionIDInput
 	if err != nil {
 		return nil, err
 	}
-	v := st.View()
-	out := AutomationExecution{AutomationExecutionId: v.AutomationExecutionId, DocumentName: v.DocumentName, DocumentVersion: v.DocumentVersion,
-		ExecutionStartTime: epochPtr(v.ExecutionStartTime), ExecutionEndTime: epochPtr(v.ExecutionEndTime),
-		AutomationExecutionStatus: v.AutomationExecutionStatus, StepExecutions: []StepExecution{}, StepExecutionsTruncated: v.StepExecutionsTruncated,
-		Parameters: v.Parameters, Outputs: v.Outputs, Variables: v.Variables, FailureMessage: v.FailureMessage, Mode: v.Mode,
-		ParentAutomationExecutionId: v.ParentAutomationExecutionId, ExecutedBy: v.ExecutedBy, CurrentStepName: v.CurrentStepName,
-		CurrentAction: v.CurrentAction, AutomationType: v.AutomationType, ProgressCounters: v.ProgressCounters,
-		Target: v.Target, TargetParameterName: v.TargetParameterName, Targets: v.Targets, TargetMaps: v.TargetMaps, ResolvedTargets: v.ResolvedTargets,
-		MaxConcurrency: v.MaxConcurrency, MaxErrors: v.MaxErrors, TargetLocations: v.TargetLocations}
-	for _, se := range v.StepExecutions {
-		out.StepExecutions = append(out.StepExecutions, stepView(se))
-	}
-	return &getExecutionOutput{AutomationExecution: out}, nil
+	return &getExecutionOutput{AutomationExecution: ssmshape.Execution(st, ssmshape.EpochSeconds)}, nil
 }
 
 type describeExecutionsInput struct {
@@ -155,27 +82,8 @@ type describeExecutionsInput struct {
 	NextToken  string
 }
 
-// AutomationExecutionMetadata is SSM's listing entry.
-type AutomationExecutionMetadata struct {
-	AutomationExecutionId       string
-	DocumentName                string
-	DocumentVersion             string `json:",omitempty"`
-	AutomationExecutionStatus   string
-	ExecutionStartTime          *Epoch `json:",omitempty"`
-	ExecutionEndTime            *Epoch `json:",omitempty"`
-	ExecutedBy                  string `json:",omitempty"`
-	LogFile                     string `json:",omitempty"`
-	Outputs                     map[string][]string
-	Mode                        string
-	ParentAutomationExecutionId string `json:",omitempty"`
-	CurrentStepName             string `json:",omitempty"`
-	CurrentAction               string `json:",omitempty"`
-	FailureMessage              string `json:",omitempty"`
-	AutomationType              string
-}
-
 type describeExecutionsOutput struct {
-	AutomationExecutionMetadataList []AutomationExecutionMetadata
+	AutomationExecutionMetadataList []ssmshape.AutomationExecutionMetadata
 	NextToken                       string `json:",omitempty"`
 }
 
@@ -228,18 +136,9 @@ func describeAutomationExecutions(s *Server, ctx context.Context, in *describeEx
 	if err != nil {
 		return nil, err
 	}
-	out := &describeExecutionsOutput{AutomationExecutionMetadataList: []AutomationExecutionMetadata{}, NextToken: next}
+	out := &describeExecutionsOutput{AutomationExecutionMetadataList: []ssmshape.AutomationExecutionMetadata{}, NextToken: next}
 	for _, x := range list {
-		outputs := x.Outputs
-		if outputs == nil {
-			outputs = map[string][]string{}
-		}
-		out.AutomationExecutionMetadataList = append(out.AutomationExecutionMetadataList, AutomationExecutionMetadata{
-			AutomationExecutionId: x.ID, DocumentName: x.DocumentName, DocumentVersion: x.DocumentVersion, AutomationExecutionStatus: x.Status,
-			ExecutionStartTime: epochOf(x.StartTime), ExecutionEndTime: epochOf(x.EndTime), ExecutedBy: x.ExecutedBy, Outputs: outputs,
-			Mode: x.Mode, ParentAutomationExecutionId: x.ParentID, CurrentStepName: x.CurrentStep, CurrentAction: x.CurrentAction,
-			FailureMessage: x.FailureMessage, AutomationType: cmp.Or(x.AutomationType, "Local"),
-		})
+		out.AutomationExecutionMetadataList = append(out.AutomationExecutionMetadataList, ssmshape.Metadata(x, ssmshape.EpochSeconds))
 	}
 	return out, nil
 }
@@ -267,7 +166,7 @@ type describeStepsInput struct {
 }
 
 type describeStepsOutput struct {
-	StepExecutions []StepExecution
+	StepExecutions []ssmshape.StepExecution
 	NextToken      string `json:",omitempty"`
 }
 
@@ -284,10 +183,10 @@ func describeAutomationStepExecutions(s *Server, ctx context.Context, in *descri
 	if err != nil {
 		return nil, err
 	}
-	var steps []StepExecution
-	for _, se := range st.View().StepExecutions {
+	var steps []ssmshape.StepExecution
+	for _, se := range ssmshape.Steps(st, ssmshape.EpochSeconds) {
 		if match(se) {
-			steps = append(steps, stepView(se))
+			steps = append(steps, se)
 		}
 	}
 	if in.ReverseOrder {
@@ -304,7 +203,7 @@ func describeAutomationStepExecutions(s *Server, ctx context.Context, in *descri
 		}
 		start = n
 	}
-	out := &describeStepsOutput{StepExecutions: []StepExecution{}}
+	out := &describeStepsOutput{StepExecutions: []ssmshape.StepExecution{}}
 	end := min(start+limit, len(steps))
 	out.StepExecutions = append(out.StepExecutions, steps[start:end]...)
 	if end < len(steps) {
@@ -313,8 +212,8 @@ func describeAutomationStepExecutions(s *Server, ctx context.Context, in *descri
 	return out, nil
 }
 
-func stepFilter(filters []keyValues) (func(engine.StepExecution) bool, error) {
-	var preds []func(engine.StepExecution) bool
+func stepFilter(filters []keyValues) (func(ssmshape.StepExecution) bool, error) {
+	var preds []func(ssmshape.StepExecution) bool
 	for _, kv := range filters {
 		vals := map[string]bool{}
 		for _, v := range kv.Values {
@@ -322,15 +221,15 @@ func stepFilter(filters []keyValues) (func(engine.StepExecution) bool, error) {
 		}
 		switch kv.Key {
 		case "StepExecutionStatus":
-			preds = append(preds, func(se engine.StepExecution) bool { return vals[se.StepStatus] })
+			preds = append(preds, func(se ssmshape.StepExecution) bool { return vals[se.StepStatus] })
 		case "StepExecutionId":
-			preds = append(preds, func(se engine.StepExecution) bool { return vals[se.StepExecutionId] })
+			preds = append(preds, func(se ssmshape.StepExecution) bool { return vals[se.StepExecutionId] })
 		case "StepName":
-			preds = append(preds, func(se engine.StepExecution) bool { return vals[se.StepName] })
+			preds = append(preds, func(se ssmshape.StepExecution) bool { return vals[se.StepName] })
 		case "Action":
-			preds = append(preds, func(se engine.StepExecution) bool { return vals[se.Action] })
+			preds = append(preds, func(se ssmshape.StepExecution) bool { return vals[se.Action] })
 		case "ParentStepExecutionId":
-			preds = append(preds, func(se engine.StepExecution) bool {
+			preds = append(preds, func(se ssmshape.StepExecution) bool {
 				return se.ParentStepDetails != nil && vals[se.ParentStepDetails.StepExecutionId]
 			})
 		case "StartTimeBefore", "StartTimeAfter":
@@ -342,7 +241,7 @@ func stepFilter(filters []keyValues) (func(engine.StepExecution) bool, error) {
 				return nil, clientError("InvalidFilterValue", "The filter value %s of %s is not a valid time: %v", kv.Values[0], kv.Key, err)
 			}
 			before := kv.Key == "StartTimeBefore"
-			preds = append(preds, func(se engine.StepExecution) bool {
+			preds = append(preds, func(se ssmshape.StepExecution) bool {
 				if se.ExecutionStartTime == nil {
 					return false
 				}
@@ -355,7 +254,7 @@ func stepFilter(filters []keyValues) (func(engine.StepExecution) bool, error) {
 			return nil, clientError("InvalidFilterKey", "The filter key %s is not valid", kv.Key)
 		}
 	}
-	return func(se engine.StepExecution) bool {
+	return func(se ssmshape.StepExecution) bool {
 		for _, p := range preds {
 			if !p(se) {
 				return false

@@ -9,6 +9,7 @@ import (
 	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/service"
+	"github.com/capstan-run/capstan/internal/ssmshape"
 	"github.com/capstan-run/capstan/internal/targets"
 )
 
@@ -45,7 +46,7 @@ type automationPreview struct {
 
 type getPreviewOutput struct {
 	ExecutionPreviewId string
-	EndedAt            *Epoch `json:",omitempty"`
+	EndedAt            *ssmshape.Time `json:",omitempty"`
 	Status             string
 	StatusMessage      string             `json:",omitempty"`
 	ExecutionPreview   *automationPreview `json:",omitempty"`

@@ -12,6 +12,7 @@ import (
 
 	"github.com/capstan-run/capstan/internal/authz"
 	"github.com/capstan-run/capstan/internal/engine"
+	"github.com/capstan-run/capstan/internal/ssmshape"
 	"github.com/capstan-run/capstan/internal/store"
 )
 
@@ -64,6 +65,14 @@ func duration(start, end *time.Time, now time.Time) string {
 	return e.Sub(*start).Round(time.Millisecond).String()
 }
 
+// timeOf is a shape's timestamp as when and duration take it.
+func timeOf(t *ssmshape.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	return &t.Time
+}
+
 func sortedKV[V any](m map[string]V, show func(V) string) []kv {
 	out := make([]kv, 0, len(m))
 	for k, v := range m {
@@ -82,12 +91,12 @@ func showList(v []string) string {
 }
 
 func (u *UI) view(st *engine.State, calls []store.Call, user string) execView {
-	v := st.View()
+	v := ssmshape.Execution(st, ssmshape.RFC3339)
 	now := u.opts.Now()
 	ev := execView{ID: v.AutomationExecutionId, Runbook: v.DocumentName, Version: v.DocumentVersion,
 		Status: v.AutomationExecutionStatus, Mode: v.Mode, ExecutedBy: v.ExecutedBy,
-		Start: when(v.ExecutionStartTime), End: when(v.ExecutionEndTime),
-		Duration: duration(v.ExecutionStartTime, v.ExecutionEndTime, now),
+		Start: when(timeOf(v.ExecutionStartTime)), End: when(timeOf(v.ExecutionEndTime)),
+		Duration: duration(timeOf(v.ExecutionStartTime), timeOf(v.ExecutionEndTime), now),
 		Failure:  v.FailureMessage, Done: engine.Terminal(st.Status), Seq: st.Seq,
 		Parameters:   sortedKV(v.Parameters, showList),
 		Outputs:      sortedKV(v.Outputs, showList),
@@ -95,7 +104,7 @@ func (u *UI) view(st *engine.State, calls []store.Call, user string) execView {
 	}
 	for _, s := range v.StepExecutions {
 		ev.Steps = append(ev.Steps, stepView{Name: s.StepName, Action: s.Action, Status: s.StepStatus,
-			Start: when(s.ExecutionStartTime), Duration: duration(s.ExecutionStartTime, s.ExecutionEndTime, now),
+			Start: when(timeOf(s.ExecutionStartTime)), Duration: duration(timeOf(s.ExecutionStartTime), timeOf(s.ExecutionEndTime), now),
 			Failure: s.FailureMessage,
 			Inputs:  sortedKV(s.Inputs, func(s string) string { return s }),
 			Outputs: sortedKV(s.Outputs, showList)})
