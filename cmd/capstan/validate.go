@@ -53,7 +53,7 @@ func validateFiles(out io.Writer, files []string, format string, strict bool) er
 		doc, diags := document.Load(f, src, reg)
 		if doc != nil {
 			// The same check capstan run makes before it starts.
-			diags = append(diags, service.Lint(doc)...)
+			diags = append(diags, service.Lint(doc, reg)...)
 		}
 		if strict {
 			diags = document.Strict(diags)

@@ -88,13 +88,18 @@ type Spec struct {
 	Summary string // one line
 	Inputs  []Input
 	Outputs []Output
-	// OpenInputs: inputs beyond the declared ones are passed through (the
-	// request fields of aws:executeAwsApi and the wait/assert actions).
+	// OpenInputs: inputs beyond the declared ones are passed through as the
+	// request of the operation the Service and Api inputs name
+	// (aws:executeAwsApi and the wait/assert actions); lint checks them
+	// against the service model.
 	OpenInputs bool
 	// UserOutputs: the step may declare its own outputs with selectors.
 	UserOutputs bool
 	// NestedSteps: the action carries a step list of its own (aws:loop).
 	NestedSteps bool
+	// ChildExecution: the engine runs the step as a child execution of
+	// another runbook (aws:executeAutomation); the action has no Impl.
+	ChildExecution bool
 	// NoOnCancel: SSM rejects onCancel on this action, or rejects it as an
 	// onCancel target.
 	NoOnCancel bool

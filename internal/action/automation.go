@@ -21,10 +21,11 @@ func registerAutomation(r *Registry) {
 			{Name: "ExecutionId", Type: String, Doc: "The child execution's ID."},
 			{Name: "Status", Type: String, Doc: "The child execution's final status."},
 		},
-		UserOutputs: true,
-		Impact:      Undetermined,
-		Support:     Executes,
-		IAM:         executeAutomationIAM,
+		UserOutputs:    true,
+		ChildExecution: true,
+		Impact:         Undetermined,
+		Support:        Executes,
+		IAM:            executeAutomationIAM,
 	}, nil)
 }
 

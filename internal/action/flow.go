@@ -268,6 +268,24 @@ func (pause) Run(context.Context, *Request) (*Result, error) {
 	return &Result{WaitSignal: true}, nil
 }
 
+// AcceptSignal takes Resume only.
+func (pause) AcceptSignal(_ map[string]any, typ, _ string) error {
+	if typ != SignalResume {
+		return fmt.Errorf("the waiting step is aws:pause")
+	}
+	return nil
+}
+
+// DecideSignals: the first Resume ends the wait.
+func (pause) DecideSignals(_ map[string]any, sigs []Signal) Verdict {
+	for _, s := range sigs {
+		if s.Type == SignalResume {
+			return Verdict{Done: true}
+		}
+	}
+	return Verdict{}
+}
+
 type updateVariable struct{}
 
 func (updateVariable) Run(_ context.Context, req *Request) (*Result, error) {
@@ -287,8 +305,9 @@ func (updateVariable) Run(_ context.Context, req *Request) (*Result, error) {
 }
 
 var (
-	_ Action = branch{}
-	_ Action = sleep{}
-	_ Action = pause{}
-	_ Action = updateVariable{}
+	_ Action       = branch{}
+	_ Action       = sleep{}
+	_ Action       = pause{}
+	_ SignalWaiter = pause{}
+	_ Action       = updateVariable{}
 )

@@ -150,3 +150,12 @@ func (r *run) signalStop(payload map[string][]string, user string) error {
 	r.stopStep(errStepStopped)
 	return nil
 }
+
+// AwaitingStep is the step an Interactive execution waits to be told to
+// start; "" when it waits for none.
+func (s *State) AwaitingStep() string {
+	if s.AwaitingStart == nil {
+		return ""
+	}
+	return s.AwaitingStart.Step
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -219,13 +218,8 @@ func (r *run) signal(ctx context.Context, typ SignalType, payload map[string][]s
 		return &SignalError{Execution: r.id, Type: typ, Reason: "no step is waiting for a signal"}
 	}
 	step := r.state.byIndex[idx]
-	if err := checkSignal(step.Action, typ); err != nil {
+	if err := r.acceptSignal(step, typ, user); err != nil {
 		return err
-	}
-	if step.Action == "aws:approve" {
-		if list := approverList(step.Inputs["Approvers"]); len(list) > 0 && !isApprover(list, user) {
-			return &SignalError{Execution: r.id, Type: typ, Reason: fmt.Sprintf("%s is not one of the step's approvers (%s)", orAnonymous(user), strings.Join(list, ", "))}
-		}
 	}
 	return r.deliverLocked(signalReceived{Index: idx, Type: typ, Payload: payload, User: user})
 }
@@ -254,16 +248,17 @@ func (e *SignalError) Error() string {
 	return fmt.Sprintf("execution %s cannot take signal %s: %s", e.Execution, e.Type, e.Reason)
 }
 
-func checkSignal(actionName string, typ SignalType) error {
-	switch actionName {
-	case "aws:approve":
-		if typ == SignalApprove || typ == SignalReject {
-			return nil
-		}
-	case "aws:pause":
-		if typ == SignalResume {
-			return nil
+// acceptSignal asks the waiting step's action whether it takes the signal.
+func (r *run) acceptSignal(step *StepState, typ SignalType, user string) error {
+	reason := fmt.Sprintf("the waiting step is %s", step.Action)
+	if entry, ok := r.e.opts.Actions.Lookup(step.Action); ok {
+		if w, ok := entry.Impl.(action.SignalWaiter); ok {
+			err := w.AcceptSignal(step.Inputs, string(typ), user)
+			if err == nil {
+				return nil
+			}
+			reason = err.Error()
 		}
 	}
-	return &SignalError{Type: typ, Reason: fmt.Sprintf("the waiting step is %s", actionName)}
+	return &SignalError{Execution: r.id, Type: typ, Reason: reason}
 }

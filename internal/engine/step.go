@@ -30,15 +30,16 @@ func (r *run) runStep(ctx context.Context, st *document.Step) outcome {
 	if rec != nil && rec.final {
 		return r.restore(st, rec)
 	}
-	switch st.Action {
-	case "aws:loop":
-		return r.runLoop(ctx, st, idx, rec)
-	case "aws:executeAutomation":
-		return r.runChild(ctx, st, idx, rec)
-	}
 	entry, ok := r.e.opts.Actions.Lookup(st.Action)
 	if !ok {
 		return r.failBeforeStart(st, idx, fmt.Sprintf("unknown action %s", st.Action))
+	}
+	// Structural actions are interpreted here, by what their Spec declares.
+	switch {
+	case entry.Spec.NestedSteps:
+		return r.runLoop(ctx, st, idx, rec)
+	case entry.Spec.ChildExecution:
+		return r.runChild(ctx, st, idx, rec)
 	}
 	stepID := NewID()
 	attempt := 1

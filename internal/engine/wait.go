@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/capstan-run/capstan/internal/action"
@@ -41,8 +40,8 @@ func (r *run) finishWait(ctx context.Context, st *document.Step, idx int, comple
 	return r.recordSuccess(st, idx, nil, "", nil)
 }
 
-// awaitSignal parks a step until the signals it needs arrive: Resume for
-// aws:pause; approvals (or one rejection) for aws:approve.
+// awaitSignal parks a step until the signals it needs arrive; the step's
+// action (an action.SignalWaiter) decides which those are.
 func (r *run) awaitSignal(ctx context.Context, st *document.Step, entry *action.Entry, idx int, inputs map[string]any, since time.Time) outcome {
 	timeout := time.Duration(st.TimeoutSeconds) * time.Second
 	if timeout == 0 {
@@ -58,7 +57,7 @@ func (r *run) awaitSignal(ctx context.Context, st *document.Step, entry *action.
 		r.mu.Lock()
 		sigs := r.state.signalsFor(idx)
 		r.mu.Unlock()
-		if out, done := r.decideSignals(st, idx, inputs, sigs); done {
+		if out, done := r.decideSignals(st, entry, idx, inputs, sigs); done {
 			return out
 		}
 		select {
@@ -75,53 +74,32 @@ func (r *run) awaitSignal(ctx context.Context, st *document.Step, entry *action.
 	}
 }
 
-func (r *run) decideSignals(st *document.Step, idx int, inputs map[string]any, sigs []signalReceived) (outcome, bool) {
-	if st.Action == "aws:pause" {
-		for _, s := range sigs {
-			if s.Type == SignalResume {
-				return r.recordSuccess(st, idx, nil, "", nil), true
-			}
-		}
+// decideSignals asks the step's action what the signals so far do to it.
+func (r *run) decideSignals(st *document.Step, entry *action.Entry, idx int, inputs map[string]any, sigs []signalReceived) (outcome, bool) {
+	w, ok := entry.Impl.(action.SignalWaiter)
+	if !ok {
 		return outcome{}, false
 	}
-	need := 1
-	if n, ok := toInt(inputs["MinRequiredApprovals"]); ok && n > 0 {
-		need = n
-	}
-	var decisions []any
-	// Each named approver counts once; anonymous approvals (a local run
-	// without users) count each.
-	named, anonymous := map[string]bool{}, 0
+	in := make([]action.Signal, 0, len(sigs))
 	for _, s := range sigs {
-		d := map[string]any{"Approver": s.User, "Decision": s.Type}
+		sig := action.Signal{Type: string(s.Type), User: s.User}
 		if c := s.Payload["Comment"]; len(c) > 0 {
-			d["Comment"] = c[0]
+			sig.Comment = c[0]
 		}
-		decisions = append(decisions, d)
-		switch s.Type {
-		case SignalReject:
-			out := map[string]any{"ApprovalStatus": "Rejected", "ApproverDecisions": decisions}
-			return r.recordRejection(st, idx, out, s.User), true
-		case SignalApprove:
-			if s.User == "" {
-				anonymous++
-			} else {
-				named[s.User] = true
-			}
-		}
+		in = append(in, sig)
 	}
-	if len(named)+anonymous >= need {
-		out := map[string]any{"ApprovalStatus": "Approved", "ApproverDecisions": decisions}
-		return r.recordSuccess(st, idx, out, "", nil), true
+	v := w.DecideSignals(inputs, in)
+	switch {
+	case !v.Done:
+		return outcome{}, false
+	case v.Failed:
+		return r.recordRejection(st, idx, v.Outputs, v.Message), true
 	}
-	return outcome{}, false
+	return r.recordSuccess(st, idx, v.Outputs, "", nil), true
 }
 
-func (r *run) recordRejection(st *document.Step, idx int, outputs map[string]any, user string) outcome {
-	msg := "the approval request was rejected"
-	if user != "" {
-		msg += " by " + user
-	}
+// recordRejection fails a waiting step its action decided against.
+func (r *run) recordRejection(st *document.Step, idx int, outputs map[string]any, msg string) outcome {
 	ev := stepFailed{Index: idx, Attempt: 1, Status: StatusFailed, Message: msg, Final: true, Outputs: outputs,
 		Details: FailureDetails{FailureStage: "Invocation", FailureType: "Verification"}}
 	if err := r.append(newEvent(evStepFailed, r.now(), ev)); err != nil {
@@ -144,61 +122,4 @@ func toInt(v any) (int, bool) {
 		return i, err == nil
 	}
 	return 0, false
-}
-
-// approverList reads aws:approve's Approvers input: a list, or one string.
-func approverList(v any) []string {
-	switch x := v.(type) {
-	case string:
-		if x != "" {
-			return []string{x}
-		}
-	case []any:
-		var out []string
-		for _, e := range x {
-			if s, ok := e.(string); ok && s != "" {
-				out = append(out, s)
-			}
-		}
-		return out
-	case []string:
-		return x
-	}
-	return nil
-}
-
-// isApprover reports whether user may decide an approval. Approvers name
-// IAM users, roles or their ARNs; a capstan user (user is its ARN,
-// arn:aws:iam::ACCOUNT:user/NAME) matches an entry equal to that ARN or to
-// NAME. An ARN of another account does not match.
-func isApprover(approvers []string, user string) bool {
-	if user == "" {
-		return false
-	}
-	name := principalName(user)
-	for _, a := range approvers {
-		if a == user || a == name {
-			return true
-		}
-	}
-	return false
-}
-
-// principalName is the last path segment of an IAM user or role ARN, or s
-// itself when it is not an ARN.
-func principalName(s string) string {
-	if !strings.HasPrefix(s, "arn:") {
-		return s
-	}
-	if i := strings.LastIndexByte(s, '/'); i >= 0 {
-		return s[i+1:]
-	}
-	return s
-}
-
-func orAnonymous(user string) string {
-	if user == "" {
-		return "an anonymous caller"
-	}
-	return user
 }

@@ -179,7 +179,7 @@ func (s *Service) checkContent(name, content, format, docType string) error {
 	}
 	doc, diags := document.Load(name, []byte(content), s.actions)
 	if doc != nil && !document.HasErrors(diags) {
-		diags = append(diags, Lint(doc)...)
+		diags = append(diags, Lint(doc, s.actions)...)
 	}
 	if document.HasErrors(diags) {
 		return newError(CodeInvalidDocumentContent, "%s", errorLines(diags))

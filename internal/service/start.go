@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/capstan-run/capstan/internal/action"
 	"github.com/capstan-run/capstan/internal/authz"
 	"github.com/capstan-run/capstan/internal/awsapi"
 	"github.com/capstan-run/capstan/internal/catalog"
@@ -147,7 +148,7 @@ func (s *Service) prepare(ctx context.Context, p Principal, in StartInput) (engi
 	}
 	doc, diags := document.Load(file, rb.Source, s.actions)
 	if doc != nil && !document.HasErrors(diags) {
-		diags = append(diags, Lint(doc)...)
+		diags = append(diags, Lint(doc, s.actions)...)
 	}
 	if doc == nil || document.HasErrors(diags) {
 		return engine.StartRequest{}, newError(CodeInvalidDocumentContent, "the runbook %s is not valid:\n%s", rb.Name, errorLines(diags))
@@ -232,27 +233,28 @@ func (s *Service) sameStart(ctx context.Context, id string, in StartInput) (stri
 	return id, nil
 }
 
-// awsNamedInputs are the actions whose literal Service and Api inputs name
-// one AWS operation.
-var awsNamedInputs = map[string]bool{"aws:executeAwsApi": true, "aws:waitForAwsResourceProperty": true, "aws:assertAwsResourceProperty": true}
-
-// apiOwnInputs are the inputs of the API actions that are not request
-// members.
-var apiOwnInputs = map[string]bool{"Service": true, "Api": true, "PropertySelector": true, "DesiredValues": true}
-
 // Lint checks what document validation cannot: the literal Service, Api and
 // request members of AWS API steps against the service models, so that a
 // misspelt service, operation or member fails before anything runs rather
 // than halfway through. Templated names are checked when the step runs.
-func Lint(doc *document.Document) []document.Diagnostic {
-	return lintSteps(nil, doc.File, doc.MainSteps)
+func Lint(doc *document.Document, actions *action.Registry) []document.Diagnostic {
+	return lintSteps(nil, doc.File, doc.MainSteps, actions)
 }
 
-// lintSteps checks a step list and the nested steps of its loops.
-func lintSteps(out []document.Diagnostic, file string, steps []*document.Step) []document.Diagnostic {
+// lintSteps checks a step list and the nested steps of its loops. An AWS API
+// step is one whose action declares Service and Api and passes its other
+// inputs through as the operation's request (Spec.OpenInputs).
+func lintSteps(out []document.Diagnostic, file string, steps []*document.Step, actions *action.Registry) []document.Diagnostic {
 	for _, st := range steps {
-		out = lintSteps(out, file, st.Steps)
-		if !awsNamedInputs[st.Action] {
+		out = lintSteps(out, file, st.Steps, actions)
+		entry, ok := actions.Lookup(st.Action)
+		if !ok || !entry.Spec.OpenInputs {
+			continue
+		}
+		if _, ok := entry.Spec.Input("Service"); !ok {
+			continue
+		}
+		if _, ok := entry.Spec.Input("Api"); !ok {
 			continue
 		}
 		svc, _ := st.Inputs["Service"].(string)
@@ -262,7 +264,7 @@ func lintSteps(out []document.Diagnostic, file string, steps []*document.Step) [
 		}
 		request := map[string]any{}
 		for k, v := range st.Inputs {
-			if !apiOwnInputs[k] {
+			if _, own := entry.Spec.Input(k); !own {
 				request[k] = v
 			}
 		}

@@ -181,17 +181,16 @@ func Execution(s *engine.State, f TimeFormat) AutomationExecution {
 
 // Steps is the state's steps as SSM's StepExecutions, timestamps in f.
 func Steps(s *engine.State, f TimeFormat) []StepExecution {
-	names := map[string]string{}
+	byID := map[string]*engine.StepState{}
 	for _, st := range s.Steps {
-		names[st.StepExecutionID] = st.Name
+		byID[st.StepExecutionID] = st
 	}
 	out := make([]StepExecution, 0, len(s.Steps))
 	for _, st := range s.Steps {
 		se := Step(st, f)
 		if p := se.ParentStepDetails; p != nil {
-			p.StepName = names[p.StepExecutionId]
-			if p.StepName != "" {
-				p.Action = "aws:loop"
+			if parent := byID[p.StepExecutionId]; parent != nil {
+				p.StepName, p.Action = parent.Name, parent.Action
 			}
 		}
 		out = append(out, se)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/capstan-run/capstan/internal/action"
 	"github.com/capstan-run/capstan/internal/authz"
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/ssmshape"
@@ -115,16 +116,34 @@ func (u *UI) view(st *engine.State, calls []store.Call, user string) execView {
 	}
 	if !ev.Done {
 		for _, s := range st.Steps {
-			if s.Action != "aws:approve" || s.Status != engine.StatusWaiting {
+			if s.Status != engine.StatusWaiting {
 				continue
 			}
-			list := s.Approvers()
+			a, ok := u.approver(s.Action)
+			if !ok {
+				continue
+			}
+			list := a.Approvers(s.Inputs)
 			msg, _ := s.Inputs["Message"].(string)
 			ev.Approval = &approvalView{Step: s.Name, Message: msg, Approvers: strings.Join(list, ", "),
-				MayDecide: engine.IsApprover(list, u.opts.Service.UserARN(user))}
+				MayDecide: action.IsApprover(list, u.opts.Service.UserARN(user))}
 		}
 	}
 	return ev
+}
+
+// approver is the named action's Approver side, if it is decided by
+// approvers (aws:approve).
+func (u *UI) approver(name string) (action.Approver, bool) {
+	if u.opts.Actions == nil {
+		return nil, false
+	}
+	e, ok := u.opts.Actions.Lookup(name)
+	if !ok {
+		return nil, false
+	}
+	a, ok := e.Impl.(action.Approver)
+	return a, ok
 }
 
 func (u *UI) load(r *http.Request, s *session) (execView, error) {
