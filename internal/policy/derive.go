@@ -186,7 +186,7 @@ func (d *deriver) steps(ctx context.Context, doc *document.Document, steps []*do
 			}
 			role.Grants.Add(a, resources(d.opts.Scope, a, v)...)
 		}
-		if st.Action == "aws:executeAutomation" {
+		if entry.Spec.ChildExecution {
 			if err := d.child(ctx, doc, st, v, role, stack); err != nil {
 				return err
 			}
