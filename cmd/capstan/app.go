@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/capstan-run/capstan/internal/config"
+	"github.com/capstan-run/capstan/internal/store"
 	"github.com/capstan-run/capstan/internal/store/sqlite"
 )
 
@@ -61,4 +63,31 @@ func (f *storeFlags) masterKeyFile(flag string) string {
 		return flag
 	}
 	return f.cfg.Keys.MasterKeyFile
+}
+
+// newDeleteCmd is the `delete NAME` command of a kind of named record kept in
+// the local store (webhooks, schedules): a missing name fails saying so.
+func newDeleteCmd(kind, short string, del func(*sqlite.DB, context.Context, string) error) *cobra.Command {
+	var f storeFlags
+	cmd := &cobra.Command{
+		Use:   "delete NAME",
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			db, err := f.open(ctx)
+			if err != nil {
+				return failed(err)
+			}
+			defer db.Close()
+			if err := del(db, ctx, args[0]); errors.Is(err, store.ErrNotFound) {
+				return failed(fmt.Errorf("no %s %s", kind, args[0]))
+			} else if err != nil {
+				return failed(err)
+			}
+			return nil
+		},
+	}
+	f.register(cmd)
+	return cmd
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/capstan-run/capstan/internal/schedule"
 	"github.com/capstan-run/capstan/internal/store"
+	"github.com/capstan-run/capstan/internal/store/sqlite"
 )
 
 func newSchedulesCmd() *cobra.Command {
@@ -26,7 +27,7 @@ the same run. A run missed while no server ran is started once at the next start
 with 'serve --missed-runs skip'. Executions record the schedule as their starter
 (arn:aws:iam::ACCOUNT:user/schedule/NAME).`,
 	}
-	cmd.AddCommand(newSchedulesCreateCmd(), newSchedulesListCmd(), newSchedulesPauseCmd(true), newSchedulesPauseCmd(false), newSchedulesDeleteCmd())
+	cmd.AddCommand(newSchedulesCreateCmd(), newSchedulesListCmd(), newSchedulesPauseCmd(true), newSchedulesPauseCmd(false), newDeleteCmd("schedule", "Delete a schedule", (*sqlite.DB).DeleteSchedule))
 	return cmd
 }
 
@@ -173,31 +174,6 @@ func newSchedulesPauseCmd(pause bool) *cobra.Command {
 			}
 			if !pause {
 				fmt.Fprintf(cmd.OutOrStdout(), "Schedule %s: next run %s\n", args[0], next.Format(time.RFC3339))
-			}
-			return nil
-		},
-	}
-	f.register(cmd)
-	return cmd
-}
-
-func newSchedulesDeleteCmd() *cobra.Command {
-	var f storeFlags
-	cmd := &cobra.Command{
-		Use:   "delete NAME",
-		Short: "Delete a schedule",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			db, err := f.open(ctx)
-			if err != nil {
-				return failed(err)
-			}
-			defer db.Close()
-			if err := db.DeleteSchedule(ctx, args[0]); errors.Is(err, store.ErrNotFound) {
-				return failed(fmt.Errorf("no schedule %s", args[0]))
-			} else if err != nil {
-				return failed(err)
 			}
 			return nil
 		},

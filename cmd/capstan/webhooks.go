@@ -14,6 +14,7 @@ import (
 	"github.com/capstan-run/capstan/internal/authz"
 	"github.com/capstan-run/capstan/internal/keys"
 	"github.com/capstan-run/capstan/internal/store"
+	"github.com/capstan-run/capstan/internal/store/sqlite"
 	"github.com/capstan-run/capstan/internal/webhook"
 )
 
@@ -30,7 +31,7 @@ X-Hub-Signature-256: sha256=HEX, the HMAC-SHA256 of the body, as GitHub sends it
 Executions record the webhook as their starter (arn:aws:iam::ACCOUNT:user/webhook/NAME), which
 acts under its own --policy.`,
 	}
-	cmd.AddCommand(newWebhooksCreateCmd(), newWebhooksListCmd(), newWebhooksDeleteCmd(), newWebhooksRotateCmd())
+	cmd.AddCommand(newWebhooksCreateCmd(), newWebhooksListCmd(), newDeleteCmd("webhook", "Delete a webhook; its URL answers 404 from then on", (*sqlite.DB).DeleteWebhook), newWebhooksRotateCmd())
 	return cmd
 }
 
@@ -174,31 +175,6 @@ func newWebhooksListCmd() *cobra.Command {
 		},
 	}
 	addOutputFlag(cmd, &output, "text or json")
-	f.register(cmd)
-	return cmd
-}
-
-func newWebhooksDeleteCmd() *cobra.Command {
-	var f storeFlags
-	cmd := &cobra.Command{
-		Use:   "delete NAME",
-		Short: "Delete a webhook; its URL answers 404 from then on",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			db, err := f.open(ctx)
-			if err != nil {
-				return failed(err)
-			}
-			defer db.Close()
-			if err := db.DeleteWebhook(ctx, args[0]); errors.Is(err, store.ErrNotFound) {
-				return failed(fmt.Errorf("no webhook %s", args[0]))
-			} else if err != nil {
-				return failed(err)
-			}
-			return nil
-		},
-	}
 	f.register(cmd)
 	return cmd
 }
