@@ -185,6 +185,7 @@ type Store interface {
 	SecretStore
 	UserStore
 	CallStore
+	SignalStore
 	// Close waits for pending writes and releases the store.
 	Close() error
 }
@@ -218,7 +219,8 @@ type ExecutionStore interface {
 	// ErrNotFound when none.
 	ClientToken(ctx context.Context, token string) (executionID string, err error)
 	// DeleteFinished deletes at most limit finished executions (Done) whose
-	// EndTime is before before, oldest first, with their events and calls,
+	// EndTime is before before, oldest first, with their events, calls and
+	// signal requests,
 	// and returns how many it deleted (0 when none is left). Unfinished
 	// executions are never touched, and each call holds the store's writes
 	// for one short batch only, so running executions go on meanwhile.

@@ -51,7 +51,10 @@ func (d *DB) DeleteFinished(ctx context.Context, before time.Time, limit int) (i
 		if _, err := w.conn.ExecContext(ctx, `DELETE FROM events WHERE exec_n IN (`+marks+`)`, ns...); err != nil {
 			return err
 		}
-		_, err = w.conn.ExecContext(ctx, `DELETE FROM calls WHERE exec_id IN (`+marks+`)`, ids...)
+		if _, err := w.conn.ExecContext(ctx, `DELETE FROM calls WHERE exec_id IN (`+marks+`)`, ids...); err != nil {
+			return err
+		}
+		_, err = w.conn.ExecContext(ctx, `DELETE FROM signals WHERE exec_id IN (`+marks+`)`, ids...)
 		return err
 	})
 	if err != nil {

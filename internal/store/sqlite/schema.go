@@ -204,6 +204,22 @@ var migrations = []string{
 		paused INTEGER NOT NULL,
 		next_run INTEGER NOT NULL
 	) WITHOUT ROWID;`,
+	// 9: signal requests, the inbox of the process running an execution.
+	// A settled request keeps its outcome (refusal '' = applied) until
+	// its execution is deleted; the partial index serves the runners'
+	// poll of the pending ones.
+	`CREATE TABLE signals (
+		id INTEGER PRIMARY KEY,
+		exec_id TEXT NOT NULL,
+		type TEXT NOT NULL,
+		payload TEXT NOT NULL,
+		user TEXT NOT NULL,
+		time INTEGER NOT NULL,
+		settled INTEGER NOT NULL DEFAULT 0,
+		refusal TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX signals_pending ON signals (exec_id, id) WHERE settled = 0;
+	CREATE INDEX signals_exec ON signals (exec_id);`,
 }
 
 // migrate brings the schema up to date in one transaction, so a crash

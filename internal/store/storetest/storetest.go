@@ -23,6 +23,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	RunDocuments(t, func(t *testing.T) store.DocumentStore { return open(t) })
 	RunSecrets(t, func(t *testing.T) store.SecretStore { return open(t) })
 	RunUsers(t, func(t *testing.T) store.UserStore { return open(t) })
+	RunSignals(t, func(t *testing.T) ExecutionSignalStore { return open(t) })
 }
 
 // RunExecutions checks the executions and their event logs.
