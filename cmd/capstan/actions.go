@@ -176,21 +176,21 @@ func actionDocFor(s *action.Spec) actionDoc {
 	}
 	d.IAMWithInputs = []string{}
 	if s.IAM != nil {
-		acts, complete := s.IAM(map[string]any{})
+		acts, gap := s.IAM(map[string]any{})
 		d.IAM = append(d.IAM, acts...)
-		d.IAMComplete = complete
+		d.IAMComplete = gap == ""
 		// Every input set to a template: the broadest policy the step can need.
 		all := map[string]any{}
 		for _, in := range s.Inputs {
 			all[in.Name] = "{{ " + in.Name + " }}"
 		}
-		more, completeAll := s.IAM(all)
+		more, gapAll := s.IAM(all)
 		for _, a := range more {
 			if !slices.Contains(acts, a) {
 				d.IAMWithInputs = append(d.IAMWithInputs, a)
 			}
 		}
-		d.IAMCompleteWithInputs = completeAll
+		d.IAMCompleteWithInputs = gapAll == ""
 	}
 	return d
 }

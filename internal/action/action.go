@@ -120,10 +120,11 @@ type Spec struct {
 	Support      Support
 	// IAM returns the IAM actions (service:Action) a step with these resolved
 	// or literal inputs needs, sorted. Values may still hold unresolved
-	// templates. complete is false when the list cannot cover everything the
-	// step may call (a templated Service or Api, a script's own calls, a child
-	// runbook's needs); the caller then reports the policy as incomplete.
-	IAM func(inputs map[string]any) (actions []string, complete bool)
+	// templates. gap is "" when the list covers everything the step may call;
+	// otherwise it says why it cannot (a templated Service or Api, a script's
+	// own calls, a child runbook's needs), for the caller to report the
+	// policy as incomplete with that reason.
+	IAM func(inputs map[string]any) (actions []string, gap string)
 }
 
 // SafeToRetry reports whether a step of this action with these inputs may be

@@ -106,17 +106,17 @@ func ReadOnlyOperation(op string) bool {
 // apiIAM derives the IAM actions an API step needs from Service and Api
 // (one, or a few for operations such as s3 CopyObject).
 // A templated or unknown pair yields nothing and an incomplete policy.
-func apiIAM(inputs map[string]any) ([]string, bool) {
-	service, ok1 := literalString(inputs, "Service")
-	api, ok2 := literalString(inputs, "Api")
-	if !ok1 || !ok2 {
-		return nil, false
+func apiIAM(inputs map[string]any) ([]string, string) {
+	service, _ := inputs["Service"].(string)
+	api, _ := inputs["Api"].(string)
+	if isTemplated(service) || isTemplated(api) {
+		return nil, fmt.Sprintf("Service %q or Api %q is templated: the operation is known only when the step runs", service, api)
 	}
 	acts, ok := awsservice.IAMActions(service, api)
 	if !ok {
-		return nil, false
+		return nil, fmt.Sprintf("no service %q with an operation %q is known", service, api)
 	}
-	return sortedUnique(acts), true
+	return sortedUnique(acts), ""
 }
 
 // apiCall splits a step's inputs into service, operation and the request,

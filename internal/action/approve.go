@@ -37,11 +37,11 @@ func registerApprove(r *Registry) {
 
 // approveIAM: SSM publishes the approval request to NotificationArn as the
 // automation's identity.
-func approveIAM(inputs map[string]any) ([]string, bool) {
+func approveIAM(inputs map[string]any) ([]string, string) {
 	if present(inputs, "NotificationArn") {
-		return []string{"sns:Publish"}, true
+		return []string{"sns:Publish"}, ""
 	}
-	return nil, true
+	return nil, ""
 }
 
 // approve parks the step; DecideSignals counts the Approve and Reject

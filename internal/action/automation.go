@@ -32,6 +32,7 @@ func registerAutomation(r *Registry) {
 // executeAutomationIAM lists the calls that start and watch the child. The
 // child runs with the same identity, so its own needs add to these; they
 // come from the child runbook, which a caller must derive separately.
-func executeAutomationIAM(map[string]any) ([]string, bool) {
-	return []string{"ssm:DescribeAutomationExecutions", "ssm:GetAutomationExecution", "ssm:StartAutomationExecution"}, false
+func executeAutomationIAM(map[string]any) ([]string, string) {
+	return []string{"ssm:DescribeAutomationExecutions", "ssm:GetAutomationExecution", "ssm:StartAutomationExecution"},
+		"the child runbook's own needs come from the child runbook"
 }

@@ -36,7 +36,7 @@ func registerCommand(r *Registry) {
 	}, &runCommand{poll: defaultPoller})
 }
 
-func runCommandIAM(inputs map[string]any) ([]string, bool) {
+func runCommandIAM(inputs map[string]any) ([]string, string) {
 	acts := []string{
 		"ssm:CancelCommand", "ssm:DescribeInstanceInformation", "ssm:GetCommandInvocation",
 		"ssm:ListCommandInvocations", "ssm:ListCommands", "ssm:SendCommand",
@@ -44,5 +44,5 @@ func runCommandIAM(inputs map[string]any) ([]string, bool) {
 	if present(inputs, "ServiceRoleArn") {
 		acts = append(acts, "iam:PassRole")
 	}
-	return sortedUnique(acts), true
+	return sortedUnique(acts), ""
 }

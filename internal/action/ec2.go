@@ -129,14 +129,14 @@ func registerEC2(r *Registry) {
 // only on the way to running, where the status checks are awaited; the state
 // change unless CheckStateOnly is literally true. A templated DesiredState
 // yields all three changes (a superset that still works).
-func changeInstanceStateIAM(inputs map[string]any) ([]string, bool) {
+func changeInstanceStateIAM(inputs map[string]any) ([]string, string) {
 	acts := []string{"ec2:DescribeInstances"}
 	s, literal := literalString(inputs, "DesiredState")
 	if !literal || s == "running" {
 		acts = append(acts, "ec2:DescribeInstanceStatus")
 	}
 	if only, ok := inputs["CheckStateOnly"].(bool); ok && only {
-		return sortedUnique(acts), true
+		return sortedUnique(acts), ""
 	}
 	change := map[string]string{
 		"running":    "ec2:StartInstances",
@@ -145,38 +145,38 @@ func changeInstanceStateIAM(inputs map[string]any) ([]string, bool) {
 	}
 	if literal {
 		if a, known := change[s]; known {
-			return sortedUnique(append(acts, a)), true
+			return sortedUnique(append(acts, a)), ""
 		}
 	}
 	for _, a := range change {
 		acts = append(acts, a)
 	}
-	return sortedUnique(acts), true
+	return sortedUnique(acts), ""
 }
 
-func copyImageIAM(inputs map[string]any) ([]string, bool) {
+func copyImageIAM(inputs map[string]any) ([]string, string) {
 	acts := []string{"ec2:CopyImage", "ec2:DescribeImages"}
 	if present(inputs, "KmsKeyId") {
 		acts = append(acts, "kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey",
 			"kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo")
 	}
-	return sortedUnique(acts), true
+	return sortedUnique(acts), ""
 }
 
 // createTagsIAM: EC2 resources are tagged through EC2, the others through
 // SSM. A templated ResourceType yields both.
-func createTagsIAM(inputs map[string]any) ([]string, bool) {
+func createTagsIAM(inputs map[string]any) ([]string, string) {
 	rt, literal := literalString(inputs, "ResourceType")
 	switch {
 	case !present(inputs, "ResourceType") || (literal && rt == "EC2"):
-		return []string{"ec2:CreateTags"}, true
+		return []string{"ec2:CreateTags"}, ""
 	case literal:
-		return []string{"ssm:AddTagsToResource"}, true
+		return []string{"ssm:AddTagsToResource"}, ""
 	}
-	return []string{"ec2:CreateTags", "ssm:AddTagsToResource"}, true
+	return []string{"ec2:CreateTags", "ssm:AddTagsToResource"}, ""
 }
 
-func runInstancesIAM(inputs map[string]any) ([]string, bool) {
+func runInstancesIAM(inputs map[string]any) ([]string, string) {
 	acts := []string{"ec2:DescribeInstanceStatus", "ec2:DescribeInstances", "ec2:RunInstances"}
 	if present(inputs, "IamInstanceProfileName") || present(inputs, "IamInstanceProfileArn") {
 		acts = append(acts, "iam:PassRole")
@@ -184,5 +184,5 @@ func runInstancesIAM(inputs map[string]any) ([]string, bool) {
 	if present(inputs, "TagSpecifications") {
 		acts = append(acts, "ec2:CreateTags")
 	}
-	return sortedUnique(acts), true
+	return sortedUnique(acts), ""
 }

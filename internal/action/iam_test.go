@@ -2,6 +2,7 @@ package action
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -45,10 +46,33 @@ func TestIAM(t *testing.T) {
 			if !ok {
 				t.Fatalf("%s not registered", tt.action)
 			}
-			got, complete := e.Spec.IAM(tt.inputs)
+			got, gap := e.Spec.IAM(tt.inputs)
+			complete := gap == ""
 			if !slices.Equal(got, tt.want) || complete != tt.wantComplete {
 				t.Errorf("IAM = %v, complete %v; want %v, complete %v", got, complete, tt.want, tt.wantComplete)
 			}
 		})
+	}
+}
+
+// An incomplete list says why, in words a user of `capstan policy` can act on.
+func TestIAMGapSaysWhy(t *testing.T) {
+	tests := []struct {
+		action string
+		inputs map[string]any
+		want   string
+	}{
+		{"aws:executeAwsApi", map[string]any{"Service": "ec2", "Api": "{{ ApiName }}"}, `Api "{{ ApiName }}" is templated`},
+		{"aws:waitForAwsResourceProperty", map[string]any{"Service": "nosuchservice", "Api": "Go"}, `no service "nosuchservice" with an operation "Go" is known`},
+		{"aws:executeScript", map[string]any{}, "the script's own AWS calls"},
+		{"aws:deleteStack", map[string]any{"StackName": "s"}, "without RoleARN"},
+		{"aws:executeAutomation", map[string]any{"DocumentName": "d"}, "child runbook"},
+	}
+	r := Builtin()
+	for _, tt := range tests {
+		e, _ := r.Lookup(tt.action)
+		if _, gap := e.Spec.IAM(tt.inputs); !strings.Contains(gap, tt.want) {
+			t.Errorf("%s %v: gap %q, want it to contain %q", tt.action, tt.inputs, gap, tt.want)
+		}
 	}
 }

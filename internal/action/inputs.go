@@ -20,13 +20,13 @@ func optDefault(name string, t Type, def any, doc string) Input {
 }
 
 // noIAM is the IAM func of actions that call no AWS API themselves.
-func noIAM(map[string]any) ([]string, bool) { return nil, true }
+func noIAM(map[string]any) ([]string, string) { return nil, "" }
 
 // fixedIAM is the IAM func of actions whose calls do not depend on inputs.
-func fixedIAM(actions ...string) func(map[string]any) ([]string, bool) {
+func fixedIAM(actions ...string) func(map[string]any) ([]string, string) {
 	sorted := sortedUnique(actions)
-	return func(map[string]any) ([]string, bool) {
-		return append([]string(nil), sorted...), true
+	return func(map[string]any) ([]string, string) {
+		return append([]string(nil), sorted...), ""
 	}
 }
 

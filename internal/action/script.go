@@ -38,7 +38,9 @@ func registerScript(r *Registry) {
 }
 
 // scriptIAM: the script's own AWS calls cannot be read from its inputs.
-func scriptIAM(map[string]any) ([]string, bool) { return nil, false }
+func scriptIAM(map[string]any) ([]string, string) {
+	return nil, "the script's own AWS calls cannot be read from the runbook"
+}
 
 // SSM's limits on what a script returns.
 const (

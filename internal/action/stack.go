@@ -48,26 +48,28 @@ func registerStack(r *Registry) {
 	}, &deleteStack{poll: defaultPoller})
 }
 
+// withoutRoleGap: a stack action without RoleARN acts with the caller's own
+// permissions on whatever the template holds.
+const withoutRoleGap = "without RoleARN CloudFormation acts on the template's resources with this role's permissions, which the template decides"
+
 // createStackIAM: without a RoleARN CloudFormation creates the template's
 // resources with the caller's permissions, which the template, not this
 // step, determines; the list is then incomplete.
-func createStackIAM(inputs map[string]any) ([]string, bool) {
+func createStackIAM(inputs map[string]any) ([]string, string) {
 	acts := []string{"cloudformation:CreateStack", "cloudformation:DescribeStackEvents", "cloudformation:DescribeStacks"}
 	if present(inputs, "TemplateURL") {
 		acts = append(acts, "s3:GetObject")
 	}
-	withRole := present(inputs, "RoleARN")
-	if withRole {
-		acts = append(acts, "iam:PassRole")
+	if !present(inputs, "RoleARN") {
+		return sortedUnique(acts), withoutRoleGap
 	}
-	return sortedUnique(acts), withRole
+	return sortedUnique(append(acts, "iam:PassRole")), ""
 }
 
-func deleteStackIAM(inputs map[string]any) ([]string, bool) {
+func deleteStackIAM(inputs map[string]any) ([]string, string) {
 	acts := []string{"cloudformation:DeleteStack", "cloudformation:DescribeStacks"}
-	withRole := present(inputs, "RoleARN")
-	if withRole {
-		acts = append(acts, "iam:PassRole")
+	if !present(inputs, "RoleARN") {
+		return sortedUnique(acts), withoutRoleGap
 	}
-	return sortedUnique(acts), withRole
+	return sortedUnique(append(acts, "iam:PassRole")), ""
 }

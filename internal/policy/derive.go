@@ -170,7 +170,7 @@ func (d *deriver) steps(ctx context.Context, doc *document.Document, steps []*do
 			continue
 		}
 		v, _ := d.substitute(st.Inputs, params).(map[string]any)
-		acts, complete := entry.Spec.IAM(v)
+		acts, gap := entry.Spec.IAM(v)
 		// An API call's request names the resources of its main action;
 		// the others (s3 CopyObject's read of its source) act elsewhere.
 		main := ""
@@ -192,30 +192,11 @@ func (d *deriver) steps(ctx context.Context, doc *document.Document, steps []*do
 			}
 			continue
 		}
-		if !complete {
-			d.gap(doc, st, "%s", incompleteReason(st.Action, v))
+		if gap != "" {
+			d.gap(doc, st, "%s", gap)
 		}
 	}
 	return nil
-}
-
-// incompleteReason says why an action's declaration could not list every
-// call for these inputs.
-func incompleteReason(name string, inputs map[string]any) string {
-	switch name {
-	case "aws:executeAwsApi", "aws:waitForAwsResourceProperty", "aws:assertAwsResourceProperty":
-		svc, _ := inputs["Service"].(string)
-		api, _ := inputs["Api"].(string)
-		if strings.Contains(svc+api, "{{") {
-			return fmt.Sprintf("Service %q or Api %q is templated: the operation is known only when the step runs", svc, api)
-		}
-		return fmt.Sprintf("no service %q with an operation %q is known", svc, api)
-	case "aws:executeScript":
-		return "the script's own AWS calls cannot be read from the runbook"
-	case "aws:createStack", "aws:deleteStack":
-		return "without RoleARN CloudFormation acts on the template's resources with this role's permissions, which the template decides"
-	}
-	return name + " cannot declare every call it makes"
 }
 
 // child adds what an aws:executeAutomation step's child runbook needs: to
