@@ -1,6 +1,10 @@
 package document
 
-import "github.com/capstan-run/capstan/internal/action"
+import (
+	"fmt"
+
+	"github.com/capstan-run/capstan/internal/action"
+)
 
 // loopOutputs are the outputs an aws:loop step provides to its inner steps
 // and after it ends.
@@ -10,6 +14,28 @@ var loopOutputs = map[string]bool{"CurrentIteration": true, "CurrentIteratorValu
 // none.
 func (d *Document) Step(name string) *Step {
 	return findStep(d.MainSteps, name)
+}
+
+// StepNames lists every step's name, nested steps included, in runbook
+// order.
+func (d *Document) StepNames() []string {
+	var names []string
+	var walk func([]*Step)
+	walk = func(steps []*Step) {
+		for _, s := range steps {
+			names = append(names, s.Name)
+			walk(s.Steps)
+		}
+	}
+	walk(d.MainSteps)
+	return names
+}
+
+// NoStep says that the runbook has no step of that name, suggesting the
+// closest one when the name looks misspelt; every place that takes a step
+// name from a user words it so.
+func (d *Document) NoStep(name string) string {
+	return fmt.Sprintf("the runbook has no step %q%s", name, didYouMean(name, d.StepNames()))
 }
 
 func findStep(steps []*Step, name string) *Step {

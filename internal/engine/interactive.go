@@ -73,24 +73,10 @@ func (r *run) signalStart(typ SignalType, payload map[string][]string, user stri
 	if typ != SignalStartStep && typ != SignalResume {
 		return &SignalError{Execution: r.id, Type: typ, Reason: fmt.Sprintf("the execution waits for StartStep before step %s", r.state.AwaitingStart.Step)}
 	}
-	if n := payload["StepName"]; len(n) > 0 && !r.hasStep(n[0]) {
-		return &SignalError{Execution: r.id, Type: typ, Reason: fmt.Sprintf("the runbook has no step %q", n[0])}
+	if n := payload["StepName"]; len(n) > 0 && r.doc.Step(n[0]) == nil {
+		return &SignalError{Execution: r.id, Type: typ, Reason: r.doc.NoStep(n[0])}
 	}
 	return r.deliverLocked(signalReceived{Index: r.state.AwaitingStart.Index, Type: typ, Payload: payload, User: user})
-}
-
-// hasStep reports whether the runbook has a step of that name, at any depth.
-func (r *run) hasStep(name string) bool {
-	var find func([]*document.Step) bool
-	find = func(steps []*document.Step) bool {
-		for _, s := range steps {
-			if s.Name == name || find(s.Steps) {
-				return true
-			}
-		}
-		return false
-	}
-	return find(r.doc.MainSteps)
 }
 
 // errStepStopped is the cause of a step context cancelled by StopStep.

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -121,7 +122,7 @@ func (z *resolver) Resolve(ref template.Ref) (any, error) {
 func (r *run) unproduced(step, out string) error {
 	s := r.doc.Step(step)
 	if s == nil {
-		return fmt.Errorf("the runbook has no step %s", step)
+		return errors.New(r.doc.NoStep(step))
 	}
 	if !document.DeclaresOutput(s, out, r.e.opts.Actions) {
 		return fmt.Errorf("step %s declares no output %s", step, out)

@@ -14,7 +14,6 @@ import (
 
 	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/mock"
-	"github.com/capstan-run/capstan/internal/suggest"
 )
 
 // File is one parsed test file.
@@ -142,21 +141,9 @@ func (f *File) keyLines(prefix string, n *yaml.Node) {
 
 // checkNames refuses expectations naming steps the runbook does not have.
 func (f *File) checkNames(doc *document.Document) error {
-	var names []string
-	var walk func([]*document.Step)
-	walk = func(steps []*document.Step) {
-		for _, s := range steps {
-			names = append(names, s.Name)
-			walk(s.Steps)
-		}
-	}
-	walk(doc.MainSteps)
+	names := doc.StepNames()
 	unknown := func(key, step string) error {
-		msg := fmt.Errorf("%s: the runbook has no step %q", key, step)
-		if s, ok := suggest.Closest(step, names); ok {
-			msg = fmt.Errorf("%s: the runbook has no step %q (did you mean %s?)", key, step, s)
-		}
-		return &Error{File: f.Path, Line: f.lines[key], Err: msg}
+		return &Error{File: f.Path, Line: f.lines[key], Err: fmt.Errorf("%s: %s", key, doc.NoStep(step))}
 	}
 	for _, name := range sortedKeys(f.Expect.Steps) {
 		if !slices.Contains(names, name) {

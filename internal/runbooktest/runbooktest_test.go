@@ -45,7 +45,7 @@ func TestRunbookTests(t *testing.T) {
 			`output look.State = ["running"], want ["stopped"]`, "step note Success, want Failed",
 		}},
 		{"badmember.test.yaml", false, []string{`badmember.test.yaml:4: ec2 DescribeInstances: response: Reservations[0].Instances[0]: unknown member "Statee" of Instance (did you mean State?)`}},
-		{"badstep.test.yaml", false, []string{`badstep.test.yaml:5: expect.steps.nott: the runbook has no step "nott" (did you mean note?)`}},
+		{"badstep.test.yaml", false, []string{`badstep.test.yaml:5: expect.steps.nott: the runbook has no step "nott" (did you mean "note"?)`}},
 	} {
 		res := r.Run(context.Background(), filepath.Join("testdata", tc.file))
 		if res.Passed != tc.passed {

@@ -421,9 +421,12 @@ func TestInteractiveModeRunsOneStepPerStartStep(t *testing.T) {
 	if code := errorCode(t, err); code != "InvalidAutomationSignalException" {
 		t.Fatalf("Approve while waiting for StartStep: %s", code)
 	}
-	_, err = c.SendAutomationSignal(ctx, &ssm.SendAutomationSignalInput{AutomationExecutionId: id, SignalType: types.SignalTypeStartStep, Payload: map[string][]string{"StepName": {"nope"}}})
+	_, err = c.SendAutomationSignal(ctx, &ssm.SendAutomationSignalInput{AutomationExecutionId: id, SignalType: types.SignalTypeStartStep, Payload: map[string][]string{"StepName": {"gte"}}})
 	if code := errorCode(t, err); code != "InvalidAutomationSignalException" {
 		t.Fatalf("StartStep of an unknown step: %s", code)
+	}
+	if !strings.Contains(err.Error(), `the runbook has no step "gte" (did you mean "get"?)`) {
+		t.Fatalf("StartStep of a misspelt step says %v; want the step it probably meant", err)
 	}
 	for n := 1; n <= 3; n++ {
 		if _, err := c.SendAutomationSignal(ctx, &ssm.SendAutomationSignalInput{AutomationExecutionId: id, SignalType: types.SignalTypeStartStep}); err != nil {
