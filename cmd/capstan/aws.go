@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -70,9 +69,9 @@ func (f *awsFlags) register(cmd *cobra.Command) {
 	fl.DurationVar((*time.Duration)(&f.retries.MaxDelay), "retry-max-delay", 0, fmt.Sprintf("the longest backoff between two attempts of an AWS call (default %s)", awsapi.DefaultMaxDelay))
 }
 
-// resolve gives the settings for this command: flags over the project
-// over the system settings, with the region falling back to AWS_REGION.
-func (f *awsFlags) resolve(cfg *config.Config) (config.Profile, error) {
+// projects are the projects under this command's flags, the region falling
+// back to AWS_REGION.
+func (f *awsFlags) projects(cfg *config.Config) config.Projects {
 	ov := config.Overrides{Region: f.region, EndpointURL: f.endpointURL, Retries: f.retries}
 	if f.profile != "" {
 		ov.Credentials = config.Credentials{Provider: config.ProviderProfile, Profile: f.profile}
@@ -86,15 +85,13 @@ func (f *awsFlags) resolve(cfg *config.Config) (config.Profile, error) {
 		}
 		ov.AssumeRoles = append(ov.AssumeRoles, r)
 	}
-	p, err := cfg.Resolve(f.project, ov)
-	if errors.Is(err, config.ErrNoRegion) {
-		// The standard AWS chain's region is the last resort.
-		if env := firstEnv("AWS_REGION", "AWS_DEFAULT_REGION"); env != "" {
-			ov.Region = env
-			p, err = cfg.Resolve(f.project, ov)
-		}
-	}
-	return p, err
+	return config.Projects{Config: cfg, Flags: ov, FallbackRegion: firstEnv("AWS_REGION", "AWS_DEFAULT_REGION")}
+}
+
+// resolve gives the settings for this command: flags over the project
+// over the system settings, with the region falling back to AWS_REGION.
+func (f *awsFlags) resolve(cfg *config.Config) (config.Profile, error) {
+	return f.projects(cfg).Resolve(f.project)
 }
 
 func firstEnv(names ...string) string {
@@ -204,6 +201,7 @@ func (f *awsFlags) newService(ctx context.Context, db *sqlite.DB, cfg *config.Co
 	return service.New(service.Options{
 		Store:    db,
 		Policies: policies,
+		Projects: f.projects(cfg),
 		Engine: engine.Options{
 			Actions:    actions,
 			NewInvoker: newInvoker,

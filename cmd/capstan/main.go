@@ -117,6 +117,7 @@ func commands() []*cobra.Command {
 		newNodesCmd(),
 		newWebhooksCmd(),
 		newSchedulesCmd(),
+		newProjectsCmd(),
 	}
 }
 

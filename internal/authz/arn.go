@@ -30,6 +30,8 @@ const (
 	DeleteKey        = "capstan:DeleteKey"
 	ListKeys         = "capstan:ListKeys"
 	ReadAudit        = "capstan:ReadAudit"
+	ListProjects     = "capstan:ListProjects" // on each project's ARN, for the listing
+	GetProject       = "capstan:GetProject"
 )
 
 // Scope builds the ARNs of one capstan server: SSM's forms for documents,

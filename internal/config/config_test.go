@@ -103,7 +103,7 @@ func TestResolveErrors(t *testing.T) {
 		want    []string
 	}{
 		{"missing region names three places", "p", Overrides{}, ErrNoRegion, []string{"--region", "projects.p.region", "region: (system)", "c.yaml"}},
-		{"unknown project", "nope", Overrides{Region: "us-east-1"}, ErrUnknownProject, []string{`"nope"`, "[p]"}},
+		{"unknown project", "nope", Overrides{Region: "us-east-1"}, ErrUnknownProject, []string{`"nope"`, "[default, p]", "c.yaml"}},
 		{"unknown provider flag", "", Overrides{Region: "us-east-1", Credentials: Credentials{Provider: "vault"}}, nil,
 			[]string{`unknown credentials provider "vault"`, "default, ec2, ecs, static, profile"}},
 		{"malformed assume-role flag", "", Overrides{Region: "us-east-1", AssumeRoles: []AssumeRole{{ARN: "role/x"}}}, nil,

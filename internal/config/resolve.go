@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 )
 
 // Overrides are the command-line flags that take precedence over the file.
@@ -37,16 +36,16 @@ var ErrNoRegion = errors.New("no AWS region set")
 var ErrUnknownProject = errors.New("unknown project")
 
 // Resolve merges system < project < flags. A project must exist in the file
-// unless it is empty. A missing region is an error naming the places to set it.
+// unless it is empty or default. A missing region is an error naming the
+// places to set it (ErrNoRegion), returned with the rest of the profile so
+// that it can be shown.
 func (c *Config) Resolve(project string, flags Overrides) (Profile, error) {
 	p := Profile{Project: project}
 	p.apply(c.Settings)
-	if project != "" {
-		ps, ok := c.Projects[project]
-		if !ok {
-			return Profile{}, fmt.Errorf("%w %q in %s: define it under projects: or use one of [%s]",
-				ErrUnknownProject, project, c.where(), strings.Join(c.projectNames(), ", "))
-		}
+	if err := c.CheckProject(project); err != nil {
+		return Profile{}, err
+	}
+	if ps, ok := c.Projects[project]; ok {
 		p.apply(ps)
 	}
 	p.apply(Settings(flags))
@@ -61,7 +60,7 @@ func (c *Config) Resolve(project string, flags Overrides) (Profile, error) {
 		if project != "" {
 			proj = "projects." + project + ".region"
 		}
-		return Profile{}, fmt.Errorf("%w: pass --region, or set %s or region: (system) in %s", ErrNoRegion, proj, c.where())
+		return p, fmt.Errorf("%w: pass --region, or set %s or region: (system) in %s", ErrNoRegion, proj, c.where())
 	}
 	return p, nil
 }

@@ -26,7 +26,7 @@ func (s *Service) decide(ctx context.Context, p Principal, act string, resource 
 	if s.policies == nil || p.ARN == "" {
 		return nil
 	}
-	if act == authz.DescribeAutomationExecutions || act == authz.ListDocuments {
+	if act == authz.DescribeAutomationExecutions || act == authz.ListDocuments || act == authz.ListProjects {
 		// A listing shows only what the caller may see (visibleExecutions,
 		// visibleDocuments): one with no grant lists nothing.
 		return nil
@@ -70,6 +70,8 @@ func (s *Service) request(ctx context.Context, act string, resource string) (aut
 		req.Resource = "*"
 	case authz.CreateUser, authz.DeleteUser:
 		req.Resource = sc.User(resource)
+	case authz.GetProject:
+		req.Resource, req.Project = sc.Project(resource), resource
 	case authz.ReadAudit:
 		req.Resource = sc.Audit()
 	case authz.ListKeys, authz.PutKey, authz.DeleteKey:
@@ -106,6 +108,26 @@ func (s *Service) visibleExecutions(ctx context.Context, p Principal, list []sto
 	for _, e := range list {
 		if who.Allows(authz.Request{Action: authz.DescribeAutomationExecutions, Resource: sc.Execution(e.ID), ExecutedBy: userName(e.ExecutedBy)}) {
 			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// visibleProjects keeps the projects p may list (capstan:ListProjects on
+// each project's ARN, with its name as capstan:Project).
+func (s *Service) visibleProjects(ctx context.Context, p Principal, names []string) ([]string, error) {
+	if s.policies == nil || p.ARN == "" {
+		return names, nil
+	}
+	who, err := s.policies.Principal(ctx, p.Name, p.ARN)
+	if err != nil {
+		return nil, err
+	}
+	sc := s.scope()
+	out := names[:0]
+	for _, n := range names {
+		if who.Allows(authz.Request{Action: authz.ListProjects, Resource: sc.Project(n), Project: n}) {
+			out = append(out, n)
 		}
 	}
 	return out, nil

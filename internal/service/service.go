@@ -18,6 +18,7 @@ import (
 	"github.com/capstan-run/capstan/internal/action"
 	"github.com/capstan-run/capstan/internal/authz"
 	"github.com/capstan-run/capstan/internal/catalog"
+	"github.com/capstan-run/capstan/internal/config"
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/keys"
 	"github.com/capstan-run/capstan/internal/store"
@@ -67,6 +68,10 @@ type Options struct {
 	// Policies gives API users the policies they act under (authorize.go).
 	// Nil allows every caller everything: a single-user setup.
 	Policies *authz.Loader
+	// Projects are the projects documents, executions and keys belong to,
+	// each with the settings its executions run with. The zero value has
+	// the default project alone, with the system settings.
+	Projects config.Projects
 	Logger   *slog.Logger
 }
 
@@ -83,6 +88,7 @@ type Service struct {
 	users   userCache
 	// policies decide what API users may do; nil allows everything.
 	policies *authz.Loader
+	projects config.Projects
 }
 
 // New returns a Service and starts nothing: call ResumeAll to continue the
@@ -104,6 +110,7 @@ func New(opts Options) *Service {
 		logger:  opts.Logger,
 
 		policies: opts.Policies,
+		projects: opts.Projects,
 	}
 	eo := opts.Engine
 	if eo.Store == nil {
