@@ -97,6 +97,10 @@ type Spec struct {
 	UserOutputs bool
 	// NestedSteps: the action carries a step list of its own (aws:loop).
 	NestedSteps bool
+	// LogOutput names the output holding what the step printed (a script's
+	// print output), which the UI shows as the step's own output section
+	// rather than among its values; "" when the action prints nothing.
+	LogOutput string
 	// ChildExecution: the engine runs the step as a child execution of
 	// another runbook (aws:executeAutomation); the action has no Impl.
 	ChildExecution bool

@@ -30,6 +30,7 @@ func registerScript(r *Registry) {
 			{Name: "Payload", Type: Any, Doc: "What the handler returned, as JSON (at most 100 KB; lists cut to 100 items)."},
 		},
 		UserOutputs: true,
+		LogOutput:   scriptLogOutput,
 		MaxTimeout:  600 * time.Second,
 		Impact:      Undetermined,
 		Support:     Executes,
@@ -41,6 +42,9 @@ func registerScript(r *Registry) {
 func scriptIAM(map[string]any) ([]string, string) {
 	return nil, "the script's own AWS calls cannot be read from the runbook"
 }
+
+// scriptLogOutput is the output SSM keeps a script's printed output in.
+const scriptLogOutput = "ExecutionLog"
 
 // SSM's limits on what a script returns.
 const (
@@ -145,7 +149,7 @@ func (e executeScript) Run(ctx context.Context, req *Request) (*Result, error) {
 		// SSM keeps what the script printed with the step, as its
 		// ExecutionLog output (AWS-owned runbooks tell their users to
 		// "see ExecutionLog").
-		outputs["ExecutionLog"] = printed
+		outputs[scriptLogOutput] = printed
 	}
 	return &Result{
 		Outputs:  outputs,

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -35,6 +36,9 @@ type kv struct{ Key, Value string }
 type stepView struct {
 	Name, Action, Status, Start, Duration, Failure string
 	Inputs, Outputs                                []kv
+	// Log is what the step printed (a script's output), shown in its own
+	// section rather than among the outputs.
+	Log string
 }
 
 type callView struct {
@@ -104,11 +108,20 @@ func (u *UI) view(st *engine.State, calls []store.Call, user string) execView {
 		AwaitingStep: st.AwaitingStep(),
 	}
 	for _, s := range v.StepExecutions {
+		outputs := s.Outputs
+		var log string
+		if name := u.logOutput(s.Action); name != "" {
+			if printed, ok := outputs[name]; ok {
+				log = strings.Join(printed, "\n")
+				outputs = maps.Clone(outputs)
+				delete(outputs, name)
+			}
+		}
 		ev.Steps = append(ev.Steps, stepView{Name: s.StepName, Action: s.Action, Status: s.StepStatus,
 			Start: when(timeOf(s.ExecutionStartTime)), Duration: duration(timeOf(s.ExecutionStartTime), timeOf(s.ExecutionEndTime), now),
 			Failure: s.FailureMessage,
 			Inputs:  sortedKV(s.Inputs, func(s string) string { return s }),
-			Outputs: sortedKV(s.Outputs, showList)})
+			Outputs: sortedKV(outputs, showList), Log: log})
 	}
 	for _, c := range calls {
 		ev.Calls = append(ev.Calls, callView{Step: c.Step, Operation: c.Service + " " + c.Operation, IAMAction: c.IAMAction,
@@ -130,6 +143,19 @@ func (u *UI) view(st *engine.State, calls []store.Call, user string) execView {
 		}
 	}
 	return ev
+}
+
+// logOutput is the output in which the named action keeps what its step
+// printed, as its declaration says; "" for none.
+func (u *UI) logOutput(name string) string {
+	if u.opts.Actions == nil {
+		return ""
+	}
+	e, ok := u.opts.Actions.Lookup(name)
+	if !ok {
+		return ""
+	}
+	return e.Spec.LogOutput
 }
 
 // approver is the named action's Approver side, if it is decided by

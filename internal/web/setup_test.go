@@ -68,6 +68,32 @@ mainSteps:
       Duration: PT0.1S
 `
 
+// scriptRunbook prints, so its step has script output.
+const scriptRunbook = `schemaVersion: '0.3'
+description: Prints two lines and returns one value.
+parameters:
+  Who:
+    type: String
+    default: world
+mainSteps:
+  - name: greet
+    action: aws:executeScript
+    inputs:
+      Runtime: python3.11
+      Handler: handler
+      InputPayload:
+        who: '{{ Who }}'
+      Script: |
+        def handler(events, context):
+            print("hello " + events["who"])
+            print("second line")
+            return {"greeted": events["who"]}
+    outputs:
+      - Name: Greeted
+        Selector: $.Payload.greeted
+        Type: String
+`
+
 const password = "correct horse battery"
 
 // bobPolicy lets bob run runbooks and see and act on his own executions only.
@@ -111,6 +137,7 @@ func newFixture(t testing.TB, opts web.Options) *fixture {
 	for _, d := range []store.Document{
 		{Name: "Hello", Content: helloRunbook, Format: "YAML", DocumentType: "Automation"},
 		{Name: "NeedsApproval", Content: approvalRunbook, Format: "YAML", DocumentType: "Automation"},
+		{Name: "Script", Content: scriptRunbook, Format: "YAML", DocumentType: "Automation"},
 	} {
 		if _, err := svc.CreateDocument(ctx, service.Principal{Name: "alice"}, service.DocumentInput{Name: d.Name, Content: d.Content, Format: d.Format, DocumentType: d.DocumentType}); err != nil {
 			t.Fatal(err)
