@@ -32,6 +32,7 @@ const (
 	ReadAudit        = "capstan:ReadAudit"
 	ListProjects     = "capstan:ListProjects" // on each project's ARN, for the listing
 	GetProject       = "capstan:GetProject"
+	ListNodes        = "capstan:ListNodes" // the EC2 node inventory, for pickers
 )
 
 // Scope builds the ARNs of one capstan server: SSM's forms for documents,

@@ -66,7 +66,7 @@ func (s *Service) request(ctx context.Context, act string, resource string) (aut
 		}
 	case authz.StartAutomationExecution, authz.StartExecutionPreview:
 		req.Resource = sc.AutomationDefinition(resource, "")
-	case authz.DescribeAutomationExecutions, authz.ListDocuments, authz.ListUsers:
+	case authz.DescribeAutomationExecutions, authz.ListDocuments, authz.ListUsers, authz.ListNodes:
 		req.Resource = "*"
 	case authz.CreateUser, authz.DeleteUser:
 		req.Resource = sc.User(resource)

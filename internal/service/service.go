@@ -86,6 +86,7 @@ type Service struct {
 	keys    keys.Options
 	logger  *slog.Logger
 	users   userCache
+	nodes   nodeCache
 	// policies decide what API users may do; nil allows everything.
 	policies *authz.Loader
 	projects config.Projects

@@ -31,11 +31,16 @@ type field struct {
 	// as the server (document.Coerce) words them; "%v" stands for the value.
 	Rules map[string]string
 	Error string // the server's message for this field
+	// Nodes are the instances an instance id field offers (free text is
+	// still accepted); NodesNote says why there are none when the
+	// inventory could not be read.
+	Nodes     []nodeOption
+	NodesNote string
 }
 
 // fields builds the form of d, filled with the submitted values when form
-// is not nil, else with the defaults.
-func fields(d *document.Document, form url.Values) []field {
+// is not nil, else with the defaults, offering ch where it fits.
+func fields(d *document.Document, form url.Values, ch choices) []field {
 	out := make([]field, 0, len(d.Parameters))
 	for _, p := range d.Parameters {
 		f := field{Name: p.Name, Type: string(p.Type), Description: p.Description, Required: !p.HasDefault}
@@ -62,6 +67,9 @@ func fields(d *document.Document, form url.Values) []field {
 		f.Pattern = p.AllowedPattern
 		f.Min, f.Max, f.MinLen, f.MaxLen = optInt(p.MinValue), optInt(p.MaxValue), optInt(p.MinChars), optInt(p.MaxChars)
 		f.Rules = rules(p)
+		if instanceParam(p) && (f.Kind == "text" || f.Kind == "list") {
+			f.Nodes, f.NodesNote = ch.nodes, ch.nodesNote
+		}
 		if form == nil {
 			fillDefault(&f, p)
 		} else {

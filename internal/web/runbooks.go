@@ -99,7 +99,7 @@ func (u *UI) runbookPage(w http.ResponseWriter, r *http.Request, s *session) {
 		u.fail(w, r, s, err)
 		return
 	}
-	d := runbookData{Name: doc.File, Description: doc.Description, Fields: fields(doc, nil)}
+	d := runbookData{Name: doc.File, Description: doc.Description, Fields: fields(doc, nil, u.choices(r.Context(), s.user, doc))}
 	u.render(w, r, http.StatusOK, "runbook", page{User: s.user, CSRF: s.csrf, Title: doc.File, Nav: "runbooks", Data: d})
 }
 
@@ -121,7 +121,7 @@ func (u *UI) startRunbook(w http.ResponseWriter, r *http.Request, s *session) {
 			u.fail(w, r, s, err)
 			return
 		}
-		d := runbookData{Name: doc.File, Description: doc.Description, Fields: fields(doc, r.PostForm)}
+		d := runbookData{Name: doc.File, Description: doc.Description, Fields: fields(doc, r.PostForm, u.choices(r.Context(), s.user, doc))}
 		for i := range d.Fields {
 			d.Fields[i].Error = byField[d.Fields[i].Name]
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/service"
 	"github.com/capstan-run/capstan/internal/store"
+	"github.com/capstan-run/capstan/internal/targets"
 )
 
 // Backend is Service over capstan's service layer: the UI acts as the
@@ -118,4 +119,9 @@ func (b *Backend) Policy(ctx context.Context, user, name string) ([]byte, error)
 // Audit implements Service.
 func (b *Backend) Audit(ctx context.Context, user string, q store.AuditQuery) ([]store.AuditRecord, error) {
 	return b.Service.ListAudit(ctx, b.principal(user), q)
+}
+
+// Nodes implements Service.
+func (b *Backend) Nodes(ctx context.Context, user string) ([]targets.Node, error) {
+	return b.Service.Nodes(ctx, b.principal(user))
 }

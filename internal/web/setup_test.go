@@ -94,6 +94,23 @@ mainSteps:
         Type: String
 `
 
+// rebootRunbook takes instance ids (and calls nothing: the test is the form).
+const rebootRunbook = `schemaVersion: '0.3'
+description: Pretends to reboot instances.
+parameters:
+  InstanceId:
+    type: AWS::EC2::Instance::Id
+    description: The instance to reboot first.
+  Others:
+    type: List<AWS::EC2::Instance::Id>
+    default: []
+mainSteps:
+  - name: pause
+    action: aws:sleep
+    inputs:
+      Duration: PT0.1S
+`
+
 const password = "correct horse battery"
 
 // bobPolicy lets bob run runbooks and see and act on his own executions only.
@@ -118,7 +135,9 @@ type fixture struct {
 	srv *httptest.Server
 }
 
-func newFixture(t testing.TB, opts web.Options) *fixture {
+// newFixture serves the UI over a fresh store with alice (an administrator)
+// and bob (bobPolicy); with apply changing the service's options.
+func newFixture(t testing.TB, opts web.Options, apply ...func(*service.Options)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -128,8 +147,12 @@ func newFixture(t testing.TB, opts web.Options) *fixture {
 	}
 	kopts := keys.Options{MasterKeyFile: filepath.Join(dir, "master.key"), DBPath: db.Path(), Getenv: func(string) string { return "" }}
 	actions := action.Builtin()
-	svc := service.New(service.Options{Store: db, Engine: engine.Options{Actions: actions}, Keys: kopts, Library: library{},
-		Policies: &authz.Loader{Store: db, NotFound: store.ErrNotFound}})
+	sopts := service.Options{Store: db, Engine: engine.Options{Actions: actions}, Keys: kopts, Library: library{},
+		Policies: &authz.Loader{Store: db, NotFound: store.ErrNotFound}}
+	for _, a := range apply {
+		a(&sopts)
+	}
+	svc := service.New(sopts)
 	t.Cleanup(func() {
 		svc.Engine().Shutdown()
 		_ = db.Close()
@@ -138,6 +161,7 @@ func newFixture(t testing.TB, opts web.Options) *fixture {
 		{Name: "Hello", Content: helloRunbook, Format: "YAML", DocumentType: "Automation"},
 		{Name: "NeedsApproval", Content: approvalRunbook, Format: "YAML", DocumentType: "Automation"},
 		{Name: "Script", Content: scriptRunbook, Format: "YAML", DocumentType: "Automation"},
+		{Name: "Reboot", Content: rebootRunbook, Format: "YAML", DocumentType: "Automation"},
 	} {
 		if _, err := svc.CreateDocument(ctx, service.Principal{Name: "alice"}, service.DocumentInput{Name: d.Name, Content: d.Content, Format: d.Format, DocumentType: d.DocumentType}); err != nil {
 			t.Fatal(err)

@@ -23,6 +23,7 @@ import (
 	"github.com/capstan-run/capstan/internal/authz"
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/store"
+	"github.com/capstan-run/capstan/internal/targets"
 )
 
 //go:embed templates/*.html
@@ -74,6 +75,8 @@ type Service interface {
 	Keys(ctx context.Context, user, prefix string) ([]string, error)
 	PutKey(ctx context.Context, user, path string, value []byte) error
 	DeleteKey(ctx context.Context, user, path string) error
+	// Nodes lists the EC2 instances of the node inventory, for pickers.
+	Nodes(ctx context.Context, user string) ([]targets.Node, error)
 }
 
 // Options configure the UI.
