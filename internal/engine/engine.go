@@ -129,6 +129,12 @@ type StartRequest struct {
 	Target string
 	// Location runs a TargetLocations child in another account and Region.
 	Location *ChildLocation
+	// KeyParameters names the parameters whose values the starter took from
+	// key storage, with their paths. Only the paths are recorded (the
+	// parameters' values in Parameters are masked): the run reads the keys
+	// when it starts and again when it resumes, through Options.Secrets,
+	// and masks their values everywhere.
+	KeyParameters map[string]string
 }
 
 // ChildLocation is where a TargetLocations child runs: as Role in Account
@@ -208,6 +214,7 @@ func (e *Engine) start(ctx context.Context, req StartRequest, inheritedRole stri
 		Fleet:           req.Fleet,
 		Target:          req.Target,
 		Partition:       e.opts.Partition,
+		KeyParameters:   req.KeyParameters,
 	}
 	started.AssumeRole = startRole(req.Document, req.Parameters, systemOf(id, &started, e.opts.Now))
 	if started.AssumeRole == "" {

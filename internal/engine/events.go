@@ -52,6 +52,8 @@ type executionStarted struct {
 	CrossAccount bool `json:"crossAccount,omitempty"`
 	// Partition is recorded since 2026-12; older logs derive it from Region.
 	Partition string `json:"partition,omitempty"`
+	// KeyParameters: parameters read from key storage, by path (StartRequest).
+	KeyParameters map[string]string `json:"keyParameters,omitempty"`
 }
 
 // loopRef places a step execution inside an iteration of an aws:loop.

@@ -41,6 +41,10 @@ func (r *run) execute() {
 	// steps needs no credentials or region.
 	r.invoker = &lazyInvoker{make: r.makeInvoker}
 
+	if err := r.readKeyParameters(); err != nil {
+		r.finish(StatusFailed, err.Error())
+		return
+	}
 	end, last := r.runSteps(r.ctx, r.doc.MainSteps)
 	if r.interrupted.Load() {
 		return

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/capstan-run/capstan/internal/keys"
 )
@@ -34,6 +36,26 @@ func (r *run) secret(ctx context.Context, path string) (string, error) {
 	}
 	r.masker.add(v)
 	return v, nil
+}
+
+// readKeyParameters gives the parameters taken from key storage their
+// values (StartRequest.KeyParameters), read as {{ key:PATH }} is: for the
+// user who started the execution, masked from then on. The state's own
+// copy of the parameters keeps the masked values.
+func (r *run) readKeyParameters() error {
+	paths := r.state.Started.KeyParameters
+	if len(paths) == 0 {
+		return nil
+	}
+	r.params = maps.Clone(r.params)
+	for _, name := range slices.Sorted(maps.Keys(paths)) {
+		v, err := r.secret(r.hardCtx, paths[name])
+		if err != nil {
+			return fmt.Errorf("parameter %s: reading key storage %s: %w", name, paths[name], err)
+		}
+		r.params[name] = v
+	}
+	return nil
 }
 
 // minDerived is the shortest derived string the masker learns: shorter ones

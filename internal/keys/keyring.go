@@ -93,6 +93,13 @@ func CheckPath(path string) error {
 	return nil
 }
 
+// InternalPrefix begins the paths of capstan's own secrets (users' secret
+// access keys): listings for people and pickers leave them out.
+const InternalPrefix = "capstan/"
+
+// Internal reports whether path holds one of capstan's own secrets.
+func Internal(path string) bool { return strings.HasPrefix(path, InternalPrefix) }
+
 // Put seals value and stores it at path, replacing any previous value.
 func (k *Keyring) Put(ctx context.Context, path string, value []byte) error {
 	if err := CheckPath(path); err != nil {

@@ -74,7 +74,7 @@ func (s *Service) request(ctx context.Context, act string, resource string) (aut
 		req.Resource, req.Project = sc.Project(resource), resource
 	case authz.ReadAudit:
 		req.Resource = sc.Audit()
-	case authz.ListKeys, authz.PutKey, authz.DeleteKey:
+	case authz.ListKeys, authz.PutKey, authz.DeleteKey, authz.ReadKey:
 		// A listing is decided on its prefix: key/PREFIX*.
 		req.Resource = sc.Key(resource)
 	default: // documents

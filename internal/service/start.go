@@ -13,6 +13,7 @@ import (
 	"github.com/capstan-run/capstan/internal/catalog"
 	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/engine"
+	"github.com/capstan-run/capstan/internal/keys"
 	"github.com/capstan-run/capstan/internal/store"
 )
 
@@ -35,8 +36,16 @@ type StartInput struct {
 	Source []byte
 	// Parameters are the values supplied, in any of the front ends' forms.
 	Parameters document.Inputs
-	Mode       engine.Mode
-	Tags       map[string]string
+	// KeyParameters take String parameters' values from key storage: the
+	// parameter's name and the path of its value. The caller needs
+	// capstan:ReadKey on the path; the value is read at start to check it
+	// by the runbook's rules and read again when the execution runs, and it
+	// is never recorded or shown (keyparams.go). Unlike a parameter value
+	// naming {{ key:PATH }}, which is taken literally, this is an explicit,
+	// authorized request.
+	KeyParameters map[string]string
+	Mode          engine.Mode
+	Tags          map[string]string
 	// ClientToken makes the start idempotent.
 	ClientToken string
 	// Fleet makes the execution a rate-controlled run (Targets, TargetMaps,
@@ -161,7 +170,11 @@ func (s *Service) prepare(ctx context.Context, p Principal, in StartInput) (engi
 		}
 	}
 	var params map[string]any
-	var err error
+	inputs, err := s.keyInputs(ctx, p, doc, in)
+	if err != nil {
+		return engine.StartRequest{}, err
+	}
+	in.Parameters = inputs
 	if in.Fleet != nil {
 		if err := engine.ValidateFleet(doc, in.Fleet); err != nil {
 			return engine.StartRequest{}, wrapError(CodeInvalidParameters, err)
@@ -171,7 +184,10 @@ func (s *Service) prepare(ctx context.Context, p Principal, in StartInput) (engi
 		params, err = doc.Coerce(in.Parameters)
 	}
 	if err != nil {
-		return engine.StartRequest{}, wrapError(CodeInvalidParameters, err)
+		return engine.StartRequest{}, wrapError(CodeInvalidParameters, maskKeyValues(err, in.KeyParameters))
+	}
+	for name := range in.KeyParameters {
+		params[name] = keys.Masked
 	}
 	for name, vals := range engine.ParameterText(params) {
 		for _, v := range vals {
@@ -187,6 +203,7 @@ func (s *Service) prepare(ctx context.Context, p Principal, in StartInput) (engi
 	return engine.StartRequest{
 		Document: doc, Source: rb.Source, DocumentName: rb.Name, DocumentVersion: rb.Version,
 		Parameters: params, Mode: mode, ExecutedBy: p.ExecutedBy(), Tags: tags, Fleet: in.Fleet,
+		KeyParameters: in.KeyParameters,
 	}, nil
 }
 

@@ -131,7 +131,7 @@ func (s *Service) AccessKeySecret(ctx context.Context, accessKeyID string) (Prin
 	return who, secret, nil
 }
 
-func secretPath(name string) string { return "capstan/users/" + name }
+func secretPath(name string) string { return keys.InternalPrefix + "users/" + name }
 
 // seal runs the keyring over a one-value backend, so the sealed bytes land in
 // the user's row rather than among the keys users manage.

@@ -107,6 +107,11 @@ func (u *UI) view(st *engine.State, calls []store.Call, user string) execView {
 		Outputs:      sortedKV(v.Outputs, showList),
 		AwaitingStep: st.AwaitingStep(),
 	}
+	for i, p := range ev.Parameters {
+		if path, ok := st.Started.KeyParameters[p.Key]; ok {
+			ev.Parameters[i].Value = p.Value + " (from key storage: " + path + ")"
+		}
+	}
 	for _, s := range v.StepExecutions {
 		outputs := s.Outputs
 		var log string

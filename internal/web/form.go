@@ -36,6 +36,12 @@ type field struct {
 	// inventory could not be read.
 	Nodes     []nodeOption
 	NodesNote string
+	// KeyPaths are the key-storage paths the field may take its value from
+	// (only the path is sent); KeyPath is the one chosen. Secret fields
+	// offer them from the start and never echo a typed value.
+	KeyPaths []string
+	KeyPath  string
+	Secret   bool
 }
 
 // fields builds the form of d, filled with the submitted values when form
@@ -69,6 +75,9 @@ func fields(d *document.Document, form url.Values, ch choices) []field {
 		f.Rules = rules(p)
 		if instanceParam(p) && (f.Kind == "text" || f.Kind == "list") {
 			f.Nodes, f.NodesNote = ch.nodes, ch.nodesNote
+		}
+		if keyParam(p) && f.Kind == "text" {
+			f.KeyPaths, f.Secret = ch.keys, secretParam(p)
 		}
 		if form == nil {
 			fillDefault(&f, p)
@@ -155,6 +164,10 @@ func fillDefault(f *field, p *document.Parameter) {
 
 func fillSubmitted(f *field, form url.Values) {
 	f.Value = form.Get(f.Name)
+	f.KeyPath = form.Get(f.Name + keySuffix)
+	if f.Secret || f.KeyPath != "" {
+		f.Value = ""
+	}
 	f.Checked = form.Get(f.Name) == "true"
 	f.Items = append(form[f.Name], "")
 	keys, vals := form[f.Name+".k"], form[f.Name+".v"]
@@ -168,11 +181,16 @@ func fillSubmitted(f *field, form url.Values) {
 
 // parameters turns a submitted form into StartAutomationExecution's
 // parameters. A field left empty that has a default is left out, so the
-// default applies as it does on the command line.
+// default applies as it does on the command line; so is one whose value
+// comes from key storage (keyParameters).
 func parameters(d *document.Document, form url.Values) map[string][]string {
 	out := map[string][]string{}
+	fromKeys := keyParameters(d, form)
 	for _, p := range d.Parameters {
 		name := p.Name
+		if _, ok := fromKeys[name]; ok {
+			continue
+		}
 		switch p.Type.Value() {
 		case value.Boolean:
 			if form.Get(name) == "true" {

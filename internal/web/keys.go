@@ -1,10 +1,12 @@
 package web
 
 import (
-	"github.com/capstan-run/capstan/internal/authz"
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/capstan-run/capstan/internal/authz"
+	"github.com/capstan-run/capstan/internal/keys"
 )
 
 type keysData struct {
@@ -22,7 +24,7 @@ func (u *UI) showKeys(w http.ResponseWriter, r *http.Request, s *session, status
 		u.fail(w, r, s, err)
 		return
 	}
-	d := keysData{Paths: slices.DeleteFunc(paths, internalKey), Path: path}
+	d := keysData{Paths: slices.DeleteFunc(paths, keys.Internal), Path: path}
 	u.render(w, r, status, "keys", page{User: s.user, CSRF: s.csrf, Title: "Key storage", Nav: "keys", Error: msg, Data: d})
 }
 
@@ -31,7 +33,7 @@ func (u *UI) putKey(w http.ResponseWriter, r *http.Request, s *session) {
 	path := strings.TrimSpace(r.PostFormValue("path"))
 	value := r.PostFormValue("value")
 	switch {
-	case internalKey(path):
+	case keys.Internal(path):
 		u.showKeys(w, r, s, http.StatusBadRequest, path, "path: capstan/ is reserved for capstan's own keys")
 		return
 	case value == "":
@@ -53,7 +55,7 @@ func (u *UI) putKey(w http.ResponseWriter, r *http.Request, s *session) {
 
 func (u *UI) deleteKey(w http.ResponseWriter, r *http.Request, s *session) {
 	path := r.PostFormValue("path")
-	if internalKey(path) {
+	if keys.Internal(path) {
 		u.showKeys(w, r, s, http.StatusBadRequest, "", "path: capstan/ is reserved for capstan's own keys")
 		return
 	}

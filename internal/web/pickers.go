@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -25,6 +26,9 @@ type choices struct {
 	// nodesNote says why no instances are offered when the inventory could
 	// not be read; empty when it was, or when the user may not list it.
 	nodesNote string
+	// keys are the key-storage paths the user may read, offered to String
+	// fields as their value's source.
+	keys []string
 }
 
 // instanceParam reports whether p takes EC2 instance ids: SSM's
@@ -48,7 +52,44 @@ func (u *UI) choices(ctx context.Context, user string, d *document.Document) cho
 	if slices.ContainsFunc(d.Parameters, instanceParam) {
 		ch.nodes, ch.nodesNote = u.nodeOptions(ctx, user)
 	}
+	if slices.ContainsFunc(d.Parameters, keyParam) {
+		paths, err := u.opts.Service.KeyChoices(ctx, user)
+		if err != nil {
+			u.opts.Logger.Warn("listing key storage for a form", "user", user, "err", err)
+		}
+		ch.keys = paths
+	}
 	return ch
+}
+
+// keyParam reports whether p may take its value from key storage: a
+// String without allowedValues.
+func keyParam(p *document.Parameter) bool {
+	return p.Type.Value() == value.String && len(p.AllowedValues) == 0
+}
+
+// secretWords mark a parameter whose value is a secret: its form offers key
+// storage from the start and does not echo what was typed.
+var secretWords = []string{"password", "secret", "token"}
+
+func secretParam(p *document.Parameter) bool {
+	text := strings.ToLower(p.Name + " " + p.Description)
+	return keyParam(p) && slices.ContainsFunc(secretWords, func(w string) bool { return strings.Contains(text, w) })
+}
+
+// keySuffix names the form value that carries a field's key-storage path.
+const keySuffix = ".key"
+
+// keyParameters are the fields of d whose value the form takes from key
+// storage: parameter name to path.
+func keyParameters(d *document.Document, form url.Values) map[string]string {
+	out := map[string]string{}
+	for _, p := range d.Parameters {
+		if path := strings.TrimSpace(form.Get(p.Name + keySuffix)); path != "" && keyParam(p) {
+			out[p.Name] = path
+		}
+	}
+	return out
 }
 
 func (u *UI) nodeOptions(ctx context.Context, user string) ([]nodeOption, string) {

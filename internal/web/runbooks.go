@@ -91,8 +91,6 @@ func (e *invalidRunbook) Error() string {
 	return b.String()
 }
 
-func internalKey(path string) bool { return strings.HasPrefix(path, "capstan/") }
-
 func (u *UI) runbookPage(w http.ResponseWriter, r *http.Request, s *session) {
 	doc, err := u.runbook(r, s)
 	if err != nil {
@@ -113,7 +111,8 @@ func (u *UI) startRunbook(w http.ResponseWriter, r *http.Request, s *session) {
 	if r.PostFormValue("mode") == "Interactive" {
 		mode = "Interactive"
 	}
-	id, err := u.opts.Service.Start(r.Context(), s.user, StartInput{Runbook: doc.File, Parameters: parameters(doc, r.PostForm), Mode: mode})
+	id, err := u.opts.Service.Start(r.Context(), s.user, StartInput{Runbook: doc.File, Parameters: parameters(doc, r.PostForm),
+		KeyParameters: keyParameters(doc, r.PostForm), Mode: mode})
 	u.record(r, s, authz.StartAutomationExecution, u.opts.Scope.AutomationDefinition(doc.File, ""), id, err)
 	if err != nil {
 		byField, rest := fieldErrors(err)

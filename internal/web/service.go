@@ -53,7 +53,7 @@ func (b *Backend) Runbook(ctx context.Context, user, name string) (store.Documen
 func (b *Backend) Start(ctx context.Context, user string, in StartInput) (string, error) {
 	return b.Service.StartExecution(ctx, b.principal(user), service.StartInput{
 		DocumentName: in.Runbook, DocumentVersion: in.Version,
-		Parameters: document.Inputs{Values: in.Parameters}, Mode: engine.Mode(in.Mode)})
+		Parameters: document.Inputs{Values: in.Parameters}, KeyParameters: in.KeyParameters, Mode: engine.Mode(in.Mode)})
 }
 
 // Execution implements Service.
@@ -124,4 +124,9 @@ func (b *Backend) Audit(ctx context.Context, user string, q store.AuditQuery) ([
 // Nodes implements Service.
 func (b *Backend) Nodes(ctx context.Context, user string) ([]targets.Node, error) {
 	return b.Service.Nodes(ctx, b.principal(user))
+}
+
+// KeyChoices implements Service.
+func (b *Backend) KeyChoices(ctx context.Context, user string) ([]string, error) {
+	return b.Service.KeyChoices(ctx, b.principal(user))
 }

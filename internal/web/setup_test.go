@@ -111,6 +111,42 @@ mainSteps:
       Duration: PT0.1S
 `
 
+// connectRunbook takes a secret: its script fails unless it got the key's
+// value (it knows only its digest), then prints and returns it, which must
+// never be shown.
+const connectRunbook = `schemaVersion: '0.3'
+description: Connects to the database.
+parameters:
+  DBPassword:
+    type: String
+    description: The database password.
+    allowedPattern: ^[A-Za-z0-9-]+$
+  Note:
+    type: String
+    default: none
+mainSteps:
+  - name: use
+    action: aws:executeScript
+    inputs:
+      Runtime: python3.11
+      Handler: handler
+      InputPayload:
+        pw: '{{ DBPassword }}'
+      Script: |
+        import hashlib
+        def handler(events, context):
+            if hashlib.sha256(events["pw"].encode()).hexdigest() != "5cf2a98a93a1ad19a3d1e3cd31f09216782edea7bc31a69f92a807a1fbd1767d":
+                raise Exception("the run did not get the key's value")
+            print("connecting with " + events["pw"])
+            return {"echo": events["pw"], "reversed": events["pw"][::-1]}
+    outputs:
+      - Name: Echo
+        Selector: $.Payload.echo
+        Type: String
+outputs:
+  - use.Echo
+`
+
 const password = "correct horse battery"
 
 // bobPolicy lets bob run runbooks and see and act on his own executions only.
@@ -147,8 +183,11 @@ func newFixture(t testing.TB, opts web.Options, apply ...func(*service.Options))
 	}
 	kopts := keys.Options{MasterKeyFile: filepath.Join(dir, "master.key"), DBPath: db.Path(), Getenv: func(string) string { return "" }}
 	actions := action.Builtin()
-	sopts := service.Options{Store: db, Engine: engine.Options{Actions: actions}, Keys: kopts, Library: library{},
-		Policies: &authz.Loader{Store: db, NotFound: store.ErrNotFound}}
+	// As capstan serve wires them: runbooks read keys as their starter.
+	policies := &authz.Loader{Store: db, NotFound: store.ErrNotFound}
+	secrets := &authz.KeyGuard{Keys: keys.New(db, kopts), Loader: policies, Scope: authz.Scope{Account: service.DefaultAccountID}}
+	sopts := service.Options{Store: db, Engine: engine.Options{Actions: actions, Secrets: secrets}, Keys: kopts, Library: library{},
+		Policies: policies}
 	for _, a := range apply {
 		a(&sopts)
 	}
@@ -162,6 +201,7 @@ func newFixture(t testing.TB, opts web.Options, apply ...func(*service.Options))
 		{Name: "NeedsApproval", Content: approvalRunbook, Format: "YAML", DocumentType: "Automation"},
 		{Name: "Script", Content: scriptRunbook, Format: "YAML", DocumentType: "Automation"},
 		{Name: "Reboot", Content: rebootRunbook, Format: "YAML", DocumentType: "Automation"},
+		{Name: "Connect", Content: connectRunbook, Format: "YAML", DocumentType: "Automation"},
 	} {
 		if _, err := svc.CreateDocument(ctx, service.Principal{Name: "alice"}, service.DocumentInput{Name: d.Name, Content: d.Content, Format: d.Format, DocumentType: d.DocumentType}); err != nil {
 			t.Fatal(err)

@@ -43,7 +43,10 @@ type StartInput struct {
 	Runbook    string
 	Version    string // "" for the default
 	Parameters map[string][]string
-	Mode       string // Auto or Interactive
+	// KeyParameters take parameters' values from key storage: parameter
+	// name to path. Only the path leaves the browser.
+	KeyParameters map[string]string
+	Mode          string // Auto or Interactive
 }
 
 // Service is what the UI asks of the service layer. Every method acts as
@@ -77,6 +80,8 @@ type Service interface {
 	DeleteKey(ctx context.Context, user, path string) error
 	// Nodes lists the EC2 instances of the node inventory, for pickers.
 	Nodes(ctx context.Context, user string) ([]targets.Node, error)
+	// KeyChoices lists the key-storage paths user may read, for pickers.
+	KeyChoices(ctx context.Context, user string) ([]string, error)
 }
 
 // Options configure the UI.

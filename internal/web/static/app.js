@@ -58,8 +58,10 @@ function validate() {
     let first = null;
     form.querySelectorAll("fieldset.field").forEach((fs) => {
       const input = fs.querySelector("#p-" + CSS.escape(fs.dataset.param));
+      const key = fs.querySelector("#k-" + CSS.escape(fs.dataset.param));
       const out = fs.querySelector(".field-error");
-      const msg = input ? check(input) : "";
+      // A value taken from key storage is checked by the server alone.
+      const msg = input && !(key && key.value) ? check(input) : "";
       out.textContent = msg;
       fs.classList.toggle("invalid", msg !== "");
       if (msg && !first) first = input;
