@@ -8,6 +8,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/capstan-run/capstan/internal/clock"
 	"github.com/capstan-run/capstan/internal/value"
 )
 
@@ -167,7 +168,9 @@ type Request struct {
 	// Inputs are the step inputs with every template already substituted.
 	Inputs map[string]any
 	AWS    Invoker
-	Now    func() time.Time
+	// Clock is the engine's time, which waits and polls go by (real time
+	// when nil).
+	Clock clock.Clock
 	// Env returns the standard AWS environment variables (credentials,
 	// region, endpoint) of this execution's identity, for a subprocess such
 	// as an aws:executeScript script; nil when the engine has no AWS access.
@@ -175,6 +178,19 @@ type Request struct {
 	// Secret reads a value from capstan's key storage and masks it in
 	// everything the engine records from then on.
 	Secret func(ctx context.Context, path string) (string, error)
+}
+
+func (r *Request) clock() clock.Clock {
+	if r.Clock == nil {
+		return clock.Real{}
+	}
+	return r.Clock
+}
+
+// sleep waits d on the request's clock or until ctx ends; it reports whether
+// d passed.
+func (r *Request) sleep(ctx context.Context, d time.Duration) bool {
+	return clock.Sleep(ctx, r.clock(), d)
 }
 
 // Result is what a step attempt produced.

@@ -319,14 +319,10 @@ func (w *waitForProperty) Run(ctx context.Context, req *Request) (*Result, error
 		if !errors.As(last, &mismatch) {
 			return nil, fmt.Errorf("%s: %s %s: %w", name, service, api, last)
 		}
-		t := time.NewTimer(interval)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !req.sleep(ctx, interval) {
 			// The engine turns the deadline into TimedOut; keep the last value
 			// so the user sees what the property was when time ran out.
 			return nil, fmt.Errorf("%s: %s %s: waiting: %w (last: %v)", name, service, api, ctx.Err(), last)
-		case <-t.C:
 		}
 		interval = min(interval*2, w.max)
 	}

@@ -46,7 +46,7 @@ func runCtx(ctx context.Context, t *testing.T, aws action.Invoker, name string, 
 	if e.Spec.Support != action.Executes {
 		t.Errorf("%s Support = %v, want executes", name, e.Spec.Support)
 	}
-	return e.Impl.Run(ctx, &action.Request{ExecutionID: "exec-1", Step: "step", Inputs: inputs, AWS: aws, Now: time.Now})
+	return e.Impl.Run(ctx, &action.Request{ExecutionID: "exec-1", Step: "step", Inputs: inputs, AWS: aws})
 }
 
 func call(t *testing.T, aws action.Invoker, service, op string, in map[string]any) map[string]any {

@@ -127,10 +127,7 @@ func (branch) Run(_ context.Context, req *Request) (*Result, error) {
 type sleep struct{}
 
 func (sleep) Run(_ context.Context, req *Request) (*Result, error) {
-	now := time.Now
-	if req.Now != nil {
-		now = req.Now
-	}
+	now := req.clock().Now
 	d, hasD := req.Inputs["Duration"]
 	ts, hasT := req.Inputs["Timestamp"]
 	switch {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/capstan-run/capstan/internal/clock"
 )
 
 func TestParseDuration(t *testing.T) {
@@ -53,9 +55,17 @@ func TestParseDuration(t *testing.T) {
 	}
 }
 
+// fixedClock is real time stopped at one instant.
+type fixedClock struct {
+	clock.Real
+	at time.Time
+}
+
+func (c fixedClock) Now() time.Time { return c.at }
+
 func TestSleep(t *testing.T) {
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
+	clk := fixedClock{at: now}
 	tests := []struct {
 		name    string
 		inputs  map[string]any
@@ -77,7 +87,7 @@ func TestSleep(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := sleep{}.Run(context.Background(), &Request{Inputs: tt.inputs, Now: clock})
+			res, err := sleep{}.Run(context.Background(), &Request{Inputs: tt.inputs, Clock: clk})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error = %v, want one containing %q", err, tt.wantErr)

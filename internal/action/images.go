@@ -70,7 +70,7 @@ func waitImage(ctx context.Context, req *Request, action string, p poller, id st
 		return nil, fmt.Errorf("%s: EC2 returned no ImageId", action)
 	}
 	state := ""
-	err := p.until(ctx, func(ctx context.Context) (bool, string, error) {
+	err := p.until(ctx, req, func(ctx context.Context) (bool, string, error) {
 		out, err := invoke(ctx, req, action, "ec2", "DescribeImages", map[string]any{"ImageIds": []any{id}})
 		if err != nil {
 			return false, "", err

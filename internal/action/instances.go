@@ -81,7 +81,7 @@ func (a *changeInstanceState) Run(ctx context.Context, req *Request) (*Result, e
 // on the way to running fails the wait at once instead of being waited for.
 func waitInstances(ctx context.Context, req *Request, action string, p poller, ids []string, desired string, failOnStopped bool) ([]any, error) {
 	var states []any
-	err := p.until(ctx, func(ctx context.Context) (bool, string, error) {
+	err := p.until(ctx, req, func(ctx context.Context) (bool, string, error) {
 		byID, err := describeStates(ctx, req, action, ids)
 		if err != nil {
 			return false, "", err

@@ -22,7 +22,7 @@ var defaultPoller = poller{initial: defaultPollInitial, max: defaultPollMax}
 // The loop ends with the context: the step's timeout is the bound, and the
 // engine turns its deadline into TimedOut. last describes the state seen on
 // the latest check so a timeout says what was still missing.
-func (p poller) until(ctx context.Context, check func(ctx context.Context) (done bool, last string, err error)) error {
+func (p poller) until(ctx context.Context, req *Request, check func(ctx context.Context) (done bool, last string, err error)) error {
 	interval := p.initial
 	last := "nothing checked yet"
 	for {
@@ -39,12 +39,8 @@ func (p poller) until(ctx context.Context, check func(ctx context.Context) (done
 		if done {
 			return nil
 		}
-		t := time.NewTimer(interval)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !req.sleep(ctx, interval) {
 			return fmt.Errorf("waiting: %w (last: %s)", ctx.Err(), last)
-		case <-t.C:
 		}
 		interval = min(interval*2, p.max)
 	}
@@ -190,12 +186,4 @@ func digString(v any, keys ...string) string {
 func digList(v any, keys ...string) []any {
 	l, _ := dig(v, keys...).([]any)
 	return l
-}
-
-// SetPollInterval makes the waiting actions of r poll first after initial,
-// doubling up to max. capstan test polls without delay: its mocks answer at
-// once and time is virtual.
-func (r *Registry) SetPollInterval(initial, max time.Duration) {
-	withPoller(r, poller{initial: initial, max: max})
-	r.SetImpl("aws:waitForAwsResourceProperty", &waitForProperty{initial: initial, max: max})
 }

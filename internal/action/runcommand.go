@@ -70,7 +70,7 @@ func (a *runCommand) Run(ctx context.Context, req *Request) (*Result, error) {
 		return nil, fmt.Errorf("%s: SendCommand returned no CommandId", name)
 	}
 	invs := map[string]*invocation{}
-	err = a.poll.until(ctx, func(ctx context.Context) (bool, string, error) {
+	err = a.poll.until(ctx, req, func(ctx context.Context) (bool, string, error) {
 		if len(ids) > 0 {
 			return pollInvocations(ctx, req, id, ids, invs)
 		}

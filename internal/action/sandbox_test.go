@@ -29,7 +29,7 @@ func runIn(ctx context.Context, reg *action.Registry, execID, script string, pay
 	if payload != nil {
 		inputs["InputPayload"] = payload
 	}
-	return e.Impl.Run(ctx, &action.Request{ExecutionID: execID, Step: "step", Inputs: inputs, Now: time.Now, Env: env})
+	return e.Impl.Run(ctx, &action.Request{ExecutionID: execID, Step: "step", Inputs: inputs, Env: env})
 }
 
 // probe is what a hostile script tries: every process it can see, the

@@ -25,7 +25,7 @@ func runScript(ctx context.Context, t *testing.T, script string, payload map[str
 	if payload != nil {
 		inputs["InputPayload"] = payload
 	}
-	return e.Impl.Run(ctx, &action.Request{ExecutionID: "exec-1", Step: "step", Inputs: inputs, Now: time.Now, Env: env})
+	return e.Impl.Run(ctx, &action.Request{ExecutionID: "exec-1", Step: "step", Inputs: inputs, Env: env})
 }
 
 func TestExecuteScriptReturnsThePayload(t *testing.T) {

@@ -101,7 +101,7 @@ func (a *deleteStack) Run(ctx context.Context, req *Request) (*Result, error) {
 // fails unless it ended in want.
 func waitStack(ctx context.Context, req *Request, action string, p poller, id, want string) (map[string]any, error) {
 	var stack map[string]any
-	err := p.until(ctx, func(ctx context.Context) (bool, string, error) {
+	err := p.until(ctx, req, func(ctx context.Context) (bool, string, error) {
 		out, err := invoke(ctx, req, action, "cloudformation", "DescribeStacks", map[string]any{"StackName": id})
 		if err != nil {
 			return false, "", err

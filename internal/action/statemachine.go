@@ -90,7 +90,7 @@ func (a *executeStateMachine) Run(ctx context.Context, req *Request) (*Result, e
 		return nil, fmt.Errorf("%s: state machine execution %s: %w", name, execArn, err)
 	}
 	var desc map[string]any
-	err = a.poll.until(ctx, func(ctx context.Context) (bool, string, error) {
+	err = a.poll.until(ctx, req, func(ctx context.Context) (bool, string, error) {
 		out, err := invoke(ctx, req, name, "stepfunctions", "DescribeExecution", map[string]any{"executionArn": execArn})
 		if err != nil {
 			return false, "", err

@@ -102,7 +102,7 @@ func (w invokeWebhook) Run(ctx context.Context, req *Request) (*Result, error) {
 			return nil, err
 		}
 	}
-	code, resp, err := w.post(ctx, target, headers, body)
+	code, resp, err := w.post(ctx, req, target, headers, body)
 	if err != nil {
 		return nil, fmt.Errorf("%s: integration %s: %w", name, integName, err)
 	}
@@ -213,7 +213,7 @@ func payloadText(raw json.RawMessage) string {
 
 // post sends the body, trying a throttled (429) call again after the
 // Retry-After it names (capped) or a growing delay.
-func (w invokeWebhook) post(ctx context.Context, target *url.URL, headers [][2]string, body string) (int, string, error) {
+func (w invokeWebhook) post(ctx context.Context, req *Request, target *url.URL, headers [][2]string, body string) (int, string, error) {
 	delay := time.Second
 	for attempt := 1; ; attempt++ {
 		r, err := http.NewRequestWithContext(ctx, http.MethodPost, target.String(), strings.NewReader(body))
@@ -252,12 +252,8 @@ func (w invokeWebhook) post(ctx context.Context, target *url.URL, headers [][2]s
 		}
 		wait = min(wait, webhookMaxBackoff)
 		delay *= 2
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !req.sleep(ctx, wait) {
 			return 0, "", ctx.Err()
-		case <-t.C:
 		}
 	}
 }

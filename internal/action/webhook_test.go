@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/capstan-run/capstan/internal/action"
 	"github.com/capstan-run/capstan/internal/mototest"
@@ -134,7 +133,7 @@ func TestInvokeWebhookFromKeyStorage(t *testing.T) {
 	srv, got := receiver(t, 200)
 	e, _ := action.Builtin().Lookup("aws:invokeWebhook")
 	stored := map[string]string{"hooks/pager": `{"url": "` + srv.URL + `/p", "headers": {"X-Token": "t0k"}}`}
-	req := &action.Request{ExecutionID: "exec-1", Step: "notify", Now: time.Now,
+	req := &action.Request{ExecutionID: "exec-1", Step: "notify",
 		Inputs: map[string]any{"IntegrationName": "key:hooks/pager", "Body": `{"severity": "high"}`},
 		Secret: func(_ context.Context, path string) (string, error) {
 			v, ok := stored[path]

@@ -49,7 +49,7 @@ func (r *run) runChild(ctx context.Context, st *document.Step, idx int, rec *Ste
 		return r.recordFailure(st, idx, 1, true, StatusFailed, fmt.Sprintf("resuming child execution %s: %v", childID, err), FailureDetails{FailureStage: "Invocation", FailureType: "Internal"})
 	}
 
-	child, err := r.waitChild(ctx, childID)
+	child, err := r.waitChild(ctx, childID, true)
 	if err != nil {
 		if r.interrupted.Load() {
 			return outcome{status: StatusCancelled}
@@ -90,8 +90,10 @@ func (r *run) startChild(ctx context.Context, inputs map[string]any) (string, er
 	return r.e.start(ctx, req, parentRole)
 }
 
-func (r *run) waitChild(ctx context.Context, id string) (*State, error) {
-	st, err := r.e.Wait(ctx, id)
+// waitChild waits for a child execution's end; idle says the caller is the
+// execution's own goroutine (not a fleet's watcher), idle meanwhile.
+func (r *run) waitChild(ctx context.Context, id string, idle bool) (*State, error) {
+	st, err := r.e.wait(ctx, id, idle)
 	if err == nil || ctx.Err() == nil || r.interrupted.Load() {
 		return st, err
 	}
@@ -100,7 +102,7 @@ func (r *run) waitChild(ctx context.Context, id string) (*State, error) {
 	if err := r.e.Stop(context.WithoutCancel(ctx), id, r.hardCtx.Err() != nil); err != nil && !errors.Is(err, ErrNotRunning) {
 		r.e.opts.Logger.Error("cancelling a child execution with its parent", "execution", r.id, "child", id, "error", err)
 	}
-	return r.e.Wait(context.WithoutCancel(r.hardCtx), id)
+	return r.e.wait(context.WithoutCancel(r.hardCtx), id, idle)
 }
 
 func childOutputs(child *State) []any {

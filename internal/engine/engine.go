@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/capstan-run/capstan/internal/action"
+	"github.com/capstan-run/capstan/internal/clock"
 	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/store"
 	"github.com/capstan-run/capstan/internal/template"
@@ -42,8 +43,10 @@ type Options struct {
 	// they are recorded with each execution when it starts. Partition is
 	// derived from Region when empty.
 	Region, AccountID, Partition string
-	// Now is the clock; time.Now by default.
-	Now func() time.Time
+	// Clock is the time executions read and wait on (sleeps, timeouts,
+	// retry delays, polling); real time by default. capstan test gives a
+	// virtual clock.
+	Clock clock.Clock
 	// RetryDelay is the wait before the second attempt of a step with
 	// maxAttempts > 1; it doubles for each further attempt up to 30 s.
 	// Default 1 s.
@@ -86,8 +89,8 @@ type Engine struct {
 
 // New returns an engine.
 func New(opts Options) *Engine {
-	if opts.Now == nil {
-		opts.Now = time.Now
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
 	}
 	if opts.RetryDelay == 0 {
 		opts.RetryDelay = time.Second
@@ -216,14 +219,14 @@ func (e *Engine) start(ctx context.Context, req StartRequest, inheritedRole stri
 		Partition:       e.opts.Partition,
 		KeyParameters:   req.KeyParameters,
 	}
-	started.AssumeRole = startRole(req.Document, req.Parameters, systemOf(id, &started, e.opts.Now))
+	started.AssumeRole = startRole(req.Document, req.Parameters, systemOf(id, &started, e.opts.Clock.Now))
 	if started.AssumeRole == "" {
 		started.AssumeRole = inheritedRole
 	}
 	if l := req.Location; l != nil {
 		started.Region, started.AccountID, started.AssumeRole, started.SourceRole, started.CrossAccount = l.Region, l.Account, l.Role, l.SourceRole, true
 	}
-	ev := newEvent(evExecutionStarted, e.opts.Now().UTC(), started)
+	ev := newEvent(evExecutionStarted, e.opts.Clock.Now().UTC(), started)
 	st := &State{ID: id, Status: StatusPending, Variables: map[string]any{}, byIndex: map[int]*StepState{}}
 	if err := st.apply(ev); err != nil {
 		return "", err
@@ -318,6 +321,9 @@ func (e *Engine) launch(r *run) {
 	e.running[r.id] = r
 	e.mu.Unlock()
 	e.wg.Add(1)
+	// Counted before it starts, so a parent waiting for this child never
+	// looks like the last execution left waiting.
+	leave := e.opts.Clock.Enter()
 	go func() {
 		defer e.wg.Done()
 		r.execute()
@@ -325,19 +331,32 @@ func (e *Engine) launch(r *run) {
 		delete(e.running, r.id)
 		e.mu.Unlock()
 		close(r.done)
+		leave()
 	}()
 }
 
 // Wait blocks until the execution finishes in this engine (or ctx ends) and
 // returns its final state.
 func (e *Engine) Wait(ctx context.Context, id string) (*State, error) {
+	return e.wait(ctx, id, false)
+}
+
+// wait is Wait; an execution waiting for another (its child) says so with
+// idle, as a wait on the clock without a deadline of its own.
+func (e *Engine) wait(ctx context.Context, id string, idle bool) (*State, error) {
 	e.mu.Lock()
 	r := e.running[id]
 	e.mu.Unlock()
 	if r != nil {
+		busy := func() {}
+		if idle {
+			_, busy = e.opts.Clock.Wait(ctx, -1)
+		}
 		select {
 		case <-r.done:
+			busy()
 		case <-ctx.Done():
+			busy()
 			return nil, ctx.Err()
 		}
 	}

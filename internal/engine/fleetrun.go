@@ -105,8 +105,11 @@ func (r *run) executeFleet() {
 		if inflight == 0 {
 			break
 		}
+		// The children run; the parent only waits for them.
+		_, busy := r.e.opts.Clock.Wait(r.ctx, -1)
 		select {
 		case out := <-results:
+			busy()
 			inflight--
 			g := res.Children[out.index].Group
 			running[g]--
@@ -114,6 +117,7 @@ func (r *run) executeFleet() {
 				failed[g]++
 			}
 		case <-hard:
+			busy()
 			// Shut down or aborted: the children's watchers end with it.
 			hard = nil
 		}
@@ -188,7 +192,7 @@ func (r *run) watchFleetChild(i int, c FleetChild, childID string, fresh bool, r
 		r.recordChildEnd(i, StatusFailed, r.masker.mask(err.Error()), nil)
 		return
 	}
-	child, err := r.waitChild(r.ctx, childID)
+	child, err := r.waitChild(r.ctx, childID, false)
 	if err != nil {
 		if !r.interrupted.Load() {
 			r.recordChildEnd(i, StatusFailed, fmt.Sprintf("waiting for child execution %s: %v", childID, err), nil)

@@ -32,9 +32,12 @@ func (r *run) awaitStart(ctx context.Context, st *document.Step) (name string, o
 		return "", false
 	}
 	for {
+		_, busy := r.e.opts.Clock.Wait(ctx, -1)
 		select {
 		case <-r.signals:
+			busy()
 		case <-ctx.Done():
+			busy()
 			return "", false
 		}
 		r.mu.Lock()

@@ -188,7 +188,7 @@ func (r *run) runCancelPath(last *document.Step) {
 	if last == nil || last.OnCancel.Kind != document.GoToStep {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.hardCtx, 2*time.Minute)
+	ctx, cancel := r.e.opts.Clock.WithTimeout(r.hardCtx, 2*time.Minute)
 	defer cancel()
 	steps := r.doc.MainSteps
 	j := indexOf(steps, last.OnCancel.Step)

@@ -167,7 +167,7 @@ func (z *resolver) param(name string, v any) (any, error) {
 }
 
 func (r *run) system() template.System {
-	return systemOf(r.id, &r.state.Started, r.e.opts.Now)
+	return systemOf(r.id, &r.state.Started, r.e.opts.Clock.Now)
 }
 
 // systemOf is the one set of system variables of an execution, built from

@@ -152,7 +152,7 @@ func (r *run) appendLocked(events ...store.Event) error {
 
 var errInterrupted = errors.New("capstan is shutting down; the execution resumes at the next start")
 
-func (r *run) now() time.Time { return r.e.opts.Now().UTC() }
+func (r *run) now() time.Time { return r.e.opts.Clock.Now().UTC() }
 
 func (r *run) requestCancel(ctx context.Context, abort bool) error {
 	r.mu.Lock()

@@ -99,9 +99,9 @@ func (r *run) attempt(ctx context.Context, st *document.Step, entry *action.Entr
 	timeout := r.timeout(st, entry)
 	runCtx, cancel := ctx, context.CancelFunc(func() {})
 	if timeout > 0 {
-		runCtx, cancel = context.WithTimeout(ctx, timeout)
+		runCtx, cancel = r.e.opts.Clock.WithTimeout(ctx, timeout)
 	}
-	res, err := entry.Impl.Run(runCtx, &action.Request{ExecutionID: r.id, Step: st.Name, Inputs: inputs, AWS: r.invokerFor(st.Name), Now: r.e.opts.Now, Env: r.awsEnv, Secret: r.secret})
+	res, err := entry.Impl.Run(runCtx, &action.Request{ExecutionID: r.id, Step: st.Name, Inputs: inputs, AWS: r.invokerFor(st.Name), Clock: r.e.opts.Clock, Env: r.awsEnv, Secret: r.secret})
 	timedOut := runCtx.Err() == context.DeadlineExceeded && ctx.Err() == nil
 	cancel()
 	switch {

@@ -7,27 +7,19 @@ import (
 	"time"
 
 	"github.com/capstan-run/capstan/internal/action"
+	"github.com/capstan-run/capstan/internal/clock"
 	"github.com/capstan-run/capstan/internal/document"
 )
 
-// sleep waits d or until ctx ends; it reports whether the full time passed.
+// sleep waits d on the engine's clock or until ctx ends; it reports
+// whether the full time passed.
 func (r *run) sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return clock.Sleep(ctx, r.e.opts.Clock, d)
 }
 
 // waitUntil waits for a recorded deadline; a resumed run keeps the original one.
 func (r *run) waitUntil(ctx context.Context, until time.Time) bool {
-	return r.sleep(ctx, until.Sub(r.e.opts.Now()))
+	return r.sleep(ctx, until.Sub(r.e.opts.Clock.Now()))
 }
 
 func (r *run) finishWait(ctx context.Context, st *document.Step, idx int, completed bool) outcome {
@@ -47,12 +39,6 @@ func (r *run) awaitSignal(ctx context.Context, st *document.Step, entry *action.
 	if timeout == 0 {
 		timeout = entry.Spec.DefaultTimeout
 	}
-	var deadline <-chan time.Time
-	if timeout > 0 {
-		t := time.NewTimer(time.Until(since.Add(timeout)))
-		defer t.Stop()
-		deadline = t.C
-	}
 	for {
 		r.mu.Lock()
 		sigs := r.state.signalsFor(idx)
@@ -60,12 +46,24 @@ func (r *run) awaitSignal(ctx context.Context, st *document.Step, entry *action.
 		if out, done := r.decideSignals(st, entry, idx, inputs, sigs); done {
 			return out
 		}
+		// The wait is on the engine's clock, which must know the execution
+		// is idle until a signal or the deadline comes (a virtual clock
+		// jumps to the deadline). Anything polled meanwhile must not be a
+		// deadline of this clock.
+		left := time.Duration(-1)
+		if timeout > 0 {
+			left = max(since.Add(timeout).Sub(r.e.opts.Clock.Now()), 0)
+		}
+		deadline, busy := r.e.opts.Clock.Wait(ctx, left)
 		select {
 		case <-r.signals:
+			busy()
 		case <-deadline:
+			busy()
 			msg := fmt.Sprintf("no decision within %s", timeout)
 			return r.recordFailure(st, idx, 1, true, StatusTimedOut, msg, FailureDetails{FailureStage: "Invocation", FailureType: "Verification"})
 		case <-ctx.Done():
+			busy()
 			if r.interrupted.Load() {
 				return outcome{status: StatusCancelled}
 			}

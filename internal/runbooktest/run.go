@@ -8,10 +8,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/capstan-run/capstan/internal/action"
+	"github.com/capstan-run/capstan/internal/clock"
 	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/mock"
@@ -27,8 +28,7 @@ type Library interface {
 
 // Runner runs test files.
 type Runner struct {
-	// Actions are the action declarations; the runner sets its waiting
-	// actions to poll without delay on a copy.
+	// Actions are the action declarations and implementations.
 	Actions *action.Registry
 	// Store records the test executions; a temporary SQLite database
 	// serves.
@@ -36,9 +36,6 @@ type Runner struct {
 	Library Library
 	// Timeout bounds one test in real time; 0 for a minute.
 	Timeout time.Duration
-
-	once    sync.Once
-	actions *action.Registry
 }
 
 // Result is the outcome of one test file.
@@ -48,11 +45,18 @@ type Result struct {
 	Passed   bool
 	Problems []string
 	Duration time.Duration
+	// Skipped is the virtual time the test jumped over (sleeps, timeouts,
+	// polls) without waiting for it.
+	Skipped time.Duration
 }
 
 func (r *Result) String() string {
 	if r.Passed {
-		return fmt.Sprintf("PASS %s (%s, %s)", r.File, r.Runbook, r.Duration.Round(time.Microsecond))
+		skipped := ""
+		if r.Skipped >= time.Second {
+			skipped = fmt.Sprintf(", %s of waiting skipped", r.Skipped.Round(time.Second))
+		}
+		return fmt.Sprintf("PASS %s (%s, %s%s)", r.File, r.Runbook, r.Duration.Round(time.Microsecond), skipped)
 	}
 	return fmt.Sprintf("FAIL %s: %s", r.File, strings.Join(r.Problems, "; "))
 }
@@ -84,7 +88,7 @@ func (r *Runner) Run(ctx context.Context, path string) *Result {
 	if err != nil {
 		return fail(&Error{File: path, Line: f.lines["parameters"], Err: err})
 	}
-	st, err := r.execute(ctx, f, doc, src, params)
+	st, err := r.execute(ctx, f, doc, src, params, &res.Skipped)
 	if err != nil {
 		return fail(err)
 	}
@@ -123,27 +127,6 @@ func (r *Runner) load(f *File) (*document.Document, []byte, error) {
 	return doc, src, nil
 }
 
-// clock is virtual time: real time plus an offset that jumps ahead to the
-// end of every wait, so sleeps take no time.
-type clock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.offset)
-}
-
-func (c *clock) advanceTo(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if d := t.Sub(time.Now().Add(c.offset)); d > 0 {
-		c.offset += d
-	}
-}
-
 // documents is where child runbooks come from: the library, then files
 // beside the test.
 type documents struct {
@@ -168,12 +151,9 @@ func (d documents) Lookup(name string) ([]byte, bool) {
 	return nil, false
 }
 
-func (r *Runner) execute(ctx context.Context, f *File, doc *document.Document, src []byte, params map[string]any) (*engine.State, error) {
-	r.once.Do(func() {
-		r.actions = r.Actions.Clone()
-		r.actions.SetPollInterval(0, 0)
-	})
-	clk := &clock{}
+// execute runs the test's execution; skipped receives the virtual time it
+// jumped over.
+func (r *Runner) execute(ctx context.Context, f *File, doc *document.Document, src []byte, params map[string]any, skipped *time.Duration) (*engine.State, error) {
 	inv := &mock.Invoker{Set: mock.NewSet(f.Mocks)}
 	if usesScripts(doc.MainSteps) {
 		// Scripts run for real; their AWS calls come here.
@@ -185,37 +165,35 @@ func (r *Runner) execute(ctx context.Context, f *File, doc *document.Document, s
 		inv.Endpoint = ep
 	}
 	var (
-		eng       *engine.Engine
-		signalled sync.Once
-		waiting   string // the step that waited for a signal
+		eng     *engine.Engine
+		id      = engine.NewID()
+		waiting atomic.Value // the step that waited for a signal, a string
 	)
+	// Time is virtual: it jumps to the next deadline (a sleep's end, a
+	// timeout, a poll, a retry) whenever every execution of the test waits.
+	// When they all wait with no deadline, only a signal could move them,
+	// which no one can send in a test: the execution is cancelled.
+	clk := clock.NewVirtual(func() {
+		go func() {
+			ctx := context.WithoutCancel(ctx)
+			waiting.Store(waitingStep(ctx, eng, id))
+			_ = eng.Stop(ctx, id, false)
+		}()
+	})
+	defer func() {
+		clk.Close()
+		*skipped = clk.Advanced()
+	}()
 	// Child runbooks start through the service, as in every front end.
 	svc := service.New(service.Options{Store: r.Store, Library: documents{dir: filepath.Dir(f.Path), lib: r.Library}, Engine: engine.Options{
-		Actions: r.actions,
+		Actions: r.Actions,
 		NewInvoker: func(context.Context, engine.InvokerRequest) (action.Invoker, error) {
 			// A denied mock reads as a denial does: with the permission.
 			return policy.Explain(inv, policy.Scope{}), nil
 		},
-		Region:     "us-east-1",
-		AccountID:  "123456789012",
-		Now:        clk.Now,
-		RetryDelay: time.Millisecond,
-		OnChange: func(st *engine.State, _ store.Event) {
-			for _, s := range st.Steps {
-				if !s.WaitUntil.IsZero() && s.EndTime.IsZero() {
-					clk.advanceTo(s.WaitUntil)
-				}
-				if s.WaitSignal && s.EndTime.IsZero() {
-					// No one can approve or resume in a test: cancel rather
-					// than wait. OnChange must not block, so not here.
-					id, name := st.ID, s.Name
-					signalled.Do(func() {
-						waiting = name
-						go func() { _ = eng.Stop(context.WithoutCancel(ctx), id, false) }()
-					})
-				}
-			}
-		},
+		Region:    "us-east-1",
+		AccountID: "123456789012",
+		Clock:     clk,
 	}})
 	eng = svc.Engine()
 	defer eng.Shutdown()
@@ -225,18 +203,32 @@ func (r *Runner) execute(ctx context.Context, f *File, doc *document.Document, s
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	id, err := eng.Start(ctx, engine.StartRequest{Document: doc, Source: src, DocumentName: f.Runbook, Parameters: params})
-	if err != nil {
+	if _, err := eng.Start(ctx, engine.StartRequest{ID: id, Document: doc, Source: src, DocumentName: f.Runbook, Parameters: params}); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", f.Runbook, err)
 	}
 	st, err := eng.Wait(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("running %s: %w", f.Runbook, err)
 	}
-	if waiting != "" && st.FailureMessage == "" {
-		st.FailureMessage = fmt.Sprintf("step %s waited for a signal (an approval or a resume) that a test cannot send; the execution was cancelled", waiting)
+	if name, _ := waiting.Load().(string); name != "" && st.FailureMessage == "" {
+		st.FailureMessage = fmt.Sprintf("%s waited for a signal with no deadline (a resume or a step start) that a test cannot send; the execution was cancelled", name)
 	}
 	return st, nil
+}
+
+// waitingStep names the step of an execution that is waiting, or the
+// execution when none of its own steps is (a child's is).
+func waitingStep(ctx context.Context, eng *engine.Engine, id string) string {
+	st, err := eng.Get(ctx, id)
+	if err != nil {
+		return "execution " + id
+	}
+	for _, s := range st.Steps {
+		if s.EndTime.IsZero() && !s.StartTime.IsZero() {
+			return "step " + s.Name
+		}
+	}
+	return "execution " + id
 }
 
 // compare lists every way the execution differs from the expectation.

@@ -59,6 +59,23 @@ func TestRunbookTests(t *testing.T) {
 	}
 }
 
+func TestTimeIsVirtual(t *testing.T) {
+	// Two hours of aws:sleep, then an aws:approve with an hour's timeout
+	// that nobody approves: it ends TimedOut as in SSM, and the test's own
+	// bound (30 s of real time) is only met because the three hours are
+	// skipped.
+	res := runner(t).Run(context.Background(), filepath.Join("testdata", "approve.test.yaml"))
+	if !res.Passed {
+		t.Fatal(res)
+	}
+	if res.Skipped < 3*time.Hour-time.Minute || res.Skipped > 3*time.Hour {
+		t.Errorf("skipped %s of virtual time, want the 2h sleep and the 1h timeout (less the real time the test took)", res.Skipped)
+	}
+	if !strings.Contains(res.String(), "of waiting skipped") {
+		t.Errorf("%s does not say time was skipped", res)
+	}
+}
+
 func TestDeniedMockNamesThePermission(t *testing.T) {
 	// The mocked AccessDeniedException of PutParameter reads as a real
 	// denial does, with the permission the call needed.
