@@ -2,14 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/capstan-run/capstan/internal/config"
-	"github.com/capstan-run/capstan/internal/store"
+	"github.com/capstan-run/capstan/internal/service"
 	"github.com/capstan-run/capstan/internal/store/sqlite"
 )
 
@@ -65,27 +64,42 @@ func (f *storeFlags) masterKeyFile(flag string) string {
 	return f.cfg.Keys.MasterKeyFile
 }
 
+// local is a command's hold on the local store: the database and the
+// service over it, used as the person at the command line (whose changes
+// the audit log records as local:NAME from the cli).
+type local struct {
+	db  *sqlite.DB
+	svc *service.Service
+	who service.Principal
+}
+
+// openLocal opens the store and the service over it; the error is already
+// the command's (exit 1). Close it when done.
+func (f *storeFlags) openLocal(ctx context.Context, o serviceOptions) (*local, error) {
+	db, err := f.open(ctx)
+	if err != nil {
+		return nil, failed(err)
+	}
+	return &local{db: db, svc: (&awsFlags{}).newService(ctx, db, f.cfg, o), who: localPrincipal()}, nil
+}
+
+func (l *local) Close() { _ = l.db.Close() }
+
 // newDeleteCmd is the `delete NAME` command of a kind of named record kept in
 // the local store (webhooks, schedules): a missing name fails saying so.
-func newDeleteCmd(kind, short string, del func(*sqlite.DB, context.Context, string) error) *cobra.Command {
+func newDeleteCmd(short string, del func(s *service.Service, ctx context.Context, p service.Principal, name string) error) *cobra.Command {
 	var f storeFlags
 	cmd := &cobra.Command{
 		Use:   "delete NAME",
 		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			db, err := f.open(ctx)
+			l, err := f.openLocal(cmd.Context(), serviceOptions{})
 			if err != nil {
-				return failed(err)
+				return err
 			}
-			defer db.Close()
-			if err := del(db, ctx, args[0]); errors.Is(err, store.ErrNotFound) {
-				return failed(fmt.Errorf("no %s %s", kind, args[0]))
-			} else if err != nil {
-				return failed(err)
-			}
-			return nil
+			defer l.Close()
+			return serviceError(del(l.svc, cmd.Context(), l.who, args[0]))
 		},
 	}
 	f.register(cmd)

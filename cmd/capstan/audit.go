@@ -1,40 +1,14 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"os/user"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/capstan-run/capstan/internal/authz"
-	"github.com/capstan-run/capstan/internal/service"
 	"github.com/capstan-run/capstan/internal/store"
 )
-
-// localScope names the resources changed from the command line.
-var localScope = authz.Scope{Account: service.DefaultAccountID}
-
-// recordLocal appends the audit record of a change made from the command
-// line (callErr is the change's own error). The record's failure is
-// returned: a change must not go unrecorded silently.
-func recordLocal(ctx context.Context, log store.AuditLog, action, resource string, callErr error) error {
-	who := "local"
-	if u, err := user.Current(); err == nil {
-		who = "local:" + u.Username
-	}
-	result := "Success"
-	if callErr != nil {
-		result = "Failed"
-	}
-	rec := store.AuditRecord{User: who, Action: action, Resource: resource, Result: result, Source: "cli"}
-	if _, err := log.AppendAudit(context.WithoutCancel(ctx), rec); err != nil {
-		return fmt.Errorf("the change was made but its audit record was not stored: %w", err)
-	}
-	return nil
-}
 
 func newAuditCmd() *cobra.Command {
 	var f storeFlags
@@ -44,7 +18,8 @@ func newAuditCmd() *cobra.Command {
 		Use:   "audit [--user NAME] [--after SEQ] [--limit N] [--output json]",
 		Short: "Show the audit log: every change made through the API or this CLI, oldest first",
 		Long: "Every call that changes something (an execution started, stopped or signalled, a document\n" +
-			"created, updated or deleted, a user or key changed) is one record: who, what, on which\n" +
+			"created, updated or deleted, a user, policy, key, webhook or schedule changed, a start by a\n" +
+			"webhook or schedule) is one record: who, what, on which\n" +
 			"resource, the result, when and from where. Refused calls are recorded with their refusal.\n" +
 			"The log is append-only; nothing in capstan deletes or rewrites a record.",
 		Args: cobra.NoArgs,

@@ -32,13 +32,12 @@ func newDocsListCmd() *cobra.Command {
 		Short: "List the stored runbooks and the built-in library",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := sf.open(cmd.Context())
+			l, err := sf.openLocal(cmd.Context(), serviceOptions{})
 			if err != nil {
-				return failed(err)
+				return err
 			}
-			defer db.Close()
-			svc := (&awsFlags{}).newService(cmd.Context(), db, sf.cfg, serviceOptions{})
-			list, err := svc.AllDocuments(cmd.Context(), localPrincipal(), store.DocumentFilter{})
+			defer l.Close()
+			list, err := l.svc.AllDocuments(cmd.Context(), l.who, store.DocumentFilter{})
 			if err != nil {
 				return serviceError(err)
 			}
@@ -71,13 +70,12 @@ func newDocsShowCmd() *cobra.Command {
 		Short: "Print a runbook's source (a stored version or the built-in one)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := sf.open(cmd.Context())
+			l, err := sf.openLocal(cmd.Context(), serviceOptions{})
 			if err != nil {
-				return failed(err)
+				return err
 			}
-			defer db.Close()
-			svc := (&awsFlags{}).newService(cmd.Context(), db, sf.cfg, serviceOptions{})
-			d, err := svc.GetDocument(cmd.Context(), localPrincipal(), args[0], version, "")
+			defer l.Close()
+			d, err := l.svc.GetDocument(cmd.Context(), l.who, args[0], version, "")
 			if err != nil {
 				return serviceError(err)
 			}
@@ -115,18 +113,17 @@ func newDocsPutCmd() *cobra.Command {
 			if strings.HasPrefix(strings.TrimSpace(string(src)), "{") {
 				format = "JSON"
 			}
-			db, err := sf.open(cmd.Context())
+			l, err := sf.openLocal(cmd.Context(), serviceOptions{})
 			if err != nil {
-				return failed(err)
+				return err
 			}
-			defer db.Close()
-			svc := (&awsFlags{}).newService(cmd.Context(), db, sf.cfg, serviceOptions{})
-			d, err := svc.PutDocument(cmd.Context(), localPrincipal(), service.DocumentInput{Name: name, File: args[0], Content: string(src), Format: format, DocumentType: "Automation"})
+			defer l.Close()
+			d, err := l.svc.PutDocument(cmd.Context(), l.who, service.DocumentInput{Name: name, File: args[0], Content: string(src), Format: format, DocumentType: "Automation"})
 			if err != nil {
 				return serviceError(fmt.Errorf("nothing was stored: %w", err))
 			}
 			if makeDefault && d.Version != d.DefaultVersion {
-				if _, err := svc.SetDefaultVersion(cmd.Context(), localPrincipal(), name, strconv.Itoa(d.Version)); err != nil {
+				if _, err := l.svc.SetDefaultVersion(cmd.Context(), l.who, name, strconv.Itoa(d.Version)); err != nil {
 					return serviceError(err)
 				}
 			}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/capstan-run/capstan/internal/authz"
 	"github.com/capstan-run/capstan/internal/keys"
 	"github.com/capstan-run/capstan/internal/store/sqlite"
 )
@@ -17,7 +16,6 @@ import (
 type keysFlags struct {
 	store         storeFlags
 	masterKeyFile string
-	db            *sqlite.DB // set by open, for the audit record
 }
 
 func (f *keysFlags) register(cmd *cobra.Command) {
@@ -26,13 +24,17 @@ func (f *keysFlags) register(cmd *cobra.Command) {
 		"the file holding the base64 master key (default: $"+keys.EnvMasterKey+", else keys.masterKeyFile of the configuration, else master.key beside the database)")
 }
 
+// openLocal opens the store and the service over it with this master key.
+func (f *keysFlags) openLocal(cmd *cobra.Command) (*local, error) {
+	return f.store.openLocal(cmd.Context(), serviceOptions{masterKeyFile: f.masterKeyFile, notice: cmd.ErrOrStderr()})
+}
+
 // open returns the keyring and a function closing the store.
 func (f *keysFlags) open(ctx context.Context, cmd *cobra.Command) (*keys.Keyring, func(), error) {
 	db, err := f.store.open(ctx)
 	if err != nil {
 		return nil, nil, failed(err)
 	}
-	f.db = db
 	k := keys.New(db, keys.Options{MasterKeyFile: f.store.masterKeyFile(f.masterKeyFile), DBPath: f.store.path(), Notice: cmd.ErrOrStderr()})
 	return k, func() { _ = db.Close() }, nil
 }
@@ -80,18 +82,13 @@ func newKeysPutCmd() *cobra.Command {
 			if len(value) == 0 {
 				return usageError("no value on stdin for %s: pipe the value in, e.g. printf '%%s' \"$VALUE\" | capstan keys put %s", args[0], args[0])
 			}
-			ctx := cmd.Context()
-			k, closeDB, err := f.open(ctx, cmd)
+			l, err := f.openLocal(cmd)
 			if err != nil {
 				return err
 			}
-			defer closeDB()
-			err = k.Put(ctx, args[0], value)
-			if aerr := recordLocal(ctx, f.db, authz.PutKey, localScope.Key(args[0]), err); aerr != nil && err == nil {
-				return failed(aerr)
-			}
-			if err != nil {
-				return failed(err)
+			defer l.Close()
+			if err := l.svc.PutKey(cmd.Context(), l.who, args[0], value); err != nil {
+				return serviceError(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "stored %s\n", args[0])
 			return nil
@@ -148,18 +145,13 @@ func newKeysDeleteCmd() *cobra.Command {
 		Short: "Delete the value at PATH",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			k, closeDB, err := f.open(ctx, cmd)
+			l, err := f.openLocal(cmd)
 			if err != nil {
 				return err
 			}
-			defer closeDB()
-			err = k.Delete(ctx, args[0])
-			if aerr := recordLocal(ctx, f.db, authz.DeleteKey, localScope.Key(args[0]), err); aerr != nil && err == nil {
-				return failed(aerr)
-			}
-			if err != nil {
-				return failed(err)
+			defer l.Close()
+			if err := l.svc.DeleteKey(cmd.Context(), l.who, args[0]); err != nil {
+				return serviceError(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "deleted %s\n", args[0])
 			return nil

@@ -68,8 +68,11 @@ func failed(err error) error {
 
 // serviceError gives a service's refusal its exit status: bad input is bad
 // usage (2), anything else a failure of the work (1). The message is the
-// service's, the same the API answers with.
+// service's, the same the API answers with. nil stays nil.
 func serviceError(err error) error {
+	if err == nil {
+		return nil
+	}
 	var se *service.Error
 	if errors.As(err, &se) && se.Usage() {
 		return &exitError{code: exitUsage, err: err}

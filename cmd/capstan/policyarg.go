@@ -49,20 +49,16 @@ func newUsersUpdatePolicyCmd() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			db, err := f.open(ctx)
+			l, err := f.openLocal(ctx, serviceOptions{})
 			if err != nil {
-				return failed(err)
+				return err
 			}
-			defer db.Close()
-			if _, err := db.GetUser(ctx, args[0]); err != nil {
+			defer l.Close()
+			if _, err := l.db.GetUser(ctx, args[0]); err != nil {
 				return failed(fmt.Errorf("user %s: %w", args[0], err))
 			}
-			err = db.PutPolicy(ctx, args[0], doc)
-			if aerr := recordLocal(ctx, db, authz.UpdateUserPolicy, localScope.User(args[0]), err); aerr != nil && err == nil {
-				return failed(aerr)
-			}
-			if err != nil {
-				return failed(err)
+			if err := l.svc.PutUserPolicy(ctx, l.who, args[0], doc); err != nil {
+				return serviceError(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "user %s now acts under the new policy\n", args[0])
 			return nil

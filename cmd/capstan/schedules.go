@@ -11,8 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/capstan-run/capstan/internal/schedule"
+	"github.com/capstan-run/capstan/internal/service"
 	"github.com/capstan-run/capstan/internal/store"
-	"github.com/capstan-run/capstan/internal/store/sqlite"
 )
 
 func newSchedulesCmd() *cobra.Command {
@@ -27,7 +27,7 @@ the same run. A run missed while no server ran is started once at the next start
 with 'serve --missed-runs skip'. Executions record the schedule as their starter
 (arn:aws:iam::ACCOUNT:user/schedule/NAME).`,
 	}
-	cmd.AddCommand(newSchedulesCreateCmd(), newSchedulesListCmd(), newSchedulesPauseCmd(true), newSchedulesPauseCmd(false), newDeleteCmd("schedule", "Delete a schedule", (*sqlite.DB).DeleteSchedule))
+	cmd.AddCommand(newSchedulesCreateCmd(), newSchedulesListCmd(), newSchedulesPauseCmd(true), newSchedulesPauseCmd(false), newDeleteCmd("Delete a schedule", (*service.Service).DeleteSchedule))
 	return cmd
 }
 
@@ -66,16 +66,13 @@ func newSchedulesCreateCmd() *cobra.Command {
 			if s.NextRun = expr.Next(s.Created); s.NextRun.IsZero() {
 				return usageError("--expression %s: it never runs after now", s.Expression)
 			}
-			ctx := cmd.Context()
-			db, err := f.open(ctx)
+			l, err := f.openLocal(cmd.Context(), serviceOptions{})
 			if err != nil {
-				return failed(err)
+				return err
 			}
-			defer db.Close()
-			if err := db.CreateSchedule(ctx, s); errors.Is(err, store.ErrExists) {
-				return failed(fmt.Errorf("schedule %s exists", s.Name))
-			} else if err != nil {
-				return failed(err)
+			defer l.Close()
+			if err := l.svc.CreateSchedule(cmd.Context(), l.who, s); err != nil {
+				return serviceError(err)
 			}
 			if output == "json" {
 				return writeJSON(cmd.OutOrStdout(), map[string]any{"Name": s.Name, "NextRun": s.NextRun.In(loc)})
@@ -148,14 +145,14 @@ func newSchedulesPauseCmd(pause bool) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			db, err := f.open(ctx)
+			l, err := f.openLocal(ctx, serviceOptions{})
 			if err != nil {
-				return failed(err)
+				return err
 			}
-			defer db.Close()
+			defer l.Close()
 			var next time.Time
 			if !pause {
-				s, err := db.GetSchedule(ctx, args[0])
+				s, err := l.db.GetSchedule(ctx, args[0])
 				if errors.Is(err, store.ErrNotFound) {
 					return failed(fmt.Errorf("no schedule %s", args[0]))
 				} else if err != nil {
@@ -167,10 +164,8 @@ func newSchedulesPauseCmd(pause bool) *cobra.Command {
 				}
 				next = expr.Next(time.Now())
 			}
-			if err := db.PauseSchedule(ctx, args[0], pause, next); errors.Is(err, store.ErrNotFound) {
-				return failed(fmt.Errorf("no schedule %s", args[0]))
-			} else if err != nil {
-				return failed(err)
+			if err := l.svc.PauseSchedule(ctx, l.who, args[0], pause, next); err != nil {
+				return serviceError(err)
 			}
 			if !pause {
 				fmt.Fprintf(cmd.OutOrStdout(), "Schedule %s: next run %s\n", args[0], next.Format(time.RFC3339))

@@ -90,4 +90,14 @@ mainSteps:
 	if code, _, errOut := runKeys(t, "", "schedules", "delete", "nap", "--db", db); code != 1 || !strings.Contains(errOut, "no schedule nap") {
 		t.Errorf("delete again: %d %q", code, errOut)
 	}
+	const arn = "arn:capstan:capstan::000000000000:schedule/nap"
+	counts := auditCounts(t, db)
+	wantAudit(t, counts,
+		"local: capstan:CreateSchedule "+arn+" Success cli",
+		"local: capstan:DeleteSchedule "+arn+" Success cli",
+		"local: capstan:DeleteSchedule "+arn+" NoSuchEntity cli",
+		"schedule/nap ssm:StartAutomationExecution arn:aws:ssm:us-east-1:000000000000:automation-definition/Nap:$DEFAULT Success schedule")
+	if n := counts["local: capstan:UpdateSchedule "+arn+" Success cli"]; n != 2 {
+		t.Errorf("pause and resume in the audit log: %d records, want 2 (%v)", n, counts)
+	}
 }

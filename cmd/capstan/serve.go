@@ -15,7 +15,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/capstan-run/capstan/internal/authz"
 	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/execlog"
@@ -172,7 +171,7 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 		go ship.Run(ctx)
 	}
 
-	opts := ssmapi.Options{Service: svc, Audit: db, MaxBodyBytes: f.maxBody, Logger: logger}
+	opts := ssmapi.Options{Service: svc, MaxBodyBytes: f.maxBody, Logger: logger}
 	// Signatures must be scoped to the region executions run in, when one
 	// is configured.
 	if prof, err := f.aws.resolve(cfg); err == nil {
@@ -227,7 +226,7 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 		Secrets: keys.New(db, keys.Options{DBPath: db.Path(), MasterKeyFile: cfg.Keys.MasterKeyFile}),
 	})
 	mux.Handle("/", api)
-	if err := mountUI(mux, svc, db, logger, f.secureCookies, authz.Scope{Region: opts.Region, Account: svc.AccountID()}); err != nil {
+	if err := mountUI(mux, svc, db, logger, f.secureCookies); err != nil {
 		return failed(err)
 	}
 	srv := &http.Server{
@@ -241,7 +240,7 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 	}
 	runner := &schedule.Runner{Store: db, Missed: schedule.Missed(f.missedRuns), Logger: logger,
 		Start: func(ctx context.Context, s store.Schedule) (string, error) {
-			return svc.StartExecution(ctx, service.Principal{Name: "schedule/" + s.Name, ARN: "arn:aws:iam::" + svc.AccountID() + ":user/schedule/" + s.Name},
+			return svc.StartExecution(service.WithSource(ctx, service.SourceSchedule), service.SchedulePrincipal(svc.AccountID(), s.Name),
 				service.StartInput{DocumentName: s.Document, Parameters: document.Inputs{Flags: s.Parameters}})
 		},
 		Fired: func(name, outcome string, _ time.Duration) { mets.ScheduleFired(name, outcome) },

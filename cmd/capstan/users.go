@@ -47,27 +47,23 @@ func newUsersCreateCmd() *cobra.Command {
 				}
 			}
 			ctx := cmd.Context()
-			db, err := f.store.open(ctx)
+			l, err := f.store.openLocal(ctx, serviceOptions{masterKeyFile: f.masterKeyFile, notice: cmd.ErrOrStderr()})
 			if err != nil {
-				return failed(err)
+				return err
 			}
-			defer db.Close()
-			svc := (&awsFlags{}).newService(ctx, db, f.store.cfg, serviceOptions{masterKeyFile: f.masterKeyFile, notice: cmd.ErrOrStderr()})
-			usr, secret, err := svc.CreateUser(ctx, localPrincipal(), args[0])
-			if aerr := recordLocal(ctx, db, authz.CreateUser, localScope.User(args[0]), err); aerr != nil && err == nil {
-				return failed(aerr)
-			}
+			defer l.Close()
+			usr, secret, err := l.svc.CreateUser(ctx, l.who, args[0])
 			if err != nil {
 				return serviceError(err)
 			}
-			if err := db.PutPolicy(ctx, usr.Name, doc); err != nil {
+			if err := l.svc.PutUserPolicy(ctx, l.who, usr.Name, doc); err != nil {
 				return failed(fmt.Errorf("user %s was created but its policy was not stored (run users update-policy): %w", usr.Name, err))
 			}
 			if !cmd.Flags().Changed("policy") {
 				fmt.Fprintf(cmd.ErrOrStderr(), "User %s acts under %s; give --policy to restrict it.\n", usr.Name, authz.AdministratorAccessName)
 			}
 			if passwordStdin {
-				if err := web.SetPassword(ctx, db, usr.Name, password); err != nil {
+				if err := web.SetPassword(ctx, l.db, usr.Name, password); err != nil {
 					return failed(err)
 				}
 			}
@@ -96,12 +92,12 @@ func newUsersListCmd() *cobra.Command {
 		Short: "List users and their access key ids",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := f.open(cmd.Context())
+			l, err := f.openLocal(cmd.Context(), serviceOptions{})
 			if err != nil {
-				return failed(err)
+				return err
 			}
-			defer db.Close()
-			list, err := (&awsFlags{}).newService(cmd.Context(), db, f.cfg, serviceOptions{}).ListUsers(cmd.Context(), localPrincipal())
+			defer l.Close()
+			list, err := l.svc.ListUsers(cmd.Context(), l.who)
 			if err != nil {
 				return serviceError(err)
 			}
@@ -124,16 +120,12 @@ func newUsersDeleteCmd() *cobra.Command {
 		Short: "Delete a user; a running server stops accepting its key within 30 seconds",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := f.open(cmd.Context())
+			l, err := f.openLocal(cmd.Context(), serviceOptions{})
 			if err != nil {
-				return failed(err)
+				return err
 			}
-			defer db.Close()
-			err = (&awsFlags{}).newService(cmd.Context(), db, f.cfg, serviceOptions{}).DeleteUser(cmd.Context(), localPrincipal(), args[0])
-			if aerr := recordLocal(cmd.Context(), db, authz.DeleteUser, localScope.User(args[0]), err); aerr != nil && err == nil {
-				return failed(aerr)
-			}
-			if err != nil {
+			defer l.Close()
+			if err := l.svc.DeleteUser(cmd.Context(), l.who, args[0]); err != nil {
 				return serviceError(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "deleted user %s\n", args[0])

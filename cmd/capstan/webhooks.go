@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -13,8 +12,8 @@ import (
 
 	"github.com/capstan-run/capstan/internal/authz"
 	"github.com/capstan-run/capstan/internal/keys"
+	"github.com/capstan-run/capstan/internal/service"
 	"github.com/capstan-run/capstan/internal/store"
-	"github.com/capstan-run/capstan/internal/store/sqlite"
 	"github.com/capstan-run/capstan/internal/webhook"
 )
 
@@ -31,7 +30,7 @@ X-Hub-Signature-256: sha256=HEX, the HMAC-SHA256 of the body, as GitHub sends it
 Executions record the webhook as their starter (arn:aws:iam::ACCOUNT:user/webhook/NAME), which
 acts under its own --policy.`,
 	}
-	cmd.AddCommand(newWebhooksCreateCmd(), newWebhooksListCmd(), newDeleteCmd("webhook", "Delete a webhook; its URL answers 404 from then on", (*sqlite.DB).DeleteWebhook), newWebhooksRotateCmd())
+	cmd.AddCommand(newWebhooksCreateCmd(), newWebhooksListCmd(), newDeleteCmd("Delete a webhook; its URL answers 404 from then on", (*service.Service).DeleteWebhook), newWebhooksRotateCmd())
 	return cmd
 }
 
@@ -92,21 +91,17 @@ func newWebhooksCreateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			db, err := f.open(ctx)
+			l, err := f.openLocal(cmd.Context(), serviceOptions{})
 			if err != nil {
-				return failed(err)
+				return err
 			}
-			defer db.Close()
+			defer l.Close()
 			token, hash := webhook.NewToken()
 			wh.TokenHash = hash
-			if err := db.CreateWebhook(ctx, wh); errors.Is(err, store.ErrExists) {
-				return failed(fmt.Errorf("webhook %s exists (rotate its token with 'capstan webhooks rotate %s')", name, name))
+			if err := l.svc.CreateWebhook(cmd.Context(), l.who, wh, pol); service.CodeOf(err) == service.CodeUserExists {
+				return failed(fmt.Errorf("%w (rotate its token with 'capstan webhooks rotate %s')", err, name))
 			} else if err != nil {
-				return failed(err)
-			}
-			if err := db.PutPolicy(ctx, webhook.Principal("", name).Name, pol); err != nil {
-				return failed(fmt.Errorf("webhook %s was created but its policy was not stored: %w", name, err))
+				return serviceError(err)
 			}
 			if !cmd.Flags().Changed("policy") {
 				fmt.Fprintf(cmd.ErrOrStderr(), "Webhook %s acts under %s; give --policy to restrict it.\n", name, authz.AdministratorAccessName)
@@ -189,17 +184,14 @@ func newWebhooksRotateCmd() *cobra.Command {
 		Short: "Give a webhook a new token and print its new URL path; the old one answers 404 from then on",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			db, err := f.open(ctx)
+			l, err := f.openLocal(cmd.Context(), serviceOptions{})
 			if err != nil {
-				return failed(err)
+				return err
 			}
-			defer db.Close()
+			defer l.Close()
 			token, hash := webhook.NewToken()
-			if err := db.SetWebhookToken(ctx, args[0], hash); errors.Is(err, store.ErrNotFound) {
-				return failed(fmt.Errorf("no webhook %s", args[0]))
-			} else if err != nil {
-				return failed(err)
+			if err := l.svc.SetWebhookToken(cmd.Context(), l.who, args[0], hash); err != nil {
+				return serviceError(err)
 			}
 			return printToken(cmd, output, args[0], token)
 		},

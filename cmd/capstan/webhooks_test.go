@@ -133,6 +133,21 @@ mainSteps:
 	if code, _ := post(t, url+newPath, `{"repository": {"name": "web"}, "hosts": ["a"]}`); code != 404 {
 		t.Errorf("deleted webhook: %d", code)
 	}
+	// Each change is one audit record: the CLI's as local:USER from the
+	// cli, the webhooks' starts as themselves from the caller's address.
+	const arn = "arn:capstan:capstan::000000000000:"
+	counts := auditCounts(t, db)
+	wantAudit(t, counts,
+		"local: capstan:CreateWebhook "+arn+"webhook/deploy Success cli",
+		"local: capstan:CreateWebhook "+arn+"webhook/signed Success cli",
+		"local: capstan:PutKey "+arn+"key/hooks/github Success cli",
+		"local: capstan:UpdateWebhook "+arn+"webhook/deploy Success cli",
+		"local: capstan:DeleteWebhook "+arn+"webhook/deploy Success cli",
+		"anonymous ssm:CreateDocument arn:aws:ssm:us-east-1:000000000000:document/Deploy Success 127.0.0.1",
+		"webhook/signed ssm:StartAutomationExecution arn:aws:ssm:us-east-1:000000000000:automation-definition/Deploy:$DEFAULT Success 127.0.0.1")
+	if n := counts["webhook/deploy ssm:StartAutomationExecution arn:aws:ssm:us-east-1:000000000000:automation-definition/Deploy:$DEFAULT Success 127.0.0.1"]; n != 2 {
+		t.Errorf("webhook deploy's starts in the audit log: %d, want 2 (%v)", n, counts)
+	}
 }
 
 // TestWebhookActsUnderItsOwnPolicy: with signatures checked, a webhook starts

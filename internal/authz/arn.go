@@ -33,6 +33,12 @@ const (
 	ListProjects     = "capstan:ListProjects" // on each project's ARN, for the listing
 	GetProject       = "capstan:GetProject"
 	ListNodes        = "capstan:ListNodes" // the EC2 node inventory, for pickers
+	CreateWebhook    = "capstan:CreateWebhook"
+	UpdateWebhook    = "capstan:UpdateWebhook" // a new token
+	DeleteWebhook    = "capstan:DeleteWebhook"
+	CreateSchedule   = "capstan:CreateSchedule"
+	UpdateSchedule   = "capstan:UpdateSchedule" // pause, resume
+	DeleteSchedule   = "capstan:DeleteSchedule"
 )
 
 // Scope builds the ARNs of one capstan server: SSM's forms for documents,
@@ -79,6 +85,12 @@ func (s Scope) Key(path string) string { return s.capstan("key/" + strings.TrimP
 
 // User is the ARN of a capstan user as a resource of user management.
 func (s Scope) User(name string) string { return s.capstan("user/" + name) }
+
+// Webhook is arn:capstan:capstan::A:webhook/NAME.
+func (s Scope) Webhook(name string) string { return s.capstan("webhook/" + name) }
+
+// Schedule is arn:capstan:capstan::A:schedule/NAME.
+func (s Scope) Schedule(name string) string { return s.capstan("schedule/" + name) }
 
 // Audit is the ARN of the audit log.
 func (s Scope) Audit() string { return s.capstan("audit") }

@@ -14,11 +14,10 @@ func (s *Service) ListAudit(ctx context.Context, p Principal, q store.AuditQuery
 	if err := s.authorize(ctx, p, authz.ReadAudit, "audit"); err != nil {
 		return nil, err
 	}
-	log, ok := s.store.(store.AuditLog)
-	if !ok {
+	if s.audit == nil {
 		return nil, fmt.Errorf("listing the audit log: this store keeps none")
 	}
-	return log.ListAudit(ctx, q)
+	return s.audit.ListAudit(ctx, q)
 }
 
 // UserPolicy returns the policy document user acts under (read with the

@@ -68,8 +68,12 @@ func (s *Service) request(ctx context.Context, act string, resource string) (aut
 		req.Resource = sc.AutomationDefinition(resource, "")
 	case authz.DescribeAutomationExecutions, authz.ListDocuments, authz.ListUsers, authz.ListNodes:
 		req.Resource = "*"
-	case authz.CreateUser, authz.DeleteUser:
+	case authz.CreateUser, authz.DeleteUser, authz.UpdateUserPolicy:
 		req.Resource = sc.User(resource)
+	case authz.CreateWebhook, authz.UpdateWebhook, authz.DeleteWebhook:
+		req.Resource = sc.Webhook(resource)
+	case authz.CreateSchedule, authz.UpdateSchedule, authz.DeleteSchedule:
+		req.Resource = sc.Schedule(resource)
 	case authz.GetProject:
 		req.Resource, req.Project = sc.Project(resource), resource
 	case authz.ReadAudit:

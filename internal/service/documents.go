@@ -46,7 +46,8 @@ type DocumentInput struct {
 // CreateDocument stores version 1 of a new document, with SSM's rules on
 // names (3 to 128 of letters, digits, _-.; no aws or amazon prefix), size and
 // content. The document is owned by the service's account.
-func (s *Service) CreateDocument(ctx context.Context, p Principal, in DocumentInput) (store.Document, error) {
+func (s *Service) CreateDocument(ctx context.Context, p Principal, in DocumentInput) (_ store.Document, err error) {
+	defer func() { s.record(ctx, p, authz.CreateDocument, s.scope().Document(in.Name), "", err) }()
 	if err := s.authorize(ctx, p, authz.CreateDocument, in.Name); err != nil {
 		return store.Document{}, err
 	}
@@ -88,7 +89,8 @@ func (s *Service) CreateDocument(ctx context.Context, p Principal, in DocumentIn
 
 // UpdateDocument stores a new version of a document; the built-in library's
 // runbooks cannot be changed.
-func (s *Service) UpdateDocument(ctx context.Context, p Principal, in DocumentInput) (store.Document, error) {
+func (s *Service) UpdateDocument(ctx context.Context, p Principal, in DocumentInput) (_ store.Document, err error) {
+	defer func() { s.record(ctx, p, authz.UpdateDocument, s.scope().Document(in.Name), "", err) }()
 	if err := s.authorize(ctx, p, authz.UpdateDocument, in.Name); err != nil {
 		return store.Document{}, err
 	}
@@ -244,7 +246,8 @@ func firstNonEmpty(s ...string) string {
 }
 
 // SetDefaultVersion makes a version the document's default.
-func (s *Service) SetDefaultVersion(ctx context.Context, p Principal, name, version string) (store.Document, error) {
+func (s *Service) SetDefaultVersion(ctx context.Context, p Principal, name, version string) (_ store.Document, err error) {
+	defer func() { s.record(ctx, p, authz.UpdateDocumentDefaultVersion, s.scope().Document(name), version, err) }()
 	if err := s.authorize(ctx, p, authz.UpdateDocumentDefaultVersion, name); err != nil {
 		return store.Document{}, err
 	}
@@ -286,7 +289,10 @@ func (s *Service) ListDocumentVersions(ctx context.Context, p Principal, name st
 
 // DeleteDocument deletes one version (a number, $LATEST, or the version
 // named versionName), or the whole document when both are "".
-func (s *Service) DeleteDocument(ctx context.Context, p Principal, name, version, versionName string) error {
+func (s *Service) DeleteDocument(ctx context.Context, p Principal, name, version, versionName string) (err error) {
+	defer func() {
+		s.record(ctx, p, authz.DeleteDocument, s.scope().Document(name), cmp.Or(version, versionName), err)
+	}()
 	if err := s.authorize(ctx, p, authz.DeleteDocument, name); err != nil {
 		return err
 	}

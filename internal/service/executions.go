@@ -106,7 +106,8 @@ const (
 )
 
 // StopExecution stops a running execution.
-func (s *Service) StopExecution(ctx context.Context, p Principal, id string, typ StopType) error {
+func (s *Service) StopExecution(ctx context.Context, p Principal, id string, typ StopType) (err error) {
+	defer func() { s.record(ctx, p, authz.StopAutomationExecution, s.scope().Execution(id), string(typ), err) }()
 	if typ == "" {
 		typ = StopCancel
 	}
@@ -135,7 +136,8 @@ func (s *Service) StopExecution(ctx context.Context, p Principal, id string, typ
 }
 
 // SignalExecution delivers a signal to a running execution as p.
-func (s *Service) SignalExecution(ctx context.Context, p Principal, id string, typ engine.SignalType, payload map[string][]string) error {
+func (s *Service) SignalExecution(ctx context.Context, p Principal, id string, typ engine.SignalType, payload map[string][]string) (err error) {
+	defer func() { s.record(ctx, p, authz.SendAutomationSignal, s.scope().Execution(id), string(typ), err) }()
 	if !typ.Valid() {
 		return newError(CodeValidation, "1 validation error detected: Value '%s' at 'signalType' failed to satisfy constraint: Member must satisfy enum value set: [Approve, Reject, StartStep, StopStep, Resume, Revoke]", typ)
 	}

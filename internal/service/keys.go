@@ -18,7 +18,8 @@ func (s *Service) ListKeys(ctx context.Context, p Principal, prefix string) ([]s
 }
 
 // PutKey seals value and stores it at path.
-func (s *Service) PutKey(ctx context.Context, p Principal, path string, value []byte) error {
+func (s *Service) PutKey(ctx context.Context, p Principal, path string, value []byte) (err error) {
+	defer func() { s.record(ctx, p, authz.PutKey, s.scope().Key(path), "", err) }()
 	if err := keys.CheckPath(path); err != nil {
 		return newError(CodeValidation, "%v", err)
 	}
@@ -29,7 +30,8 @@ func (s *Service) PutKey(ctx context.Context, p Principal, path string, value []
 }
 
 // DeleteKey removes the value at path.
-func (s *Service) DeleteKey(ctx context.Context, p Principal, path string) error {
+func (s *Service) DeleteKey(ctx context.Context, p Principal, path string) (err error) {
+	defer func() { s.record(ctx, p, authz.DeleteKey, s.scope().Key(path), "", err) }()
 	if err := s.authorize(ctx, p, authz.DeleteKey, path); err != nil {
 		return err
 	}

@@ -37,6 +37,17 @@ type Principal struct {
 	ARN string
 }
 
+// WebhookPrincipal is the identity webhook name starts executions as; its
+// policy is stored under its Name.
+func WebhookPrincipal(account, name string) Principal {
+	return Principal{Name: "webhook/" + name, ARN: "arn:aws:iam::" + account + ":user/webhook/" + name}
+}
+
+// SchedulePrincipal is the identity schedule name starts executions as.
+func SchedulePrincipal(account, name string) Principal {
+	return Principal{Name: "schedule/" + name, ARN: "arn:aws:iam::" + account + ":user/schedule/" + name}
+}
+
 // Anonymous is the caller when the API runs without authentication.
 var Anonymous = Principal{Name: "anonymous", ARN: "arn:aws:iam::" + DefaultAccountID + ":user/anonymous"}
 
@@ -87,6 +98,8 @@ type Service struct {
 	logger  *slog.Logger
 	users   userCache
 	nodes   nodeCache
+	// audit is the store's audit log, nil when it keeps none.
+	audit store.AuditLog
 	// policies decide what API users may do; nil allows everything.
 	policies *authz.Loader
 	projects config.Projects
@@ -113,6 +126,7 @@ func New(opts Options) *Service {
 		policies: opts.Policies,
 		projects: opts.Projects,
 	}
+	s.audit, _ = opts.Store.(store.AuditLog)
 	eo := opts.Engine
 	if eo.Store == nil {
 		eo.Store = opts.Store

@@ -61,7 +61,10 @@ type StartInput struct {
 // the AWS services and operations it names, coerces and checks the
 // parameters against the runbook and SSM's limits, and only then records
 // the execution. A repeated ClientToken returns the earlier execution.
-func (s *Service) StartExecution(ctx context.Context, p Principal, in StartInput) (string, error) {
+func (s *Service) StartExecution(ctx context.Context, p Principal, in StartInput) (id string, err error) {
+	defer func() {
+		s.record(ctx, p, authz.StartAutomationExecution, s.scope().AutomationDefinition(in.DocumentName, in.DocumentVersion), id, err)
+	}()
 	if err := s.authorize(ctx, p, authz.StartAutomationExecution, in.DocumentName); err != nil {
 		return "", err
 	}
@@ -78,7 +81,7 @@ func (s *Service) StartExecution(ctx context.Context, p Principal, in StartInput
 		return "", err
 	}
 	req.ClientToken = token
-	id, err := s.engine.Start(ctx, req)
+	id, err = s.engine.Start(ctx, req)
 	if errors.Is(err, store.ErrExists) && token != "" {
 		// Another request with the same token won the race.
 		if prev, terr := s.store.ClientToken(ctx, token); terr == nil {

@@ -45,7 +45,8 @@ func (s *Service) UserARN(name string) string {
 // CreateUser issues a user with a new access key and returns the secret
 // access key, which is shown only this once. Secrets are sealed with the key
 // storage's master key before they reach the store.
-func (s *Service) CreateUser(ctx context.Context, p Principal, name string) (store.User, string, error) {
+func (s *Service) CreateUser(ctx context.Context, p Principal, name string) (_ store.User, _ string, err error) {
+	defer func() { s.record(ctx, p, authz.CreateUser, s.scope().User(name), "", err) }()
 	if err := s.authorize(ctx, p, authz.CreateUser, name); err != nil {
 		return store.User{}, "", err
 	}
@@ -84,11 +85,12 @@ func (s *Service) ListUsers(ctx context.Context, p Principal) ([]store.User, err
 
 // DeleteUser deletes a user; a running server stops accepting its key
 // within 30 seconds.
-func (s *Service) DeleteUser(ctx context.Context, p Principal, name string) error {
+func (s *Service) DeleteUser(ctx context.Context, p Principal, name string) (err error) {
+	defer func() { s.record(ctx, p, authz.DeleteUser, s.scope().User(name), "", err) }()
 	if err := s.authorize(ctx, p, authz.DeleteUser, name); err != nil {
 		return err
 	}
-	err := s.store.DeleteUser(ctx, name)
+	err = s.store.DeleteUser(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return newError(CodeUserNotFound, "no user %s", name)
 	}

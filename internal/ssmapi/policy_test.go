@@ -58,7 +58,7 @@ func newPolicyEnv(t *testing.T, policies map[string]string) *policyEnv {
 	svc := service.New(service.Options{Store: e.db, Library: builtinLibrary{}, Keys: e.keys, Policies: loader,
 		Engine: engine.Options{Actions: action.Builtin(), NewInvoker: e.newInvokerFor, Region: "us-east-1", RetryDelay: time.Millisecond,
 			Secrets: &authz.KeyGuard{Keys: keyring, Loader: loader, Scope: authz.Scope{Region: "us-east-1", Account: service.DefaultAccountID}}}})
-	srv := httptest.NewServer(New(Options{Service: svc, Auth: Users{Service: svc}, Audit: e.db, Region: "us-east-1"}))
+	srv := httptest.NewServer(New(Options{Service: svc, Auth: Users{Service: svc}, Region: "us-east-1"}))
 	t.Cleanup(func() {
 		srv.Close()
 		svc.Engine().Shutdown()

@@ -16,7 +16,6 @@ import (
 
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/service"
-	"github.com/capstan-run/capstan/internal/store"
 )
 
 // Options configure a Server. Service is required.
@@ -26,8 +25,6 @@ type Options struct {
 	// Auth verifies request signatures. Nil turns authentication off: every
 	// request is served as Anonymous. Only for local experiments.
 	Auth Credentials
-	// Audit records every call that changes something. Optional.
-	Audit store.AuditLog
 	// Region is the region signatures must be scoped to; "" accepts any.
 	Region string
 	// MaxUnauthenticated bounds the requests between arrival and a verified
@@ -144,9 +141,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &Error{Type: "UnknownOperationException", Status: http.StatusBadRequest, Message: "unknown operation " + quote(target)})
 		return
 	}
-	ctx := context.WithValue(r.Context(), identityKey{}, ident)
+	// The service records each change with the caller and this address.
+	ctx := service.WithSource(context.WithValue(r.Context(), identityKey{}, ident), r.RemoteAddr)
 	out, err := h(s, ctx, body)
-	s.audit(ctx, r, name, ident, body, out, err)
 	if err != nil {
 		e := asError(err)
 		if e.Status >= 500 {

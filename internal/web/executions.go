@@ -288,7 +288,6 @@ func isRefusal(err error) bool {
 func (u *UI) stopExecution(w http.ResponseWriter, r *http.Request, s *session) {
 	id := r.PathValue("id")
 	err := u.opts.Service.Stop(r.Context(), s.user, id)
-	u.record(r, s, authz.StopAutomationExecution, u.opts.Scope.Execution(id), "", err)
 	u.afterAction(w, r, s, err)
 }
 
@@ -309,6 +308,5 @@ func (u *UI) signalExecution(w http.ResponseWriter, r *http.Request, s *session)
 	}
 	id := r.PathValue("id")
 	err := u.opts.Service.Signal(r.Context(), s.user, id, typ, payload)
-	u.record(r, s, authz.SendAutomationSignal, u.opts.Scope.Execution(id), typ, err)
 	u.afterAction(w, r, s, err)
 }

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/capstan-run/capstan/internal/authz"
 	"github.com/capstan-run/capstan/internal/keys"
 )
 
@@ -41,7 +40,6 @@ func (u *UI) putKey(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	err := u.opts.Service.PutKey(r.Context(), s.user, path, []byte(value))
-	u.record(r, s, authz.PutKey, u.opts.Scope.Key(path), "", err)
 	if err != nil {
 		if isUsage(err) {
 			u.showKeys(w, r, s, http.StatusBadRequest, path, "path: "+err.Error())
@@ -60,7 +58,6 @@ func (u *UI) deleteKey(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	err := u.opts.Service.DeleteKey(r.Context(), s.user, path)
-	u.record(r, s, authz.DeleteKey, u.opts.Scope.Key(path), "", err)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/capstan-run/capstan/internal/authz"
 	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/store"
 )
@@ -113,7 +112,6 @@ func (u *UI) startRunbook(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	id, err := u.opts.Service.Start(r.Context(), s.user, StartInput{Runbook: doc.File, Parameters: parameters(doc, r.PostForm),
 		KeyParameters: keyParameters(doc, r.PostForm), Mode: mode})
-	u.record(r, s, authz.StartAutomationExecution, u.opts.Scope.AutomationDefinition(doc.File, ""), id, err)
 	if err != nil {
 		byField, rest := fieldErrors(err)
 		if len(byField) == 0 && !isUsage(err) {

@@ -223,8 +223,6 @@ func newFixture(t testing.TB, opts web.Options, apply ...func(*service.Options))
 	}
 	opts.Service = &web.Backend{Service: svc, Identities: db}
 	opts.Logins = db
-	opts.Audit = db
-	opts.Scope = authz.Scope{Account: svc.AccountID()}
 	opts.Actions = actions
 	ui, err := web.New(opts)
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/capstan-run/capstan/internal/action"
 	"github.com/capstan-run/capstan/internal/authz"
 	"github.com/capstan-run/capstan/internal/engine"
+	"github.com/capstan-run/capstan/internal/service"
 	"github.com/capstan-run/capstan/internal/store"
 	"github.com/capstan-run/capstan/internal/targets"
 )
@@ -88,11 +89,6 @@ type Service interface {
 type Options struct {
 	Service Service
 	Logins  store.Logins
-	// Audit records every change made in the UI (runs, stops, signals,
-	// keys), as the API's calls are recorded; nil records nothing.
-	Audit store.AuditLog
-	// Scope names the resources of the audit records.
-	Scope authz.Scope
 	// Actions parse runbooks into forms.
 	Actions *action.Registry
 	// SecureCookies marks cookies Secure. Requests that arrive over TLS get
@@ -188,6 +184,8 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// Forms are small; a bigger body is someone else's business.
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	// The service's audit records name where each change came from.
+	r = r.WithContext(service.WithSource(r.Context(), r.RemoteAddr))
 	u.mux.ServeHTTP(w, r)
 }
 

@@ -92,11 +92,6 @@ type Handler struct {
 	Fired func(webhook, outcome string)
 }
 
-// Principal is the identity a webhook starts executions as.
-func Principal(account, name string) service.Principal {
-	return service.Principal{Name: "webhook/" + name, ARN: "arn:aws:iam::" + account + ":user/webhook/" + name}
-}
-
 type answer struct {
 	AutomationExecutionId string `json:",omitempty"`
 	Message               string `json:",omitempty"`
@@ -161,7 +156,7 @@ func (h *Handler) fire(r *http.Request, wh store.Webhook) (id string, code int, 
 	if err != nil {
 		return "", http.StatusBadRequest, err.Error()
 	}
-	id, err = h.Service.StartExecution(r.Context(), Principal(h.AccountID, wh.Name), service.StartInput{
+	id, err = h.Service.StartExecution(service.WithSource(r.Context(), r.RemoteAddr), service.WebhookPrincipal(h.AccountID, wh.Name), service.StartInput{
 		DocumentName: wh.Document, Parameters: document.Inputs{Values: values},
 	})
 	if err != nil {
