@@ -159,7 +159,7 @@ func (b *browser) text(sel string) string {
 }
 
 func TestBrowser(t *testing.T) {
-	f := newFixture(t, web.Options{Poll: 50 * time.Millisecond})
+	f := newFixture(t, web.Options{Poll: 50 * time.Millisecond}, withProjects(t))
 	base := f.srv.URL
 	b := newBrowser(t)
 
@@ -246,6 +246,7 @@ func TestBrowser(t *testing.T) {
 		{"/ui/keys", "form.keyput", "keys"},
 		{"/ui/users", "table", "users"},
 		{"/ui/audit", "table", "audit"},
+		{"/ui/projects", "table.projects", "projects"},
 	} {
 		b.run("open "+p.path, chromedp.Navigate(base+p.path), chromedp.WaitVisible(chromedp.CSS(p.sel)))
 		b.screenshot(p.shot)

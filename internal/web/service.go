@@ -130,3 +130,8 @@ func (b *Backend) Nodes(ctx context.Context, user string) ([]targets.Node, error
 func (b *Backend) KeyChoices(ctx context.Context, user string) ([]string, error) {
 	return b.Service.KeyChoices(ctx, b.principal(user))
 }
+
+// Projects implements Service.
+func (b *Backend) Projects(ctx context.Context, user string) ([]service.Project, error) {
+	return b.Service.ListProjects(ctx, b.principal(user))
+}

@@ -83,6 +83,8 @@ type Service interface {
 	Nodes(ctx context.Context, user string) ([]targets.Node, error)
 	// KeyChoices lists the key-storage paths user may read, for pickers.
 	KeyChoices(ctx context.Context, user string) ([]string, error)
+	// Projects lists the projects user may see, with their settings.
+	Projects(ctx context.Context, user string) ([]service.Project, error)
 }
 
 // Options configure the UI.
@@ -169,6 +171,7 @@ func (u *UI) routes() {
 	u.mux.Handle("POST /ui/keys/delete", u.auth(u.deleteKey))
 	u.mux.Handle("GET /ui/users", u.auth(u.usersPage))
 	u.mux.Handle("GET /ui/audit", u.auth(u.auditPage))
+	u.mux.Handle("GET /ui/projects", u.auth(u.projectsPage))
 }
 
 // ServeHTTP implements http.Handler.
