@@ -6,6 +6,7 @@ package action
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/capstan-run/capstan/internal/clock"
@@ -178,6 +179,10 @@ type Request struct {
 	// Secret reads a value from capstan's key storage and masks it in
 	// everything the engine records from then on.
 	Secret func(ctx context.Context, path string) (string, error)
+	// Print, when set, receives what the step prints while it runs, so it
+	// can be watched live; the action's LogOutput holds the whole of it
+	// when the step ends.
+	Print io.Writer
 }
 
 func (r *Request) clock() clock.Clock {

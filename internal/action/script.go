@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -239,8 +240,14 @@ func runPython(ctx context.Context, req *Request, sb ScriptSandbox, script, hand
 	cmd.Dir = dir
 	cmd.Env = env
 	cmd.Stdin = bytes.NewReader(events)
-	logs := &tailBuffer{max: scriptLogMax}
-	cmd.Stdout, cmd.Stderr = logs, logs
+	logs := &TailBuffer{Max: scriptLogMax}
+	var printed io.Writer = logs
+	if req.Print != nil {
+		// One writer for both streams: exec then writes from one goroutine
+		// at a time, so the watcher sees the lines in order.
+		printed = io.MultiWriter(logs, req.Print)
+	}
+	cmd.Stdout, cmd.Stderr = printed, printed
 	// The script holds the read end of a pipe whose write end only capstan
 	// has: when capstan dies, the runner reads EOF and ends the script. This
 	// covers the moment before bwrap has armed --die-with-parent, which a
@@ -333,24 +340,24 @@ func envFiles(env []string) []string {
 	return files
 }
 
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
+// TailBuffer keeps the last Max bytes written to it; safe for concurrent use.
+type TailBuffer struct {
+	Max int
 	mu  sync.Mutex
 	buf []byte
-	max int
 }
 
-func (t *tailBuffer) Write(p []byte) (int, error) {
+func (t *TailBuffer) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.buf = append(t.buf, p...)
-	if over := len(t.buf) - t.max; over > 0 {
+	if over := len(t.buf) - t.Max; over > 0 {
 		t.buf = append(t.buf[:0], t.buf[over:]...)
 	}
 	return len(p), nil
 }
 
-func (t *tailBuffer) String() string {
+func (t *TailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return string(t.buf)

@@ -68,6 +68,10 @@ type run struct {
 
 	signals chan signalReceived
 	done    chan struct{}
+
+	// printing holds what each running step of a printing action has
+	// printed so far (printing.go), by step name.
+	printing sync.Map
 }
 
 type loopFrame struct {

@@ -101,7 +101,14 @@ func (r *run) attempt(ctx context.Context, st *document.Step, entry *action.Entr
 	if timeout > 0 {
 		runCtx, cancel = r.e.opts.Clock.WithTimeout(ctx, timeout)
 	}
-	res, err := entry.Impl.Run(runCtx, &action.Request{ExecutionID: r.id, Step: st.Name, Inputs: inputs, AWS: r.invokerFor(st.Name), Clock: r.e.opts.Clock, Env: r.awsEnv, Secret: r.secret})
+	req := &action.Request{ExecutionID: r.id, Step: st.Name, Inputs: inputs, AWS: r.invokerFor(st.Name), Clock: r.e.opts.Clock, Env: r.awsEnv, Secret: r.secret}
+	// What the step prints stays visible until its record holds it.
+	live, forget := r.printer(st.Name, entry, inputs)
+	defer forget()
+	if live != nil {
+		req.Print = live
+	}
+	res, err := entry.Impl.Run(runCtx, req)
 	timedOut := runCtx.Err() == context.DeadlineExceeded && ctx.Err() == nil
 	cancel()
 	switch {

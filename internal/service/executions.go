@@ -28,6 +28,17 @@ func (s *Service) GetExecution(ctx context.Context, p Principal, id string) (*en
 	return st, nil
 }
 
+// ExecutionPrinting returns what the running steps of execution id have
+// printed so far, by step name, masked (engine.Printing): for watching a
+// script live. It is empty when no step prints now or the execution runs in
+// another process.
+func (s *Service) ExecutionPrinting(ctx context.Context, p Principal, id string) (map[string]string, error) {
+	if err := s.authorize(ctx, p, authz.GetAutomationExecution, id); err != nil {
+		return nil, err
+	}
+	return s.engine.Printing(id), nil
+}
+
 // idLength is the length of an execution id (SSM's UUID form).
 const idLength = 36
 

@@ -29,6 +29,9 @@ type execView struct {
 	AwaitingStep                                   string
 	Done                                           bool
 	Seq                                            int64
+	// Printed counts the bytes running steps have printed so far, so the
+	// live page also changes when only that grew.
+	Printed int
 }
 
 type kv struct{ Key, Value string }
@@ -37,8 +40,10 @@ type stepView struct {
 	Name, Action, Status, Start, Duration, Failure string
 	Inputs, Outputs                                []kv
 	// Log is what the step printed (a script's output), shown in its own
-	// section rather than among the outputs.
-	Log string
+	// section rather than among the outputs; Printing says the step still
+	// runs and Log is what it printed so far.
+	Log      string
+	Printing bool
 }
 
 type callView struct {
@@ -187,7 +192,18 @@ func (u *UI) load(r *http.Request, s *session) (execView, error) {
 	if err != nil {
 		return execView{}, err
 	}
-	return u.view(st, calls, s.user), nil
+	printing, err := u.opts.Service.Printing(r.Context(), s.user, id)
+	if err != nil {
+		return execView{}, err
+	}
+	ev := u.view(st, calls, s.user)
+	for i, step := range ev.Steps {
+		if text := printing[step.Name]; text != "" && step.Status == "InProgress" {
+			ev.Steps[i].Log, ev.Steps[i].Printing = text, true
+			ev.Printed += len(text)
+		}
+	}
+	return ev, nil
 }
 
 func (u *UI) executionPage(w http.ResponseWriter, r *http.Request, s *session) {
@@ -216,6 +232,7 @@ func (u *UI) executionLive(w http.ResponseWriter, r *http.Request, s *session) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	var last int64 = -1
+	lastPrinted := 0
 	tick := time.NewTicker(u.opts.Poll)
 	defer tick.Stop()
 	// Bounded: one stream lasts at most this long, then the browser reconnects.
@@ -227,7 +244,7 @@ func (u *UI) executionLive(w http.ResponseWriter, r *http.Request, s *session) {
 			flusher.Flush()
 			return
 		}
-		if ev.Seq != last {
+		if ev.Seq != last || ev.Printed != lastPrinted {
 			var b strings.Builder
 			if err := u.pages["execution"].ExecuteTemplate(&b, "live", page{User: s.user, CSRF: s.csrf, Data: ev}); err != nil {
 				u.opts.Logger.Error("rendering the live execution", "err", err)
@@ -243,7 +260,7 @@ func (u *UI) executionLive(w http.ResponseWriter, r *http.Request, s *session) {
 			}
 			fmt.Fprint(w, "\n")
 			flusher.Flush()
-			last = ev.Seq
+			last, lastPrinted = ev.Seq, ev.Printed
 		}
 		if ev.Done {
 			return

@@ -2,11 +2,19 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"html"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/chromedp/chromedp"
+
+	"github.com/capstan-run/capstan/internal/service"
 	"github.com/capstan-run/capstan/internal/web"
 )
 
@@ -50,4 +58,74 @@ func between(s, start, end string) string {
 	}
 	in, _, _ := strings.Cut(rest, end)
 	return in
+}
+
+// liveScriptRunbook prints a line, then waits (bounded) until the test's
+// loopback server says go, then prints another.
+const liveScriptRunbook = `schemaVersion: '0.3'
+description: Prints while it runs.
+parameters:
+  URL:
+    type: String
+mainSteps:
+  - name: work
+    action: aws:executeScript
+    inputs:
+      Runtime: python3.11
+      Handler: handler
+      InputPayload:
+        url: '{{ URL }}'
+      Script: |
+        import time, urllib.request
+        def handler(events, context):
+            print("first line")
+            for _ in range(600):
+                if urllib.request.urlopen(events["url"]).read() == b"go":
+                    break
+                time.sleep(0.05)
+            print("second line")
+            return {}
+`
+
+// In Chromium: what a script prints shows while it runs, without a reload.
+func TestBrowserScriptOutputLive(t *testing.T) {
+	var released atomic.Bool
+	gate := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if released.Load() {
+			fmt.Fprint(w, "go")
+		}
+	}))
+	t.Cleanup(gate.Close)
+	t.Cleanup(func() { released.Store(true) })
+	f := newFixture(t, web.Options{Poll: 50 * time.Millisecond})
+	if _, err := f.svc.CreateDocument(context.Background(), service.Principal{Name: "alice"}, service.DocumentInput{Name: "Live", Content: liveScriptRunbook, Format: "YAML", DocumentType: "Automation"}); err != nil {
+		t.Fatal(err)
+	}
+	base := f.srv.URL
+	b := newBrowser(t)
+	b.login(base, "alice")
+	b.run("start Live",
+		chromedp.Navigate(base+"/ui/runbooks/Live"),
+		chromedp.WaitVisible(chromedp.CSS(`#p-URL`)),
+		chromedp.SendKeys(chromedp.CSS(`#p-URL`), gate.URL),
+		chromedp.Click(chromedp.CSS(`form.run button.primary`)),
+		chromedp.WaitVisible(chromedp.CSS(`#status`)),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := chromedp.Evaluate[int](`window.capstanMark = 1`)(ctx, t)
+			return err
+		}),
+		chromedp.WaitVisible(chromedp.CSS(`pre.log`)),
+	)
+	if got, status := b.text(`pre.log`), b.text(`#status`); got != "first line" || status != "InProgress" {
+		t.Fatalf("while the script runs: output %q, status %s; want the first line, InProgress", got, status)
+	}
+	released.Store(true)
+	b.run("wait for the end", chromedp.WaitVisible(chromedp.CSS(`#live[data-done]`)))
+	if got := b.text(`pre.log`); got != "first line\nsecond line" {
+		t.Errorf("after the step: output %q", got)
+	}
+	if mark := value(b, "no reload", chromedp.Evaluate[int](`window.capstanMark || 0`)); mark != 1 {
+		t.Error("the page reloaded; it should update live")
+	}
+	b.noErrors("live script output")
 }

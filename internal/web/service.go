@@ -135,3 +135,8 @@ func (b *Backend) KeyChoices(ctx context.Context, user string) ([]string, error)
 func (b *Backend) Projects(ctx context.Context, user string) ([]service.Project, error) {
 	return b.Service.ListProjects(ctx, b.principal(user))
 }
+
+// Printing implements Service.
+func (b *Backend) Printing(ctx context.Context, user, id string) (map[string]string, error) {
+	return b.Service.ExecutionPrinting(ctx, b.principal(user), id)
+}

@@ -62,6 +62,9 @@ type Service interface {
 	Start(ctx context.Context, user string, in StartInput) (string, error)
 	Execution(ctx context.Context, user, id string) (*engine.State, error)
 	Calls(ctx context.Context, user, id string) ([]store.Call, error)
+	// Printing is what the running steps of an execution have printed so
+	// far, by step name; empty when none prints in this process.
+	Printing(ctx context.Context, user, id string) (map[string]string, error)
 	Executions(ctx context.Context, user string, f store.ExecutionFilter) ([]store.Execution, string, error)
 	Stop(ctx context.Context, user, id string) error
 	Signal(ctx context.Context, user, id, signal string, payload map[string][]string) error
