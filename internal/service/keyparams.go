@@ -11,6 +11,7 @@ import (
 	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/keys"
 	"github.com/capstan-run/capstan/internal/store"
+	"github.com/capstan-run/capstan/internal/template"
 	"github.com/capstan-run/capstan/internal/value"
 )
 
@@ -67,7 +68,12 @@ func (s *Service) keyInputs(ctx context.Context, p Principal, doc *document.Docu
 			refuse(CodeInvalidParameters, "the runbook declares no parameter "+name, nil)
 			continue
 		case decl.Type.Value() != value.String:
-			refuse(CodeInvalidParameters, "only a String parameter can take its value from key storage, not a "+string(decl.Type), nil)
+			refuse(CodeInvalidParameters, "only a String parameter can take its value from key storage; "+name+" is "+string(decl.Type), nil)
+			continue
+		case namesParameter(doc.AssumeRole, name):
+			// The role is resolved when the execution is recorded, from
+			// the recorded (masked) values; and a role ARN is no secret.
+			refuse(CodeInvalidParameters, "the runbook's assumeRole names "+name+"; give the role itself", nil)
 			continue
 		case given || flagged || typed:
 			refuse(CodeInvalidParameters, "a value was given as well; give one or the other", nil)
@@ -115,6 +121,12 @@ func keyError(errs []error) error {
 	}
 	joined := errors.Join(errs...)
 	return &Error{Code: code, Message: joined.Error(), Err: joined}
+}
+
+// namesParameter reports whether the template s refers to parameter name.
+func namesParameter(s, name string) bool {
+	refs, _ := template.Refs(s)
+	return slices.ContainsFunc(refs, func(r template.Ref) bool { return r.Namespace == template.NSNone && r.Name == name })
 }
 
 func declared(doc *document.Document, name string) *document.Parameter {
