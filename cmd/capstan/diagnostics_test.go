@@ -97,9 +97,15 @@ mainSteps:
 // and message.
 func startOverAPI(t *testing.T, url, name, version string, params map[string][]string) (string, string) {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"DocumentName": name, "DocumentVersion": version, "Parameters": params})
+	return apiError(t, url, "StartAutomationExecution", map[string]any{"DocumentName": name, "DocumentVersion": version, "Parameters": params})
+}
+
+// apiError sends one operation and returns the error's type and message.
+func apiError(t *testing.T, url, op string, in map[string]any) (string, string) {
+	t.Helper()
+	body, _ := json.Marshal(in)
 	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-	req.Header.Set("X-Amz-Target", "AmazonSSM.StartAutomationExecution")
+	req.Header.Set("X-Amz-Target", "AmazonSSM."+op)
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -114,4 +120,54 @@ func startOverAPI(t *testing.T, url, name, version string, params map[string][]s
 		t.Fatal(err)
 	}
 	return e.Type, e.Message
+}
+
+// TestSameFilterDiagnosticFromCLIAndAPI: `executions list --status` and
+// DescribeAutomationExecutions' ExecutionStatus filter are read and checked
+// by one copy, so a bad value gets the same message (and SSM's error name
+// over the API; exit 2 from the CLI).
+func TestSameFilterDiagnosticFromCLIAndAPI(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	t.Setenv("CAPSTAN_DB", "")
+	db := filepath.Join(t.TempDir(), "capstan.db")
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, db, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	svc := (&awsFlags{}).newService(ctx, store, &config.Config{}, serviceOptions{})
+	defer svc.Engine().Shutdown()
+	api := httptest.NewServer(ssmapi.New(ssmapi.Options{Service: svc}))
+	defer api.Close()
+
+	eleven := strings.Split(strings.Repeat("Success,", 11), ",")[:11]
+	for _, tc := range []struct {
+		name     string
+		statuses []string
+		wantAPI  string
+		want     string
+	}{
+		{"misspelt status", []string{"Sucess"}, "InvalidFilterValue", `"Sucess" is not an execution status`},
+		{"too many values", eleven, "InvalidFilterValue", "The filter ExecutionStatus takes 1 to 10 values"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := []string{"executions", "list", "--db", db}
+			for _, s := range tc.statuses {
+				args = append(args, "--status", s)
+			}
+			code, _, errOut := cli(t, args...)
+			typ, apiMsg := apiError(t, api.URL, "DescribeAutomationExecutions", map[string]any{
+				"Filters": []map[string]any{{"Key": "ExecutionStatus", "Values": tc.statuses}}})
+			if code != exitUsage || !strings.Contains(errOut, tc.want) {
+				t.Errorf("CLI: exit %d %q, want exit %d naming %q", code, errOut, exitUsage, tc.want)
+			}
+			if typ != tc.wantAPI || !strings.Contains(apiMsg, tc.want) {
+				t.Errorf("API: %s %q, want %s naming %q", typ, apiMsg, tc.wantAPI, tc.want)
+			}
+			if !strings.Contains(errOut, apiMsg) {
+				t.Errorf("different diagnostics:\nCLI: %s\nAPI: %s", errOut, apiMsg)
+			}
+		})
+	}
 }

@@ -40,13 +40,26 @@ func newExecutionsListCmd() *cobra.Command {
 		Short: "List executions, newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := sf.open(cmd.Context())
-			if err != nil {
-				return failed(err)
+			// The flags are DescribeAutomationExecutions' filters, read
+			// and checked as the API reads them.
+			var filters []ssmshape.Filter
+			if len(statuses) > 0 {
+				filters = append(filters, ssmshape.Filter{Key: "ExecutionStatus", Values: statuses})
 			}
-			defer db.Close()
-			svc := (&awsFlags{}).newService(cmd.Context(), db, sf.cfg, serviceOptions{})
-			list, _, err := svc.ListExecutions(cmd.Context(), localPrincipal(), store.ExecutionFilter{Statuses: statuses, DocumentNamePrefix: prefix, Limit: limit})
+			if prefix != "" {
+				filters = append(filters, ssmshape.Filter{Key: "DocumentNamePrefix", Values: []string{prefix}})
+			}
+			f, err := ssmshape.ExecutionFilter(filters)
+			if err != nil {
+				return serviceError(fmt.Errorf("--status or --document: %w", err))
+			}
+			f.Limit = limit
+			l, err := sf.openLocal(cmd.Context(), serviceOptions{})
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			list, _, err := l.svc.ListExecutions(cmd.Context(), l.who, f)
 			if err != nil {
 				return serviceError(err)
 			}

@@ -9,8 +9,6 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
-
-	"github.com/capstan-run/capstan/internal/service"
 )
 
 // Exit codes follow CLI conventions.
@@ -73,8 +71,8 @@ func serviceError(err error) error {
 	if err == nil {
 		return nil
 	}
-	var se *service.Error
-	if errors.As(err, &se) && se.Usage() {
+	var usage interface{ Usage() bool } // a service or filter error
+	if errors.As(err, &usage) && usage.Usage() {
 		return &exitError{code: exitUsage, err: err}
 	}
 	return failed(err)

@@ -6,7 +6,6 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -206,14 +205,9 @@ func describeDocument(s *Server, ctx context.Context, in *describeDocumentInput)
 	return &describeDocumentOutput{Document: describe(d)}, nil
 }
 
-type keyValues struct {
-	Key    string
-	Values []string
-}
-
 type listDocumentsInput struct {
-	Filters            []keyValues
-	DocumentFilterList []struct{ Key, Value string } `json:"DocumentFilterList"`
+	Filters            []ssmshape.Filter
+	DocumentFilterList []ssmshape.DocumentFilterItem `json:"DocumentFilterList"`
 	MaxResults         int
 	NextToken          string
 }
@@ -244,37 +238,11 @@ func listDocuments(s *Server, ctx context.Context, in *listDocumentsInput) (*lis
 	if err != nil {
 		return nil, err
 	}
-	f := store.DocumentFilter{Limit: limit, PageToken: in.NextToken, Tags: map[string][]string{}}
-	filters := in.Filters
-	for _, old := range in.DocumentFilterList {
-		// The deprecated form's keys are lowerCamel: name, owner, documentType.
-		filters = append(filters, keyValues{Key: strings.ToUpper(old.Key[:min(1, len(old.Key))]) + old.Key[min(1, len(old.Key)):], Values: []string{old.Value}})
+	f, err := ssmshape.DocumentFilter(in.Filters, in.DocumentFilterList, s.opts.Service.AccountID())
+	if err != nil {
+		return nil, err
 	}
-	for _, kv := range filters {
-		switch {
-		case kv.Key == "Name":
-			if len(kv.Values) > 0 {
-				f.NamePrefix = kv.Values[0]
-			}
-		case kv.Key == "Owner":
-			for _, v := range kv.Values {
-				switch v {
-				case "Self", "Private":
-					f.Owners = append(f.Owners, s.opts.Service.AccountID())
-				default:
-					f.Owners = append(f.Owners, v)
-				}
-			}
-		case kv.Key == "DocumentType":
-			f.DocumentTypes = append(f.DocumentTypes, kv.Values...)
-		case kv.Key == "PlatformTypes", kv.Key == "TargetType", kv.Key == "SearchKeyword":
-			// Every document runs on every platform here; no target types.
-		case strings.HasPrefix(kv.Key, "tag:"):
-			f.Tags[strings.TrimPrefix(kv.Key, "tag:")] = kv.Values
-		default:
-			return nil, clientError("InvalidFilterKey", "The filter key %s is not valid", kv.Key)
-		}
-	}
+	f.Limit, f.PageToken = limit, in.NextToken
 	list, next, err := s.opts.Service.ListDocuments(ctx, principal(ctx), f)
 	if err != nil {
 		return nil, err

@@ -49,6 +49,10 @@ func asError(err error) *Error {
 	if errors.As(err, &se) {
 		return clientError(string(se.Code), "%s", se.Message)
 	}
+	var fe *ssmshape.FilterError
+	if errors.As(err, &fe) {
+		return clientError(fe.Code, "%s", fe.Message)
+	}
 	return internalError(err)
 }
 

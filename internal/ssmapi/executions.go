@@ -3,15 +3,12 @@ package ssmapi
 import (
 	"context"
 	"encoding/base64"
-	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/service"
 	"github.com/capstan-run/capstan/internal/ssmshape"
-	"github.com/capstan-run/capstan/internal/store"
 	"github.com/capstan-run/capstan/internal/targets"
 )
 
@@ -77,7 +74,7 @@ func getAutomationExecution(s *Server, ctx context.Context, in *executionIDInput
 }
 
 type describeExecutionsInput struct {
-	Filters    []keyValues
+	Filters    []ssmshape.Filter
 	MaxResults int
 	NextToken  string
 }
@@ -87,51 +84,16 @@ type describeExecutionsOutput struct {
 	NextToken                       string `json:",omitempty"`
 }
 
-var executionFilterKeys = map[string]bool{
-	"DocumentNamePrefix": true, "ExecutionStatus": true, "ExecutionId": true, "ParentExecutionId": true, "CurrentAction": true,
-	"StartTimeBefore": true, "StartTimeAfter": true, "AutomationType": true, "TagKey": true,
-}
-
 func describeAutomationExecutions(s *Server, ctx context.Context, in *describeExecutionsInput) (*describeExecutionsOutput, error) {
 	limit, err := maxResults(in.MaxResults)
 	if err != nil {
 		return nil, err
 	}
-	f := store.ExecutionFilter{Limit: limit, PageToken: in.NextToken}
-	for _, kv := range in.Filters {
-		if !executionFilterKeys[kv.Key] {
-			return nil, clientError("InvalidFilterKey", "The filter key %s is not valid", kv.Key)
-		}
-		if len(kv.Values) < 1 || len(kv.Values) > 10 {
-			return nil, clientError("InvalidFilterValue", "The filter %s takes 1 to 10 values", kv.Key)
-		}
-		switch kv.Key {
-		case "DocumentNamePrefix":
-			f.DocumentNamePrefix = kv.Values[0]
-		case "ExecutionStatus":
-			f.Statuses = append(f.Statuses, kv.Values...)
-		case "ExecutionId":
-			f.IDs = append(f.IDs, kv.Values...)
-		case "ParentExecutionId":
-			f.ParentIDs = append(f.ParentIDs, kv.Values...)
-		case "CurrentAction":
-			f.CurrentActions = append(f.CurrentActions, kv.Values...)
-		case "AutomationType":
-			f.AutomationTypes = append(f.AutomationTypes, kv.Values...)
-		case "TagKey":
-			f.TagKeys = append(f.TagKeys, kv.Values...)
-		case "StartTimeBefore", "StartTimeAfter":
-			t, err := parseFilterTime(kv.Values[0])
-			if err != nil {
-				return nil, clientError("InvalidFilterValue", "The filter value %s of %s is not a valid time: %v", kv.Values[0], kv.Key, err)
-			}
-			if kv.Key == "StartTimeBefore" {
-				f.StartTimeBefore = t
-			} else {
-				f.StartTimeAfter = t
-			}
-		}
+	f, err := ssmshape.ExecutionFilter(in.Filters)
+	if err != nil {
+		return nil, err
 	}
+	f.Limit, f.PageToken = limit, in.NextToken
 	list, next, err := s.opts.Service.ListExecutions(ctx, principal(ctx), f)
 	if err != nil {
 		return nil, err
@@ -143,23 +105,9 @@ func describeAutomationExecutions(s *Server, ctx context.Context, in *describeEx
 	return out, nil
 }
 
-// parseFilterTime accepts the forms the aws CLI users type: RFC 3339, a
-// date, or epoch seconds.
-func parseFilterTime(s string) (time.Time, error) {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, nil
-		}
-	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		return time.UnixMilli(int64(f * 1000)), nil
-	}
-	return time.Time{}, fmt.Errorf("expected RFC 3339 (2024-01-02T15:04:05Z) or epoch seconds")
-}
-
 type describeStepsInput struct {
 	AutomationExecutionId string
-	Filters               []keyValues
+	Filters               []ssmshape.Filter
 	MaxResults            int
 	NextToken             string
 	ReverseOrder          bool
@@ -179,7 +127,7 @@ func describeAutomationStepExecutions(s *Server, ctx context.Context, in *descri
 	if err != nil {
 		return nil, err
 	}
-	match, err := stepFilter(in.Filters)
+	match, err := ssmshape.StepFilter(in.Filters)
 	if err != nil {
 		return nil, err
 	}
@@ -210,58 +158,6 @@ func describeAutomationStepExecutions(s *Server, ctx context.Context, in *descri
 		out.NextToken = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(end)))
 	}
 	return out, nil
-}
-
-func stepFilter(filters []keyValues) (func(ssmshape.StepExecution) bool, error) {
-	var preds []func(ssmshape.StepExecution) bool
-	for _, kv := range filters {
-		vals := map[string]bool{}
-		for _, v := range kv.Values {
-			vals[v] = true
-		}
-		switch kv.Key {
-		case "StepExecutionStatus":
-			preds = append(preds, func(se ssmshape.StepExecution) bool { return vals[se.StepStatus] })
-		case "StepExecutionId":
-			preds = append(preds, func(se ssmshape.StepExecution) bool { return vals[se.StepExecutionId] })
-		case "StepName":
-			preds = append(preds, func(se ssmshape.StepExecution) bool { return vals[se.StepName] })
-		case "Action":
-			preds = append(preds, func(se ssmshape.StepExecution) bool { return vals[se.Action] })
-		case "ParentStepExecutionId":
-			preds = append(preds, func(se ssmshape.StepExecution) bool {
-				return se.ParentStepDetails != nil && vals[se.ParentStepDetails.StepExecutionId]
-			})
-		case "StartTimeBefore", "StartTimeAfter":
-			if len(kv.Values) == 0 {
-				return nil, clientError("InvalidFilterValue", "The filter %s needs a value", kv.Key)
-			}
-			t, err := parseFilterTime(kv.Values[0])
-			if err != nil {
-				return nil, clientError("InvalidFilterValue", "The filter value %s of %s is not a valid time: %v", kv.Values[0], kv.Key, err)
-			}
-			before := kv.Key == "StartTimeBefore"
-			preds = append(preds, func(se ssmshape.StepExecution) bool {
-				if se.ExecutionStartTime == nil {
-					return false
-				}
-				if before {
-					return se.ExecutionStartTime.Before(t)
-				}
-				return se.ExecutionStartTime.After(t)
-			})
-		default:
-			return nil, clientError("InvalidFilterKey", "The filter key %s is not valid", kv.Key)
-		}
-	}
-	return func(se ssmshape.StepExecution) bool {
-		for _, p := range preds {
-			if !p(se) {
-				return false
-			}
-		}
-		return true
-	}, nil
 }
 
 type stopInput struct {
