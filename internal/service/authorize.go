@@ -97,9 +97,11 @@ func (s *Service) request(ctx context.Context, act string, resource string) (aut
 	return req, nil
 }
 
-// visibleExecutions keeps the executions p may read: a listing shows no
-// execution the caller could not get on its own.
-func (s *Service) visibleExecutions(ctx context.Context, p Principal, list []store.Execution) ([]store.Execution, error) {
+// visible keeps the items of a listing p may see: each item's request
+// (the listing action on the item's ARN, with its condition keys) must be
+// allowed, so a listing shows nothing the caller could not read on its
+// own. A local principal and a service without policies see everything.
+func visible[T any](ctx context.Context, s *Service, p Principal, list []T, req func(sc authz.Scope, item T) authz.Request) ([]T, error) {
 	if s.policies == nil || p.ARN == "" {
 		return list, nil
 	}
@@ -109,52 +111,35 @@ func (s *Service) visibleExecutions(ctx context.Context, p Principal, list []sto
 	}
 	sc := s.scope()
 	out := list[:0]
-	for _, e := range list {
-		if who.Allows(authz.Request{Action: authz.DescribeAutomationExecutions, Resource: sc.Execution(e.ID), ExecutedBy: userName(e.ExecutedBy)}) {
-			out = append(out, e)
+	for _, item := range list {
+		if who.Allows(req(sc, item)) {
+			out = append(out, item)
 		}
 	}
 	return out, nil
+}
+
+// visibleExecutions keeps the executions p may read.
+func (s *Service) visibleExecutions(ctx context.Context, p Principal, list []store.Execution) ([]store.Execution, error) {
+	return visible(ctx, s, p, list, func(sc authz.Scope, e store.Execution) authz.Request {
+		return authz.Request{Action: authz.DescribeAutomationExecutions, Resource: sc.Execution(e.ID), ExecutedBy: userName(e.ExecutedBy)}
+	})
 }
 
 // visibleProjects keeps the projects p may list (capstan:ListProjects on
 // each project's ARN, with its name as capstan:Project).
 func (s *Service) visibleProjects(ctx context.Context, p Principal, names []string) ([]string, error) {
-	if s.policies == nil || p.ARN == "" {
-		return names, nil
-	}
-	who, err := s.policies.Principal(ctx, p.Name, p.ARN)
-	if err != nil {
-		return nil, err
-	}
-	sc := s.scope()
-	out := names[:0]
-	for _, n := range names {
-		if who.Allows(authz.Request{Action: authz.ListProjects, Resource: sc.Project(n), Project: n}) {
-			out = append(out, n)
-		}
-	}
-	return out, nil
+	return visible(ctx, s, p, names, func(sc authz.Scope, n string) authz.Request {
+		return authz.Request{Action: authz.ListProjects, Resource: sc.Project(n), Project: n}
+	})
 }
 
 // visibleDocuments keeps the documents p may list (ssm:ListDocuments on
 // each document's ARN, with its creator as capstan:Owner).
 func (s *Service) visibleDocuments(ctx context.Context, p Principal, list []store.Document) ([]store.Document, error) {
-	if s.policies == nil || p.ARN == "" {
-		return list, nil
-	}
-	who, err := s.policies.Principal(ctx, p.Name, p.ARN)
-	if err != nil {
-		return nil, err
-	}
-	sc := s.scope()
-	out := list[:0]
-	for _, d := range list {
-		if who.Allows(authz.Request{Action: authz.ListDocuments, Resource: sc.Document(d.Name), Owner: d.Tags[CreatedByTag]}) {
-			out = append(out, d)
-		}
-	}
-	return out, nil
+	return visible(ctx, s, p, list, func(sc authz.Scope, d store.Document) authz.Request {
+		return authz.Request{Action: authz.ListDocuments, Resource: sc.Document(d.Name), Owner: d.Tags[CreatedByTag]}
+	})
 }
 
 // creatorTags are a new document's tags: the caller's, with CreatedByTag

@@ -17,27 +17,13 @@ func (d *DB) SetPasswordHash(ctx context.Context, user string, hash []byte) erro
 	if user == "" || len(hash) == 0 {
 		return fmt.Errorf("set password of %q: user and hash are required", user)
 	}
-	err := d.write(ctx, func(ctx context.Context, w *wconn) error {
-		return w.exec(ctx, `INSERT INTO passwords (user, hash, changed) VALUES (?, ?, ?)
-			ON CONFLICT (user) DO UPDATE SET hash = excluded.hash, changed = excluded.changed`, user, hash, nanos(time.Now()))
-	})
-	if err != nil {
-		return fmt.Errorf("set password of %s: %w", user, err)
-	}
-	return nil
+	return d.exec1(ctx, "set password of "+user, `INSERT INTO passwords (user, hash, changed) VALUES (?, ?, ?)
+		ON CONFLICT (user) DO UPDATE SET hash = excluded.hash, changed = excluded.changed`, user, hash, nanos(time.Now()))
 }
 
 // PasswordHash implements store.Logins.
 func (d *DB) PasswordHash(ctx context.Context, user string) ([]byte, error) {
-	var h []byte
-	err := d.read.QueryRowContext(ctx, `SELECT hash FROM passwords WHERE user = ?`, user).Scan(&h)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = store.ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("password of %s: %w", user, err)
-	}
-	return h, nil
+	return d.getBlob(ctx, "password of "+user, `SELECT hash FROM passwords WHERE user = ?`, user)
 }
 
 // CreateSession implements store.Logins.

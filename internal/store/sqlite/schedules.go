@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/capstan-run/capstan/internal/store"
@@ -18,17 +17,7 @@ func (d *DB) CreateSchedule(ctx context.Context, s store.Schedule) error {
 	if err != nil {
 		return fmt.Errorf("create schedule %s: %w", s.Name, err)
 	}
-	err = d.write(ctx, func(ctx context.Context, c *wconn) error {
-		err := c.exec(ctx, `INSERT INTO schedules (name, data, paused, next_run) VALUES (?, ?, ?, ?)`, s.Name, data, s.Paused, nanos(s.NextRun))
-		if err != nil && strings.Contains(err.Error(), "UNIQUE") {
-			return clean(store.ErrExists)
-		}
-		return clean(err)
-	})
-	if err != nil {
-		return fmt.Errorf("create schedule %s: %w", s.Name, err)
-	}
-	return nil
+	return d.insertNew(ctx, "create schedule "+s.Name, `INSERT INTO schedules (name, data, paused, next_run) VALUES (?, ?, ?, ?)`, s.Name, data, s.Paused, nanos(s.NextRun))
 }
 
 func scanSchedule(data []byte, paused bool, next int64) (store.Schedule, error) {
@@ -89,20 +78,7 @@ func (d *DB) ListSchedules(ctx context.Context) ([]store.Schedule, error) {
 // changeSchedule runs an UPDATE or DELETE of one schedule by name,
 // ErrNotFound when it touched none.
 func (d *DB) changeSchedule(ctx context.Context, what, name, query string, args ...any) error {
-	err := d.write(ctx, func(ctx context.Context, c *wconn) error {
-		res, err := c.conn.ExecContext(ctx, query, args...)
-		if err != nil {
-			return clean(err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return clean(store.ErrNotFound)
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("%s schedule %s: %w", what, name, err)
-	}
-	return nil
+	return d.changeOne(ctx, what+" schedule "+name, query, args...)
 }
 
 // DeleteSchedule implements store.Schedules.

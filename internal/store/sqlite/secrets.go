@@ -18,29 +18,12 @@ func (d *DB) PutSecret(ctx context.Context, path string, sealed []byte) error {
 	if sealed == nil {
 		sealed = []byte{} // the column is NOT NULL; an empty value is still a value
 	}
-	err := d.write(ctx, func(ctx context.Context, w *wconn) error {
-		return w.exec(ctx, `INSERT INTO secrets (path, sealed) VALUES (?, ?) ON CONFLICT (path) DO UPDATE SET sealed = excluded.sealed`, path, sealed)
-	})
-	if err != nil {
-		return fmt.Errorf("put secret %s: %w", path, err)
-	}
-	return nil
+	return d.exec1(ctx, "put secret "+path, `INSERT INTO secrets (path, sealed) VALUES (?, ?) ON CONFLICT (path) DO UPDATE SET sealed = excluded.sealed`, path, sealed)
 }
 
 // GetSecret implements store.Store.
 func (d *DB) GetSecret(ctx context.Context, path string) ([]byte, error) {
-	var b []byte
-	err := d.read.QueryRowContext(ctx, `SELECT sealed FROM secrets WHERE path = ?`, path).Scan(&b)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = store.ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get secret %s: %w", path, err)
-	}
-	if b == nil {
-		b = []byte{}
-	}
-	return b, nil
+	return d.getBlob(ctx, "get secret "+path, `SELECT sealed FROM secrets WHERE path = ?`, path)
 }
 
 // ListSecrets implements store.Store.

@@ -77,20 +77,7 @@ func (d *DB) PendingSignals(ctx context.Context, executionIDs []string) ([]store
 
 // SettleSignal implements store.SignalStore.
 func (d *DB) SettleSignal(ctx context.Context, id int64, refusal string) error {
-	err := d.write(ctx, func(ctx context.Context, w *wconn) error {
-		res, err := w.conn.ExecContext(ctx, `UPDATE signals SET settled = 1, refusal = ? WHERE id = ? AND settled = 0`, refusal, id)
-		if err != nil {
-			return clean(err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return clean(store.ErrNotFound)
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("settle signal request %d: %w", id, err)
-	}
-	return nil
+	return d.changeOne(ctx, fmt.Sprintf("settle signal request %d", id), `UPDATE signals SET settled = 1, refusal = ? WHERE id = ? AND settled = 0`, refusal, id)
 }
 
 var _ store.SignalStore = (*DB)(nil)
