@@ -33,6 +33,10 @@ type service struct {
 	shapes map[string]*smithy.Schema      // shape name → schema
 	extra  map[*smithy.Schema]*shapeExtra // per shape: what smithy's traits do not carry
 	ops    map[string]*operation          // model operation name → operation
+
+	// xmlCodec writes query and EC2 responses (see wire_query.go).
+	xmlOnce  sync.Once
+	xmlCodec *restxml.Protocol
 }
 
 // shapeExtra is what boto3 does client-side that no codec trait says.

@@ -43,6 +43,9 @@ type decoder struct {
 	// lenient skips values that are still templates ("{{ x }}") and does
 	// not require members, for checking a document before it runs.
 	lenient bool
+	// response checks a response an endpoint answers with: nothing is
+	// required and no token is filled in.
+	response bool
 	// stream receives the streaming payload member's bytes.
 	stream    []byte
 	hasStream bool
@@ -186,7 +189,7 @@ func (d *decoder) structure(path string, sc *smithy.Schema, m map[string]any, to
 		}
 		out.members = append(out.members, memberVal{schema: ms, value: v})
 	}
-	if d.lenient {
+	if d.lenient || d.response {
 		return out, nil
 	}
 	for _, r := range x.required {

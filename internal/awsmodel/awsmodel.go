@@ -5,6 +5,7 @@
 package awsmodel
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"embed"
@@ -182,6 +183,29 @@ func Load(service string) (*Model, error) {
 		f, _ = models.LoadOrStore(service, sync.OnceValues(func() (*Model, error) { return parse(service) }))
 	}
 	return f.(func() (*Model, error))()
+}
+
+// ReadMetadata returns a service's metadata without parsing the rest of
+// its model: a server that must tell 424 services apart by signing name
+// reads only this much of each.
+func ReadMetadata(service string) (Metadata, error) {
+	var md Metadata
+	raw, err := data.ReadFile("data/" + service + ".gz")
+	if err != nil {
+		return md, fmt.Errorf("%s: %w", service, ErrUnknownService)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return md, fmt.Errorf("%s model: %w", service, err)
+	}
+	line, err := bufio.NewReader(zr).ReadBytes('\n')
+	if err != nil {
+		return md, fmt.Errorf("%s model: %w", service, err)
+	}
+	if err := json.Unmarshal(line, &md); err != nil {
+		return md, fmt.Errorf("%s model: %w", service, err)
+	}
+	return md, nil
 }
 
 func parse(service string) (*Model, error) {

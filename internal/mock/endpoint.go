@@ -2,31 +2,29 @@ package mock
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/capstan-run/capstan/internal/awsapi"
-	"github.com/capstan-run/capstan/internal/awsmodel"
-	"github.com/capstan-run/capstan/internal/awsservice"
 )
 
 // Endpoint is a loopback AWS endpoint answering a script's calls from the
-// same mocks as the runbook's own calls. It speaks AWS's JSON protocol
-// (X-Amz-Target, as boto3 uses for ssm, logs, dynamodb, sqs, kms, events,
-// secretsmanager, ...); a request in another protocol (ec2, query, rest-xml,
-// rest-json) is refused with an error naming what is missing.
+// same mocks as the runbook's own calls, in the protocol of each service
+// (json, query, ec2, rest-json, rest-xml; see awsapi.ReadRequest). A call
+// no mock answers gets an error the script's SDK raises, and is kept as a
+// problem of the test, so a script that catches the error still fails it.
 type Endpoint struct {
 	URL string
 	inv *Invoker
 	srv *http.Server
 	ln  net.Listener
+
+	mu       sync.Mutex
+	problems []string
 }
 
 // Serve starts an endpoint for inv on a free loopback port.
@@ -54,62 +52,42 @@ func (e *Endpoint) Env() []string {
 	}
 }
 
-// targets maps a JSON-protocol service's X-Amz-Target prefix to its name.
-var targets = sync.OnceValue(func() map[string]string {
-	out := map[string]string{}
-	for _, s := range awsservice.All() {
-		if s.Protocol != "json" {
-			continue
-		}
-		if m, err := awsmodel.Load(s.Name); err == nil && m.Metadata.TargetPrefix != "" {
-			out[m.Metadata.TargetPrefix] = s.Name
-		}
-	}
-	return out
-})
-
-const maxBody = 1 << 20
-
 func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	target := r.Header.Get("X-Amz-Target")
-	prefix, op, ok := strings.Cut(target, ".")
-	service := targets()[prefix]
-	if !ok || service == "" {
-		writeJSONError(w, "CapstanTestUnsupportedProtocol", fmt.Sprintf(
-			"capstan test answers a script's AWS calls only in AWS's JSON protocol (X-Amz-Target); this %s %s request is in another protocol (ec2, query, rest-xml or rest-json), which it does not decode yet",
-			r.Method, r.URL.Path))
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil || len(body) > maxBody {
-		writeJSONError(w, "SerializationException", "request body unreadable or over 1 MiB")
-		return
-	}
-	input := map[string]any{}
-	if len(body) > 0 {
-		if err := json.Unmarshal(body, &input); err != nil {
-			writeJSONError(w, "SerializationException", err.Error())
-			return
-		}
-	}
-	out, err := e.inv.Invoke(context.WithoutCancel(r.Context()), service, op, input)
+	in, err := awsapi.ReadRequest(r)
 	if err != nil {
-		var ae *awsapi.Error
-		if errors.As(err, &ae) {
-			writeJSONError(w, ae.Code, ae.Message)
-		} else {
-			writeJSONError(w, "CapstanTestUnmockedCall", err.Error())
-		}
+		e.problem(fmt.Sprintf("a script's AWS call capstan test cannot read: %v", err))
+		in.WriteError(w, "CapstanTestUnreadableRequest", err.Error())
 		return
 	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	_ = json.NewEncoder(w).Encode(out)
+	out, err := e.inv.Invoke(context.WithoutCancel(r.Context()), in.Service, in.Operation, in.Input)
+	var ae *awsapi.Error
+	switch {
+	case errors.As(err, &ae):
+		in.WriteError(w, ae.Code, ae.Message)
+		return
+	case err != nil:
+		e.problem("a script's call: " + err.Error())
+		in.WriteError(w, "CapstanTestUnmockedCall", err.Error())
+		return
+	}
+	if err := in.WriteResponse(w, out); err != nil {
+		e.problem(fmt.Sprintf("the mock of %s %s: %v", in.Service, in.Operation, err))
+		in.WriteError(w, "CapstanTestBadMock", err.Error())
+	}
 }
 
-func writeJSONError(w http.ResponseWriter, code, msg string) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.WriteHeader(http.StatusBadRequest)
-	_ = json.NewEncoder(w).Encode(map[string]string{"__type": code, "message": msg})
+func (e *Endpoint) problem(p string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.problems = append(e.problems, p)
+}
+
+// Problems lists the script calls no mock answered and the requests the
+// endpoint could not read, in order.
+func (e *Endpoint) Problems() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.problems...)
 }
 
 // AWSEnv gives a script the endpoint's environment when one serves this

@@ -88,11 +88,11 @@ func (r *Runner) Run(ctx context.Context, path string) *Result {
 	if err != nil {
 		return fail(&Error{File: path, Line: f.lines["parameters"], Err: err})
 	}
-	st, err := r.execute(ctx, f, doc, src, params, &res.Skipped)
+	st, err := r.execute(ctx, f, doc, src, params, res)
 	if err != nil {
 		return fail(err)
 	}
-	res.Problems = compare(f, st)
+	res.Problems = append(compare(f, st), res.Problems...)
 	res.Passed = len(res.Problems) == 0
 	res.Duration = time.Since(start)
 	return res
@@ -151,9 +151,10 @@ func (d documents) Lookup(name string) ([]byte, bool) {
 	return nil, false
 }
 
-// execute runs the test's execution; skipped receives the virtual time it
-// jumped over.
-func (r *Runner) execute(ctx context.Context, f *File, doc *document.Document, src []byte, params map[string]any, skipped *time.Duration) (*engine.State, error) {
+// execute runs the test's execution. It notes on res the virtual time it
+// jumped over and the problems of scripts' calls (a call no mock answers
+// fails the test even when the script caught the error).
+func (r *Runner) execute(ctx context.Context, f *File, doc *document.Document, src []byte, params map[string]any, res *Result) (*engine.State, error) {
 	inv := &mock.Invoker{Set: mock.NewSet(f.Mocks)}
 	if usesScripts(doc.MainSteps) {
 		// Scripts run for real; their AWS calls come here.
@@ -161,7 +162,10 @@ func (r *Runner) execute(ctx context.Context, f *File, doc *document.Document, s
 		if err != nil {
 			return nil, err
 		}
-		defer ep.Close()
+		defer func() {
+			ep.Close()
+			res.Problems = append(res.Problems, ep.Problems()...)
+		}()
 		inv.Endpoint = ep
 	}
 	var (
@@ -182,7 +186,7 @@ func (r *Runner) execute(ctx context.Context, f *File, doc *document.Document, s
 	})
 	defer func() {
 		clk.Close()
-		*skipped = clk.Advanced()
+		res.Skipped = clk.Advanced()
 	}()
 	// Child runbooks start through the service, as in every front end.
 	svc := service.New(service.Options{Store: r.Store, Library: documents{dir: filepath.Dir(f.Path), lib: r.Library}, Engine: engine.Options{

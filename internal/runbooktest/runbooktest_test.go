@@ -39,6 +39,11 @@ func TestRunbookTests(t *testing.T) {
 		{"library.test.yaml", true, nil},
 		// A script runs for real; boto3's calls are answered by the mocks.
 		{"script.test.yaml", true, nil},
+		// ... in every protocol boto3 speaks, errors included.
+		{"protocols.test.yaml", true, nil},
+		// A script's call no mock answers fails the test, though the
+		// script caught the error and the expectation held.
+		{"unmocked.test.yaml", false, []string{"a script's call: ssm PutParameter", "no mock answers the call"}},
 		// The unmocked StartInstances fails the run and is named.
 		{"wrong.test.yaml", false, []string{
 			"status Failed, want Success", "no mock answers the call", "ec2 StartInstances",
