@@ -131,7 +131,12 @@ func runRunbook(cmd *cobra.Command, f runFlags, args []string) error {
 			if n == 1 {
 				fmt.Fprintln(cmd.ErrOrStderr(), "cancelling (press Ctrl-C again to abort at once)")
 			}
-			if err := eng.Stop(context.Background(), id, n > 1); err != nil && !errors.Is(err, engine.ErrNotRunning) {
+			typ := engine.StopCancel
+			if n > 1 {
+				typ = engine.StopAbort
+			}
+			var ended *engine.StopError
+			if err := eng.Stop(context.Background(), id, typ, localPrincipal().ExecutedBy()); err != nil && !errors.As(err, &ended) {
 				fmt.Fprintln(cmd.ErrOrStderr(), "capstan: cancelling:", err)
 			}
 		}

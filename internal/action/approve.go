@@ -54,7 +54,7 @@ func (approve) Run(context.Context, *Request) (*Result, error) {
 
 // AcceptSignal takes Approve and Reject, from one of the approvers when the
 // step names any.
-func (a approve) AcceptSignal(inputs map[string]any, typ, user string) error {
+func (a approve) AcceptSignal(inputs map[string]any, typ SignalType, user string) error {
 	if typ != SignalApprove && typ != SignalReject {
 		return fmt.Errorf("the waiting step is aws:approve")
 	}

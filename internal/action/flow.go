@@ -266,7 +266,7 @@ func (pause) Run(context.Context, *Request) (*Result, error) {
 }
 
 // AcceptSignal takes Resume only.
-func (pause) AcceptSignal(_ map[string]any, typ, _ string) error {
+func (pause) AcceptSignal(_ map[string]any, typ SignalType, _ string) error {
 	if typ != SignalResume {
 		return fmt.Errorf("the waiting step is aws:pause")
 	}

@@ -1,15 +1,30 @@
 package action
 
-// The SendAutomationSignal types a waiting step may take.
+// SignalType is one of SSM's SendAutomationSignal types.
+type SignalType string
+
+// The signal types of SendAutomationSignal.
 const (
-	SignalApprove = "Approve"
-	SignalReject  = "Reject"
-	SignalResume  = "Resume"
+	SignalApprove   SignalType = "Approve"
+	SignalReject    SignalType = "Reject"
+	SignalResume    SignalType = "Resume"
+	SignalStartStep SignalType = "StartStep"
+	SignalStopStep  SignalType = "StopStep"
+	SignalRevoke    SignalType = "Revoke"
 )
+
+// Valid reports whether t is one of SSM's signal types.
+func (t SignalType) Valid() bool {
+	switch t {
+	case SignalApprove, SignalReject, SignalResume, SignalStartStep, SignalStopStep, SignalRevoke:
+		return true
+	}
+	return false
+}
 
 // Signal is one signal delivered to a waiting step.
 type Signal struct {
-	Type string // SignalApprove, SignalReject, SignalResume
+	Type SignalType
 	// User is the caller's ARN; "" for an anonymous caller (a local run
 	// without users).
 	User    string
@@ -33,7 +48,7 @@ type Verdict struct {
 type SignalWaiter interface {
 	// AcceptSignal returns an error saying why a signal of this type from
 	// user cannot be delivered to a step with these inputs; nil if it can.
-	AcceptSignal(inputs map[string]any, typ, user string) error
+	AcceptSignal(inputs map[string]any, typ SignalType, user string) error
 	// DecideSignals says what the signals received so far, oldest first, do.
 	DecideSignals(inputs map[string]any, sigs []Signal) Verdict
 }

@@ -99,7 +99,12 @@ func (r *run) waitChild(ctx context.Context, id string, idle bool) (*State, erro
 	}
 	// The parent was cancelled: cancel the child and wait for its end, so no
 	// child is left running.
-	if err := r.e.Stop(context.WithoutCancel(ctx), id, r.hardCtx.Err() != nil); err != nil && !errors.Is(err, ErrNotRunning) {
+	typ := StopCancel
+	if r.hardCtx.Err() != nil {
+		typ = StopAbort
+	}
+	var ended *StopError
+	if err := r.e.Stop(context.WithoutCancel(ctx), id, typ, ""); err != nil && !errors.As(err, &ended) {
 		r.e.opts.Logger.Error("cancelling a child execution with its parent", "execution", r.id, "child", id, "error", err)
 	}
 	return r.e.wait(context.WithoutCancel(r.hardCtx), id, idle)

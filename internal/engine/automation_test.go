@@ -178,7 +178,7 @@ mainSteps:
 	if h.ran("hang") == 0 {
 		t.Fatal("the child never started its step")
 	}
-	if err := h.eng.Stop(context.Background(), id, false); err != nil {
+	if err := h.eng.Stop(context.Background(), id, StopCancel, ""); err != nil {
 		t.Fatal(err)
 	}
 	st := h.wait(id)

@@ -57,7 +57,11 @@ type Options struct {
 	// OnChange is called after every durable change of an execution, with
 	// the event and the state it produced. It must not block.
 	OnChange func(st *State, ev store.Event)
-	Logger   *slog.Logger
+	// SignalPoll is how often the engine looks in the store for the signal
+	// and stop requests other processes made for the executions it runs.
+	// Default 500 ms (see defaultSignalPoll).
+	SignalPoll time.Duration
+	Logger     *slog.Logger
 }
 
 // InvokerRequest describes the execution an Invoker is made for.
@@ -85,6 +89,8 @@ type Engine struct {
 	running map[string]*run
 	wg      sync.WaitGroup
 	closing bool // Shutdown began
+	polling bool // pollSignals runs
+	quit    chan struct{}
 }
 
 // New returns an engine.
@@ -101,10 +107,13 @@ func New(opts Options) *Engine {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.SignalPoll <= 0 {
+		opts.SignalPoll = defaultSignalPoll
+	}
 	if opts.Partition == "" && opts.Region != "" {
 		opts.Partition = template.PartitionOf(opts.Region)
 	}
-	return &Engine{opts: opts, running: map[string]*run{}}
+	return &Engine{opts: opts, running: map[string]*run{}, quit: make(chan struct{})}
 }
 
 // StartRequest is everything a new execution needs.
@@ -147,28 +156,6 @@ type ChildLocation struct {
 	Account, Region, Role, SourceRole string
 }
 
-// SignalType is one of SSM's SendAutomationSignal types.
-type SignalType string
-
-// The signal types of SendAutomationSignal.
-const (
-	SignalApprove   SignalType = "Approve"
-	SignalReject    SignalType = "Reject"
-	SignalResume    SignalType = "Resume"
-	SignalStartStep SignalType = "StartStep"
-	SignalStopStep  SignalType = "StopStep"
-	SignalRevoke    SignalType = "Revoke"
-)
-
-// Valid reports whether t is one of SSM's signal types.
-func (t SignalType) Valid() bool {
-	switch t {
-	case SignalApprove, SignalReject, SignalResume, SignalStartStep, SignalStopStep, SignalRevoke:
-		return true
-	}
-	return false
-}
-
 // Mode is an execution's mode: SSM's Auto or Interactive.
 type Mode string
 
@@ -180,9 +167,6 @@ const (
 
 // Valid reports whether m is one of SSM's modes.
 func (m Mode) Valid() bool { return m == ModeAuto || m == ModeInteractive }
-
-// ErrNotRunning: the execution is not running in this engine.
-var ErrNotRunning = errors.New("execution is not running")
 
 // Start records a new execution and runs it in the background. It returns
 // once the execution is durable.
@@ -319,6 +303,11 @@ func (e *Engine) launch(r *run) {
 		return
 	}
 	e.running[r.id] = r
+	if !e.polling && !e.closing {
+		e.polling = true
+		e.wg.Add(1)
+		go e.pollSignals()
+	}
 	e.mu.Unlock()
 	e.wg.Add(1)
 	// Counted before it starts, so a parent waiting for this child never
@@ -326,6 +315,12 @@ func (e *Engine) launch(r *run) {
 	leave := e.opts.Clock.Enter()
 	go func() {
 		defer e.wg.Done()
+		if r.replay != nil {
+			// Requests made while nobody ran the execution apply now.
+			if err := r.applyPending(context.WithoutCancel(r.hardCtx)); err != nil && !errors.Is(err, errInterrupted) {
+				e.opts.Logger.Error("applying signal requests", "execution", r.id, "error", err)
+			}
+		}
 		r.execute()
 		e.mu.Lock()
 		delete(e.running, r.id)
@@ -372,50 +367,13 @@ func (e *Engine) Get(ctx context.Context, id string) (*State, error) {
 	return Fold(id, events)
 }
 
-// Stop cancels a running execution: it becomes Cancelling, its current step
-// is cancelled, the step's onCancel path runs (two minutes at most), then it
-// ends Cancelled. abort skips the onCancel path and ends it at once.
-func (e *Engine) Stop(ctx context.Context, id string, abort bool) error {
-	e.mu.Lock()
-	r := e.running[id]
-	e.mu.Unlock()
-	if r == nil {
-		return fmt.Errorf("execution %s: %w", id, ErrNotRunning)
-	}
-	return r.requestCancel(ctx, abort)
-}
-
-// Complete ends a running execution after the step in progress: that step
-// runs to its own end (a waiting step still needs its signal), no further
-// step starts, and the execution ends Success unless a critical step has
-// already failed. It is capstan's meaning of StopAutomationExecution Type
-// Complete, which SSM does not document.
-func (e *Engine) Complete(ctx context.Context, id string) error {
-	e.mu.Lock()
-	r := e.running[id]
-	e.mu.Unlock()
-	if r == nil {
-		return fmt.Errorf("execution %s: %w", id, ErrNotRunning)
-	}
-	return r.requestComplete()
-}
-
-// Signal delivers a signal (Approve, Reject, Resume, StartStep, StopStep) to
-// a running execution.
-func (e *Engine) Signal(ctx context.Context, id string, typ SignalType, payload map[string][]string, user string) error {
-	e.mu.Lock()
-	r := e.running[id]
-	e.mu.Unlock()
-	if r == nil {
-		return fmt.Errorf("execution %s: %w", id, ErrNotRunning)
-	}
-	return r.signal(ctx, typ, payload, user)
-}
-
 // Shutdown waits for every running execution to stop after ctx is done. Runs
 // interrupted this way stay unfinished in the store and resume later.
 func (e *Engine) Shutdown() {
 	e.mu.Lock()
+	if !e.closing {
+		close(e.quit)
+	}
 	e.closing = true
 	for _, r := range e.running {
 		r.interrupt()

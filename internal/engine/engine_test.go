@@ -466,7 +466,7 @@ mainSteps:
   - {name: cleanup, action: test:echo, inputs: {Value: 2}}
 `, nil)
 	waitFor(t, h, id, func(st *State) bool { return len(st.Steps) == 1 })
-	if err := h.eng.Stop(context.Background(), id, false); err != nil {
+	if err := h.eng.Stop(context.Background(), id, StopCancel, ""); err != nil {
 		t.Fatal(err)
 	}
 	st := h.wait(id)

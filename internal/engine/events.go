@@ -137,6 +137,9 @@ type signalReceived struct {
 	Type    SignalType          `json:"type"`
 	Payload map[string][]string `json:"payload,omitempty"`
 	User    string              `json:"user,omitempty"`
+	// Request is the store's ID of the request it applied (0 in logs
+	// recorded before signals went through the store).
+	Request int64 `json:"request,omitempty"`
 }
 
 type awaitingStart struct {
@@ -145,8 +148,10 @@ type awaitingStart struct {
 }
 
 type cancelRequested struct {
-	Type  string `json:"type"` // Cancel or Complete
-	Abort bool   `json:"abort,omitempty"`
+	Type    StopType `json:"type"` // StopCancel or StopComplete
+	Abort   bool     `json:"abort,omitempty"`
+	User    string   `json:"user,omitempty"`
+	Request int64    `json:"request,omitempty"` // as signalReceived's
 }
 
 type executionFinished struct {

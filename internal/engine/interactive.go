@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/capstan-run/capstan/internal/document"
 )
@@ -69,19 +68,6 @@ func startSignal(s *State, idx int) (string, bool) {
 	return "", false
 }
 
-// signalStart records StartStep (or Resume) for an Interactive execution
-// waiting before a step. StepName, if given, must name a step of the
-// runbook. r.mu is held.
-func (r *run) signalStart(typ SignalType, payload map[string][]string, user string) error {
-	if typ != SignalStartStep && typ != SignalResume {
-		return &SignalError{Execution: r.id, Type: typ, Reason: fmt.Sprintf("the execution waits for StartStep before step %s", r.state.AwaitingStart.Step)}
-	}
-	if n := payload["StepName"]; len(n) > 0 && r.doc.Step(n[0]) == nil {
-		return &SignalError{Execution: r.id, Type: typ, Reason: r.doc.NoStep(n[0])}
-	}
-	return r.deliverLocked(signalReceived{Index: r.state.AwaitingStart.Index, Type: typ, Payload: payload, User: user})
-}
-
 // errStepStopped is the cause of a step context cancelled by StopStep.
 var errStepStopped = errors.New("stopped by a StopStep signal")
 
@@ -111,33 +97,6 @@ func (r *run) stoppable(ctx context.Context) (stepCtx context.Context, done func
 		stop(nil)
 		return stopped
 	}
-}
-
-// signalStop records StopStep and cancels the step in progress of an
-// Interactive execution. A StepExecutionId in the payload must name that
-// step execution. r.mu is held.
-func (r *run) signalStop(payload map[string][]string, user string) error {
-	if r.state.Started.Mode != ModeInteractive {
-		return &SignalError{Execution: r.id, Type: SignalStopStep, Reason: "StopStep applies to executions started in Interactive mode"}
-	}
-	var cur *StepState
-	for i := len(r.state.Steps) - 1; i >= 0; i-- {
-		if st := r.state.Steps[i]; !st.final {
-			cur = st
-			break
-		}
-	}
-	if cur == nil || r.stopStep == nil {
-		return &SignalError{Execution: r.id, Type: SignalStopStep, Reason: "no step is in progress"}
-	}
-	if ids := payload["StepExecutionId"]; len(ids) > 0 && ids[0] != cur.StepExecutionID {
-		return &SignalError{Execution: r.id, Type: SignalStopStep, Reason: fmt.Sprintf("the step in progress is %s (step execution %s), not %s", cur.Name, cur.StepExecutionID, ids[0])}
-	}
-	if err := r.appendLocked(newEvent(evSignalReceived, r.now(), signalReceived{Index: cur.Index, Type: SignalStopStep, Payload: payload, User: user})); err != nil {
-		return err
-	}
-	r.stopStep(errStepStopped)
-	return nil
 }
 
 // AwaitingStep is the step an Interactive execution waits to be told to

@@ -66,7 +66,11 @@ type run struct {
 	// (StopStep); nil when no step runs. Guarded by mu.
 	stopStep context.CancelCauseFunc
 
+	// signals wakes a step waiting for a signal after one is recorded.
 	signals chan signalReceived
+	// inboxMu serializes applying this execution's signal requests (the
+	// delivering call in this process and the poll for other processes').
+	inboxMu sync.Mutex
 	done    chan struct{}
 
 	// printing holds what each running step of a printing action has
@@ -158,111 +162,9 @@ var errInterrupted = errors.New("capstan is shutting down; the execution resumes
 
 func (r *run) now() time.Time { return r.e.opts.Clock.Now().UTC() }
 
-func (r *run) requestCancel(ctx context.Context, abort bool) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if Terminal(r.state.Status) {
-		return fmt.Errorf("execution %s already ended %s", r.id, r.state.Status)
-	}
-	if r.state.Cancel != nil && !abort {
-		return nil
-	}
-	if err := r.appendLocked(newEvent(evCancelRequested, r.now(), cancelRequested{Type: "Cancel", Abort: abort})); err != nil {
-		return err
-	}
-	r.cancel()
-	if abort {
-		r.hardCancel()
-	}
-	return nil
-}
-
-// requestComplete records a Complete request: no further step starts.
-func (r *run) requestComplete() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if Terminal(r.state.Status) || r.state.Cancel != nil {
-		return fmt.Errorf("execution %s is %s: %w", r.id, r.state.Status, ErrNotRunning)
-	}
-	if r.state.CompleteRequested {
-		return nil
-	}
-	if err := r.appendLocked(newEvent(evCancelRequested, r.now(), cancelRequested{Type: "Complete"})); err != nil {
-		return err
-	}
-	r.complete.Store(true)
-	return nil
-}
-
 func (r *run) interrupt() {
 	r.mu.Lock()
 	r.interrupted.Store(true)
 	r.mu.Unlock()
 	r.hardCancel()
-}
-
-// signal records a signal and hands it to the waiting step, if any.
-func (r *run) signal(ctx context.Context, typ SignalType, payload map[string][]string, user string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if typ == SignalStopStep {
-		return r.signalStop(payload, user)
-	}
-	idx := -1
-	for i := len(r.state.Steps) - 1; i >= 0; i-- {
-		if st := r.state.Steps[i]; st.WaitSignal && !st.final {
-			idx = st.Index
-			break
-		}
-	}
-	if idx < 0 && r.state.AwaitingStart != nil {
-		return r.signalStart(typ, payload, user)
-	}
-	if idx < 0 {
-		return &SignalError{Execution: r.id, Type: typ, Reason: "no step is waiting for a signal"}
-	}
-	step := r.state.byIndex[idx]
-	if err := r.acceptSignal(step, typ, user); err != nil {
-		return err
-	}
-	return r.deliverLocked(signalReceived{Index: idx, Type: typ, Payload: payload, User: user})
-}
-
-// deliverLocked records a signal and wakes whoever waits for one. r.mu is held.
-func (r *run) deliverLocked(sig signalReceived) error {
-	if err := r.appendLocked(newEvent(evSignalReceived, r.now(), sig)); err != nil {
-		return err
-	}
-	select {
-	case r.signals <- sig:
-	default:
-		// The waiting step reads the log too; a full channel loses nothing.
-	}
-	return nil
-}
-
-// SignalError: the signal does not fit the execution's state (SSM's
-// InvalidAutomationSignalException).
-type SignalError struct {
-	Execution, Reason string
-	Type              SignalType
-}
-
-func (e *SignalError) Error() string {
-	return fmt.Sprintf("execution %s cannot take signal %s: %s", e.Execution, e.Type, e.Reason)
-}
-
-// acceptSignal asks the waiting step's action whether it takes the signal.
-func (r *run) acceptSignal(step *StepState, typ SignalType, user string) error {
-	reason := fmt.Sprintf("the waiting step is %s", step.Action)
-	if entry, ok := r.e.opts.Actions.Lookup(step.Action); ok {
-		if w, ok := entry.Impl.(action.SignalWaiter); ok {
-			err := w.AcceptSignal(step.Inputs, string(typ), user)
-			if err == nil {
-				return nil
-			}
-			reason = err.Error()
-		}
-	}
-	return &SignalError{Execution: r.id, Type: typ, Reason: reason}
 }

@@ -69,6 +69,8 @@ type State struct {
 	Seq      int64
 
 	byIndex map[int]*StepState
+	// requests holds the IDs of the signal requests the log records.
+	requests map[int64]bool
 }
 
 // StepState is one step execution, with its attempts folded in.
@@ -218,12 +220,14 @@ func (s *State) apply(ev store.Event) error {
 			return err
 		}
 		s.Signals = append(s.Signals, d)
+		s.noteRequest(d.Request)
 	case evCancelRequested:
 		d, err := decode[cancelRequested](ev)
 		if err != nil {
 			return err
 		}
-		if d.Type == "Complete" {
+		s.noteRequest(d.Request)
+		if d.Type == StopComplete {
 			s.CompleteRequested = true
 			break
 		}
@@ -256,6 +260,16 @@ func (s *State) step(index int, ev store.Event) (*StepState, error) {
 		return nil, fmt.Errorf("%s event %d names step execution %d, which never started", ev.Type, ev.Seq, index)
 	}
 	return st, nil
+}
+
+func (s *State) noteRequest(id int64) {
+	if id == 0 {
+		return
+	}
+	if s.requests == nil {
+		s.requests = map[int64]bool{}
+	}
+	s.requests[id] = true
 }
 
 // Done reports whether the execution has finished.

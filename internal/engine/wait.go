@@ -80,7 +80,7 @@ func (r *run) decideSignals(st *document.Step, entry *action.Entry, idx int, inp
 	}
 	in := make([]action.Signal, 0, len(sigs))
 	for _, s := range sigs {
-		sig := action.Signal{Type: string(s.Type), User: s.User}
+		sig := action.Signal{Type: s.Type, User: s.User}
 		if c := s.Payload["Comment"]; len(c) > 0 {
 			sig.Comment = c[0]
 		}

@@ -19,7 +19,7 @@ func (twoKeys) Run(context.Context, *action.Request) (*action.Result, error) {
 	return &action.Result{WaitSignal: true}, nil
 }
 
-func (twoKeys) AcceptSignal(_ map[string]any, typ, user string) error {
+func (twoKeys) AcceptSignal(_ map[string]any, typ action.SignalType, user string) error {
 	if typ != action.SignalResume || user == "mallory" {
 		return errors.New("two keys take Resume from a keyholder")
 	}

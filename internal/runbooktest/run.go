@@ -172,6 +172,7 @@ func (r *Runner) execute(ctx context.Context, f *File, doc *document.Document, s
 		eng     *engine.Engine
 		id      = engine.NewID()
 		waiting atomic.Value // the step that waited for a signal, a string
+		stopErr = make(chan error, 1)
 	)
 	// Time is virtual: it jumps to the next deadline (a sleep's end, a
 	// timeout, a poll, a retry) whenever every execution of the test waits.
@@ -181,7 +182,12 @@ func (r *Runner) execute(ctx context.Context, f *File, doc *document.Document, s
 		go func() {
 			ctx := context.WithoutCancel(ctx)
 			waiting.Store(waitingStep(ctx, eng, id))
-			_ = eng.Stop(ctx, id, false)
+			if err := eng.Stop(ctx, id, engine.StopCancel, ""); err != nil {
+				select {
+				case stopErr <- err:
+				default:
+				}
+			}
 		}()
 	})
 	defer func() {
@@ -212,6 +218,12 @@ func (r *Runner) execute(ctx context.Context, f *File, doc *document.Document, s
 	}
 	st, err := eng.Wait(ctx, id)
 	if err != nil {
+		select {
+		case e := <-stopErr:
+			// The cancel of a waiting execution failed: say why it never ended.
+			err = errors.Join(err, e)
+		default:
+		}
 		return nil, fmt.Errorf("running %s: %w", f.Runbook, err)
 	}
 	if name, _ := waiting.Load().(string); name != "" && st.FailureMessage == "" {

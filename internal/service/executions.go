@@ -103,20 +103,19 @@ func (s *Service) ListExecutions(ctx context.Context, p Principal, f store.Execu
 	return list, next, nil
 }
 
-// StopType is how StopAutomationExecution ends an execution.
-type StopType string
+// StopType is how StopAutomationExecution ends an execution: StopCancel or
+// StopComplete (engine.StopType documents each).
+type StopType = engine.StopType
 
 // SSM's stop types.
 const (
-	// StopCancel cancels the step in progress and runs its onCancel path.
-	StopCancel StopType = "Cancel"
-	// StopComplete is capstan's meaning, as SSM documents none: the step in
-	// progress ends normally, no further step starts, the execution ends
-	// Success.
-	StopComplete StopType = "Complete"
+	StopCancel   = engine.StopCancel
+	StopComplete = engine.StopComplete
 )
 
-// StopExecution stops a running execution.
+// StopExecution stops an execution. The stop goes through the store, so it
+// reaches the execution wherever it runs: at once when it runs in this
+// process, at the next poll of the process running it, or when it resumes.
 func (s *Service) StopExecution(ctx context.Context, p Principal, id string, typ StopType) (err error) {
 	defer func() { s.record(ctx, p, authz.StopAutomationExecution, s.scope().Execution(id), string(typ), err) }()
 	if typ == "" {
@@ -135,18 +134,17 @@ func (s *Service) StopExecution(ctx context.Context, p Principal, id string, typ
 	if engine.Terminal(st.Status) {
 		return newError(CodeStatusUpdate, "The execution %s has already ended %s", st.ID, st.Status)
 	}
-	if typ == StopComplete {
-		err = s.engine.Complete(ctx, st.ID)
-	} else {
-		err = s.engine.Stop(ctx, st.ID, false)
-	}
-	if errors.Is(err, engine.ErrNotRunning) {
-		return newError(CodeStatusUpdate, "The execution %s is not running on this server", st.ID)
+	err = s.engine.Stop(ctx, st.ID, typ, p.ExecutedBy())
+	var se *engine.StopError
+	if errors.As(err, &se) {
+		return wrapError(CodeStatusUpdate, err)
 	}
 	return err
 }
 
-// SignalExecution delivers a signal to a running execution as p.
+// SignalExecution delivers a signal to an execution as p. Like a stop, it
+// goes through the store; it is refused, from the execution's recorded
+// state, when no step waits for it or p may not give it.
 func (s *Service) SignalExecution(ctx context.Context, p Principal, id string, typ engine.SignalType, payload map[string][]string) (err error) {
 	defer func() { s.record(ctx, p, authz.SendAutomationSignal, s.scope().Execution(id), string(typ), err) }()
 	if !typ.Valid() {
@@ -164,11 +162,8 @@ func (s *Service) SignalExecution(ctx context.Context, p Principal, id string, t
 	}
 	err = s.engine.Signal(ctx, st.ID, typ, payload, p.ExecutedBy())
 	var se *engine.SignalError
-	switch {
-	case errors.As(err, &se):
+	if errors.As(err, &se) {
 		return wrapError(CodeInvalidSignal, err)
-	case errors.Is(err, engine.ErrNotRunning):
-		return newError(CodeInvalidSignal, "The execution %s is not running on this server", st.ID)
 	}
 	return err
 }
