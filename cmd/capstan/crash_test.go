@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -41,13 +43,39 @@ func TestRunMasksKeyStorageSecrets(t *testing.T) {
 	}
 }
 
-// capstanBinary builds the CLI once per test binary so a test can kill it.
+// binDir holds the CLI built for the tests that run it as a process of its
+// own; TestMain removes it.
+var binDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// buildOnce builds the CLI on first use; later tests reuse the binary.
+var buildOnce = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "capstan-test-bin")
+	if err != nil {
+		return "", err
+	}
+	binDir = dir
+	bin := filepath.Join(dir, "capstan")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building capstan: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// capstanBinary is the CLI as a program, for tests that run it as a process
+// of its own (to kill it, or to run two at once).
 func capstanBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "capstan")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	bin, err := buildOnce()
 	if err != nil {
-		t.Fatalf("building capstan: %v\n%s", err, out)
+		t.Fatal(err)
 	}
 	return bin
 }

@@ -21,9 +21,12 @@ import (
 func newExecutionsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "executions",
-		Short: "List and inspect recorded executions",
+		Short: "List, inspect, approve, signal and stop executions",
 	}
-	cmd.AddCommand(newExecutionsListCmd(), newExecutionsGetCmd())
+	cmd.AddCommand(newExecutionsListCmd(), newExecutionsGetCmd(),
+		newDecisionCmd(engine.SignalApprove, "approve ID [--comment TEXT]", "Approve an execution waiting at aws:approve"),
+		newDecisionCmd(engine.SignalReject, "reject ID [--comment TEXT]", "Reject an execution waiting at aws:approve"),
+		newExecutionsStopCmd(), newExecutionsSignalCmd())
 	return cmd
 }
 
