@@ -35,18 +35,18 @@ func (r *run) runChild(ctx context.Context, st *document.Step, idx int, rec *Ste
 		}
 	}
 	if err != nil {
-		return r.recordFailure(st, idx, 1, true, StatusFailed, err.Error(), FailureDetails{FailureStage: "InputValidation", FailureType: "Verification"})
+		return r.recordFailure(st, idx, 1, true, StatusFailed, err.Error(), FailureDetails{FailureStage: StageInputValidation, FailureType: FailureVerification})
 	}
 	if childID == "" {
 		childID, err = r.startChild(ctx, inputs)
 		if err != nil {
-			return r.recordFailure(st, idx, 1, true, StatusFailed, r.masker.mask(err.Error()), FailureDetails{FailureStage: "Invocation", FailureType: "Verification"})
+			return r.recordFailure(st, idx, 1, true, StatusFailed, r.masker.mask(err.Error()), FailureDetails{FailureStage: StageInvocation, FailureType: FailureVerification})
 		}
 		if err := r.append(newEvent(evStepWaiting, r.now(), stepWaiting{Index: idx, Child: childID})); err != nil {
 			return outcome{status: StatusFailed, abort: true, message: err.Error()}
 		}
 	} else if err := r.e.Resume(context.WithoutCancel(ctx), childID); err != nil && !errors.Is(err, ErrAlreadyDone) {
-		return r.recordFailure(st, idx, 1, true, StatusFailed, fmt.Sprintf("resuming child execution %s: %v", childID, err), FailureDetails{FailureStage: "Invocation", FailureType: "Internal"})
+		return r.recordFailure(st, idx, 1, true, StatusFailed, fmt.Sprintf("resuming child execution %s: %v", childID, err), FailureDetails{FailureStage: StageInvocation, FailureType: FailureInternal})
 	}
 
 	child, err := r.waitChild(ctx, childID, true)
@@ -54,7 +54,7 @@ func (r *run) runChild(ctx context.Context, st *document.Step, idx int, rec *Ste
 		if r.interrupted.Load() {
 			return outcome{status: StatusCancelled}
 		}
-		return r.recordFailure(st, idx, 1, true, StatusFailed, err.Error(), FailureDetails{FailureStage: "Invocation", FailureType: "Internal"})
+		return r.recordFailure(st, idx, 1, true, StatusFailed, err.Error(), FailureDetails{FailureStage: StageInvocation, FailureType: FailureInternal})
 	}
 	outputs := map[string]any{"ExecutionId": childID, "Status": child.Status, "Output": childOutputs(child)}
 	switch child.Status {
@@ -122,7 +122,7 @@ func childOutputs(child *State) []any {
 
 func (r *run) recordFailureWithOutputs(st *document.Step, idx int, status, msg string, outputs map[string]any) outcome {
 	ev := stepFailed{Index: idx, Attempt: 1, Status: status, Message: msg, Final: true, Outputs: outputs,
-		Details: FailureDetails{FailureStage: "Invocation", FailureType: "Verification"}}
+		Details: FailureDetails{FailureStage: StageInvocation, FailureType: FailureVerification}}
 	if err := r.append(newEvent(evStepFailed, r.now(), ev)); err != nil {
 		return outcome{status: StatusFailed, abort: true, message: err.Error()}
 	}

@@ -117,10 +117,39 @@ type stepSucceeded struct {
 
 // FailureDetails mirrors SSM's StepExecution.FailureDetails.
 type FailureDetails struct {
-	FailureStage string              `json:"FailureStage,omitempty"`
-	FailureType  string              `json:"FailureType,omitempty"`
+	FailureStage FailureStage        `json:"FailureStage,omitempty"`
+	FailureType  FailureType         `json:"FailureType,omitempty"`
 	Details      map[string][]string `json:"Details,omitempty"`
 }
+
+// FailureStage is where in a step SSM places its failure.
+type FailureStage string
+
+// SSM's failure stages.
+const (
+	// StagePreVerification: the step could not start (an unknown or
+	// unsupported action).
+	StagePreVerification FailureStage = "PreVerification"
+	// StageInputValidation: the step's inputs did not resolve or fit.
+	StageInputValidation FailureStage = "InputValidation"
+	// StageInvocation: the action ran and failed.
+	StageInvocation FailureStage = "Invocation"
+	// StagePostVerification: the action succeeded but its outputs did not
+	// select or convert.
+	StagePostVerification FailureStage = "PostVerification"
+)
+
+// FailureType is the kind of a step's failure, as SSM names it.
+type FailureType string
+
+// SSM's failure types.
+const (
+	FailureVerification FailureType = "Verification"
+	FailureAction       FailureType = "Action"
+	FailureInternal     FailureType = "Internal"
+	FailurePermission   FailureType = "Permission"
+	FailureThrottling   FailureType = "Throttling"
+)
 
 type stepFailed struct {
 	Index   int            `json:"index"`

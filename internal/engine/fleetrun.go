@@ -248,7 +248,7 @@ func (r *run) recordChildEnd(i int, status, msg string, outputs map[string]any) 
 	var ev = newEvent(evStepSucceeded, r.now(), stepSucceeded{Index: i, Outputs: outputs})
 	if status != StatusSuccess {
 		ev = newEvent(evStepFailed, r.now(), stepFailed{Index: i, Attempt: 1, Status: status, Message: msg, Final: true, Outputs: outputs,
-			Details: FailureDetails{FailureStage: "Invocation", FailureType: "Verification"}})
+			Details: FailureDetails{FailureStage: StageInvocation, FailureType: FailureVerification}})
 	}
 	if err := r.append(ev); err != nil && !r.interrupted.Load() {
 		r.e.opts.Logger.Error("recording a fleet child's end", "execution", r.id, "child", i, "error", err)

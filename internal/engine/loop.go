@@ -35,7 +35,7 @@ func (r *run) runLoop(ctx context.Context, st *document.Step, idx int, rec *Step
 		}
 	}
 	if err != nil {
-		return r.recordFailure(st, idx, 1, true, StatusFailed, err.Error(), FailureDetails{FailureStage: "InputValidation", FailureType: "Verification"})
+		return r.recordFailure(st, idx, 1, true, StatusFailed, err.Error(), FailureDetails{FailureStage: StageInputValidation, FailureType: FailureVerification})
 	}
 	limit := maxLoopIterations
 	if n, ok := toInt(inputs["MaxIterations"]); ok && n > 0 && n < limit {
@@ -55,7 +55,7 @@ func (r *run) runLoop(ctx context.Context, st *document.Step, idx int, rec *Step
 			}
 			v, err := iteratorValue(iterators[iteration-1], dataType)
 			if err != nil {
-				return r.recordFailure(st, idx, 1, true, StatusFailed, fmt.Sprintf("Iterators[%d]: %v", iteration-1, err), FailureDetails{FailureStage: "InputValidation", FailureType: "Verification"})
+				return r.recordFailure(st, idx, 1, true, StatusFailed, fmt.Sprintf("Iterators[%d]: %v", iteration-1, err), FailureDetails{FailureStage: StageInputValidation, FailureType: FailureVerification})
 			}
 			frame.value, frame.hasValue = v, true
 		}
@@ -68,14 +68,14 @@ func (r *run) runLoop(ctx context.Context, st *document.Step, idx int, rec *Step
 			}
 			return r.recordFailure(st, idx, 1, true, StatusCancelled, fmt.Sprintf("cancelled in iteration %d", iteration), FailureDetails{})
 		case endAborted:
-			out := r.recordFailure(st, idx, 1, true, StatusFailed, fmt.Sprintf("a step in iteration %d failed and aborted the loop", iteration), FailureDetails{FailureStage: "Invocation", FailureType: "Action"})
+			out := r.recordFailure(st, idx, 1, true, StatusFailed, fmt.Sprintf("a step in iteration %d failed and aborted the loop", iteration), FailureDetails{FailureStage: StageInvocation, FailureType: FailureAction})
 			out.abort = true
 			return out
 		}
 		if !forEach {
 			cond, err := r.resolveInputs(ctx, map[string]any{"LoopCondition": st.Inputs["LoopCondition"]})
 			if err != nil {
-				return r.recordFailure(st, idx, 1, true, StatusFailed, err.Error(), FailureDetails{FailureStage: "Invocation", FailureType: "Verification"})
+				return r.recordFailure(st, idx, 1, true, StatusFailed, err.Error(), FailureDetails{FailureStage: StageInvocation, FailureType: FailureVerification})
 			}
 			c, _ := cond["LoopCondition"].(map[string]any)
 			if c == nil {
@@ -83,7 +83,7 @@ func (r *run) runLoop(ctx context.Context, st *document.Step, idx int, rec *Step
 			}
 			more, err := action.EvalCondition(c)
 			if err != nil {
-				return r.recordFailure(st, idx, 1, true, StatusFailed, "LoopCondition: "+err.Error(), FailureDetails{FailureStage: "Invocation", FailureType: "Verification"})
+				return r.recordFailure(st, idx, 1, true, StatusFailed, "LoopCondition: "+err.Error(), FailureDetails{FailureStage: StageInvocation, FailureType: FailureVerification})
 			}
 			if !more {
 				break

@@ -233,9 +233,13 @@ func (r *run) recordCall(c store.Call) {
 	defer r.callMu.Unlock() // held while storing, so calls keep their order
 	r.calls = append(r.calls, c)
 	if len(r.calls) >= maxPendingCalls {
-		if r.e.opts.Store.AppendCalls(context.WithoutCancel(r.hardCtx), r.id, r.calls) == nil {
-			r.calls = nil
+		err := r.e.opts.Store.AppendCalls(context.WithoutCancel(r.hardCtx), r.id, r.calls)
+		if err != nil {
+			// Kept: the next append of the execution stores them.
+			r.e.opts.Logger.Warn("recording AWS calls", "execution", r.id, "calls", len(r.calls), "error", err)
+			return
 		}
+		r.calls = nil
 	}
 }
 

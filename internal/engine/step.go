@@ -55,7 +55,7 @@ func (r *run) runStep(ctx context.Context, st *document.Step) outcome {
 			return r.awaitSignal(ctx, st, entry, idx, rec.Inputs, rec.StartTime)
 		case !entry.Spec.SafeToRetry(rec.Inputs):
 			msg := fmt.Sprintf("interrupted: capstan stopped while %s was running, and %s is not safe to run again; check its effect by hand", st.Name, st.Action)
-			return r.recordFailure(st, idx, attempt, true, StatusFailed, msg, FailureDetails{FailureStage: "Invocation", FailureType: "Internal"})
+			return r.recordFailure(st, idx, attempt, true, StatusFailed, msg, FailureDetails{FailureStage: StageInvocation, FailureType: FailureInternal})
 		}
 	}
 	if entry.Impl == nil {
@@ -90,7 +90,7 @@ func (r *run) attempt(ctx context.Context, st *document.Step, entry *action.Entr
 		if e := r.append(newEvent(evStepStarted, r.now(), stepStarted{Index: idx, StepExecutionID: stepID, Step: st.Name, Action: st.Action, Attempt: attempt, Loop: r.loopRef(), Props: propsOf(st)})); e != nil {
 			return outcome{status: StatusFailed, abort: true, message: e.Error()}
 		}
-		return r.recordFailure(st, idx, attempt, true, StatusFailed, err.Error(), FailureDetails{FailureStage: "InputValidation", FailureType: "Verification"})
+		return r.recordFailure(st, idx, attempt, true, StatusFailed, err.Error(), FailureDetails{FailureStage: StageInputValidation, FailureType: FailureVerification})
 	}
 	started := stepStarted{Index: idx, StepExecutionID: stepID, Step: st.Name, Action: st.Action, Attempt: attempt, Inputs: r.masker.maskValue(inputs), Loop: r.loopRef(), Props: propsOf(st)}
 	if err := r.append(newEvent(evStepStarted, r.now(), started)); err != nil {
@@ -121,7 +121,7 @@ func (r *run) attempt(ctx context.Context, st *document.Step, entry *action.Entr
 			// property that never reached its value).
 			msg += ": " + r.masker.mask(err.Error())
 		}
-		return r.recordFailure(st, idx, attempt, final, StatusTimedOut, msg, FailureDetails{FailureStage: "Invocation", FailureType: "Verification"})
+		return r.recordFailure(st, idx, attempt, final, StatusTimedOut, msg, FailureDetails{FailureStage: StageInvocation, FailureType: FailureVerification})
 	case err != nil:
 		return r.recordFailure(st, idx, attempt, final, StatusFailed, r.masker.mask(err.Error()), failureDetails(err))
 	}
@@ -142,7 +142,7 @@ func (r *run) attempt(ctx context.Context, st *document.Step, entry *action.Entr
 	}
 	outputs, err := r.stepOutputs(st, res)
 	if err != nil {
-		return r.recordFailure(st, idx, attempt, final, StatusFailed, err.Error(), FailureDetails{FailureStage: "PostVerification", FailureType: "Verification"})
+		return r.recordFailure(st, idx, attempt, final, StatusFailed, err.Error(), FailureDetails{FailureStage: StagePostVerification, FailureType: FailureVerification})
 	}
 	r.noteSecrets(st.Name, inputs, outputs, res.Secrets)
 	return r.recordSuccess(st, idx, outputs, res.NextStep, res.Variables)
@@ -211,7 +211,7 @@ func (r *run) failBeforeStart(st *document.Step, idx int, msg string) outcome {
 	if err := r.append(newEvent(evStepStarted, r.now(), stepStarted{Index: idx, StepExecutionID: NewID(), Step: st.Name, Action: st.Action, Attempt: 1, Loop: r.loopRef(), Props: propsOf(st)})); err != nil {
 		return outcome{status: StatusFailed, abort: true, message: err.Error()}
 	}
-	return r.recordFailure(st, idx, 1, true, StatusFailed, msg, FailureDetails{FailureStage: "PreVerification", FailureType: "Verification"})
+	return r.recordFailure(st, idx, 1, true, StatusFailed, msg, FailureDetails{FailureStage: StagePreVerification, FailureType: FailureVerification})
 }
 
 // restore takes a finished step execution from the log of a resumed run.
@@ -227,16 +227,16 @@ func (r *run) restore(st *document.Step, rec *StepState) outcome {
 
 // failureDetails classifies an action error as SSM's FailureDetails do.
 func failureDetails(err error) FailureDetails {
-	d := FailureDetails{FailureStage: "Invocation", FailureType: "Action"}
+	d := FailureDetails{FailureStage: StageInvocation, FailureType: FailureAction}
 	var coded interface{ ErrorCode() string }
 	if errors.As(err, &coded) {
 		code := coded.ErrorCode()
 		d.Details = map[string][]string{"ErrorCode": {code}}
 		switch code {
 		case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
-			d.FailureType = "Permission"
+			d.FailureType = FailurePermission
 		case "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException":
-			d.FailureType = "Throttling"
+			d.FailureType = FailureThrottling
 		}
 	}
 	return d

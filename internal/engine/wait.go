@@ -61,7 +61,7 @@ func (r *run) awaitSignal(ctx context.Context, st *document.Step, entry *action.
 		case <-deadline:
 			busy()
 			msg := fmt.Sprintf("no decision within %s", timeout)
-			return r.recordFailure(st, idx, 1, true, StatusTimedOut, msg, FailureDetails{FailureStage: "Invocation", FailureType: "Verification"})
+			return r.recordFailure(st, idx, 1, true, StatusTimedOut, msg, FailureDetails{FailureStage: StageInvocation, FailureType: FailureVerification})
 		case <-ctx.Done():
 			busy()
 			if r.interrupted.Load() {
@@ -99,7 +99,7 @@ func (r *run) decideSignals(st *document.Step, entry *action.Entry, idx int, inp
 // recordRejection fails a waiting step its action decided against.
 func (r *run) recordRejection(st *document.Step, idx int, outputs map[string]any, msg string) outcome {
 	ev := stepFailed{Index: idx, Attempt: 1, Status: StatusFailed, Message: msg, Final: true, Outputs: outputs,
-		Details: FailureDetails{FailureStage: "Invocation", FailureType: "Verification"}}
+		Details: FailureDetails{FailureStage: StageInvocation, FailureType: FailureVerification}}
 	if err := r.append(newEvent(evStepFailed, r.now(), ev)); err != nil {
 		return outcome{status: StatusFailed, abort: true, message: err.Error()}
 	}

@@ -308,11 +308,12 @@ func (u *UI) stopExecution(w http.ResponseWriter, r *http.Request, s *session) {
 	u.afterAction(w, r, s, err)
 }
 
-var signals = map[string]bool{"Approve": true, "Reject": true, "StartStep": true, "Resume": true}
+// signals are the signals the execution page offers.
+var signals = map[engine.SignalType]bool{engine.SignalApprove: true, engine.SignalReject: true, engine.SignalStartStep: true, engine.SignalResume: true}
 
 func (u *UI) signalExecution(w http.ResponseWriter, r *http.Request, s *session) {
 	typ := r.PostFormValue("signal")
-	if !signals[typ] {
+	if !signals[engine.SignalType(typ)] {
 		http.Error(w, fmt.Sprintf("unknown signal %q: expected Approve, Reject, StartStep or Resume", typ), http.StatusBadRequest)
 		return
 	}
@@ -320,7 +321,7 @@ func (u *UI) signalExecution(w http.ResponseWriter, r *http.Request, s *session)
 	if c := strings.TrimSpace(r.PostFormValue("comment")); c != "" {
 		payload["Comment"] = []string{c}
 	}
-	if step := r.PostFormValue("step"); step != "" && typ == "StartStep" {
+	if step := r.PostFormValue("step"); step != "" && typ == string(engine.SignalStartStep) {
 		payload["StepName"] = []string{step}
 	}
 	id := r.PathValue("id")

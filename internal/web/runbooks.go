@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/capstan-run/capstan/internal/document"
+	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/store"
 )
 
@@ -106,12 +107,12 @@ func (u *UI) startRunbook(w http.ResponseWriter, r *http.Request, s *session) {
 		u.fail(w, r, s, err)
 		return
 	}
-	mode := "Auto"
-	if r.PostFormValue("mode") == "Interactive" {
-		mode = "Interactive"
+	mode := engine.ModeAuto
+	if r.PostFormValue("mode") == string(engine.ModeInteractive) {
+		mode = engine.ModeInteractive
 	}
 	id, err := u.opts.Service.Start(r.Context(), s.user, StartInput{Runbook: doc.File, Parameters: parameters(doc, r.PostForm),
-		KeyParameters: keyParameters(doc, r.PostForm), Mode: mode})
+		KeyParameters: keyParameters(doc, r.PostForm), Mode: string(mode)})
 	if err != nil {
 		byField, rest := fieldErrors(err)
 		if len(byField) == 0 && !isUsage(err) {

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -250,7 +251,9 @@ func migrate(ctx context.Context, conn *sql.Conn) error {
 		return nil
 	}()
 	if err != nil {
-		_, _ = conn.ExecContext(ctx, "ROLLBACK")
+		if _, rbErr := conn.ExecContext(ctx, "ROLLBACK"); rbErr != nil {
+			err = errors.Join(err, fmt.Errorf("rollback: %w", rbErr))
+		}
 		return fmt.Errorf("migrate: %w", err)
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
