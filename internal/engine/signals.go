@@ -136,8 +136,11 @@ func (e *Engine) request(ctx context.Context, q store.SignalRequest) error {
 	}
 	verdicts, err := r.applyPendingLocked(ctx)
 	if err != nil {
-		// The request is durable: the poll applies it.
-		e.opts.Logger.Error("applying a signal request", "execution", r.id, "request", n, "error", err)
+		// The request is durable: the poll, or the resume after a
+		// shutdown, applies it.
+		if !errors.Is(err, errInterrupted) {
+			e.opts.Logger.Error("applying a signal request", "execution", r.id, "request", n, "error", err)
+		}
 		return nil
 	}
 	return verdicts[n]
