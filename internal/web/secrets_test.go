@@ -167,6 +167,5 @@ func TestBrowserSecretPicker(t *testing.T) {
 	if strings.Contains(page, secretValue) || !strings.Contains(page, "from key storage: db/password") {
 		t.Errorf("the execution page shows the secret, or not where it came from:\n%s", page)
 	}
-	b.screenshot("execution-script-output")
 	b.noErrors("secret picker")
 }

@@ -119,6 +119,7 @@ func TestBrowserScriptOutputLive(t *testing.T) {
 	if got, status := b.text(`pre.log`), b.text(`#status`); got != "first line" || status != "InProgress" {
 		t.Fatalf("while the script runs: output %q, status %s; want the first line, InProgress", got, status)
 	}
+	b.screenshot("execution-script-output")
 	released.Store(true)
 	b.run("wait for the end", chromedp.WaitVisible(chromedp.CSS(`#live[data-done]`)))
 	if got := b.text(`pre.log`); got != "first line\nsecond line" {
