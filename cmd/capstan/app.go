@@ -85,6 +85,19 @@ func (f *storeFlags) openLocal(ctx context.Context, o serviceOptions) (*local, e
 
 func (l *local) Close() { _ = l.db.Close() }
 
+// run is a command's RunE over the local store: it opens the store and the
+// service, does the work and closes them.
+func (f *storeFlags) run(o serviceOptions, work func(cmd *cobra.Command, l *local, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		l, err := f.openLocal(cmd.Context(), o)
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		return work(cmd, l, args)
+	}
+}
+
 // newDeleteCmd is the `delete NAME` command of a kind of named record kept in
 // the local store (webhooks, schedules): a missing name fails saying so.
 func newDeleteCmd(short string, del func(s *service.Service, ctx context.Context, p service.Principal, name string) error) *cobra.Command {
@@ -93,14 +106,9 @@ func newDeleteCmd(short string, del func(s *service.Service, ctx context.Context
 		Use:   "delete NAME",
 		Short: short,
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			l, err := f.openLocal(cmd.Context(), serviceOptions{})
-			if err != nil {
-				return err
-			}
-			defer l.Close()
+		RunE: f.run(serviceOptions{}, func(cmd *cobra.Command, l *local, args []string) error {
 			return serviceError(del(l.svc, cmd.Context(), l.who, args[0]))
-		},
+		}),
 	}
 	f.register(cmd)
 	return cmd

@@ -31,12 +31,7 @@ func newDocsListCmd() *cobra.Command {
 		Use:   "list",
 		Short: "List the stored runbooks and the built-in library",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			l, err := sf.openLocal(cmd.Context(), serviceOptions{})
-			if err != nil {
-				return err
-			}
-			defer l.Close()
+		RunE: sf.run(serviceOptions{}, func(cmd *cobra.Command, l *local, _ []string) error {
 			list, err := l.svc.AllDocuments(cmd.Context(), l.who, store.DocumentFilter{})
 			if err != nil {
 				return serviceError(err)
@@ -55,7 +50,7 @@ func newDocsListCmd() *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%d\t%s\n", d.Name, d.Version, docSource(d))
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	addOutputFlag(cmd, &output, "text or json")
 	sf.register(cmd)
@@ -69,12 +64,7 @@ func newDocsShowCmd() *cobra.Command {
 		Use:   "show NAME",
 		Short: "Print a runbook's source (a stored version or the built-in one)",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			l, err := sf.openLocal(cmd.Context(), serviceOptions{})
-			if err != nil {
-				return err
-			}
-			defer l.Close()
+		RunE: sf.run(serviceOptions{}, func(cmd *cobra.Command, l *local, args []string) error {
 			d, err := l.svc.GetDocument(cmd.Context(), l.who, args[0], version, "")
 			if err != nil {
 				return serviceError(err)
@@ -85,7 +75,7 @@ func newDocsShowCmd() *cobra.Command {
 				fmt.Fprintln(out)
 			}
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&version, "version", "", "a version number or $LATEST (default: the default version)")
 	sf.register(cmd)

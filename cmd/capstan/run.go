@@ -24,6 +24,7 @@ import (
 	"github.com/capstan-run/capstan/internal/service"
 	"github.com/capstan-run/capstan/internal/ssmshape"
 	"github.com/capstan-run/capstan/internal/store"
+	"github.com/capstan-run/capstan/internal/value"
 )
 
 type runFlags struct {
@@ -218,26 +219,7 @@ func readParamsFile(path string) (map[string]any, error) {
 	if err := yaml.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("--parameters-file %s: expected a JSON or YAML map of parameter names to values: %w", path, err)
 	}
-	return normalizeYAML(m).(map[string]any), nil
-}
-
-// normalizeYAML turns yaml.v3's int into int64, as the document model has it.
-func normalizeYAML(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			x[k] = normalizeYAML(e)
-		}
-		return x
-	case []any:
-		for i, e := range x {
-			x[i] = normalizeYAML(e)
-		}
-		return x
-	case int:
-		return int64(x)
-	}
-	return v
+	return value.FromYAML(m).(map[string]any), nil
 }
 
 // localPrincipal is the person running the CLI on a local store.

@@ -99,14 +99,9 @@ func newSchedulesListCmd() *cobra.Command {
 		Use:   "list [--output json]",
 		Short: "List the schedules with their next runs",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: f.run(serviceOptions{}, func(cmd *cobra.Command, l *local, _ []string) error {
 			ctx := cmd.Context()
-			db, err := f.open(ctx)
-			if err != nil {
-				return failed(err)
-			}
-			defer db.Close()
-			list, err := db.ListSchedules(ctx)
+			list, err := l.db.ListSchedules(ctx)
 			if err != nil {
 				return failed(err)
 			}
@@ -126,7 +121,7 @@ func newSchedulesListCmd() *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Document, s.Expression, cmp.Or(s.Timezone, "UTC"), state, next.Format(time.RFC3339))
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	addOutputFlag(cmd, &output, "text or json")
 	f.register(cmd)
@@ -143,13 +138,8 @@ func newSchedulesPauseCmd(pause bool) *cobra.Command {
 		Use:   use,
 		Short: short,
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: f.run(serviceOptions{}, func(cmd *cobra.Command, l *local, args []string) error {
 			ctx := cmd.Context()
-			l, err := f.openLocal(ctx, serviceOptions{})
-			if err != nil {
-				return err
-			}
-			defer l.Close()
 			var next time.Time
 			if !pause {
 				s, err := l.db.GetSchedule(ctx, args[0])
@@ -171,7 +161,7 @@ func newSchedulesPauseCmd(pause bool) *cobra.Command {
 				fmt.Fprintf(cmd.OutOrStdout(), "Schedule %s: next run %s\n", args[0], next.Format(time.RFC3339))
 			}
 			return nil
-		},
+		}),
 	}
 	f.register(cmd)
 	return cmd

@@ -91,12 +91,7 @@ func newUsersListCmd() *cobra.Command {
 		Use:   "list",
 		Short: "List users and their access key ids",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			l, err := f.openLocal(cmd.Context(), serviceOptions{})
-			if err != nil {
-				return err
-			}
-			defer l.Close()
+		RunE: f.run(serviceOptions{}, func(cmd *cobra.Command, l *local, args []string) error {
 			list, err := l.svc.ListUsers(cmd.Context(), l.who)
 			if err != nil {
 				return serviceError(err)
@@ -107,7 +102,7 @@ func newUsersListCmd() *cobra.Command {
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", u.Name, u.AccessKeyID, u.ARN, u.Created.UTC().Format("2006-01-02 15:04:05"))
 			}
 			return w.Flush()
-		},
+		}),
 	}
 	f.register(cmd)
 	return cmd
@@ -119,18 +114,13 @@ func newUsersDeleteCmd() *cobra.Command {
 		Use:   "delete NAME",
 		Short: "Delete a user; a running server stops accepting its key within 30 seconds",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			l, err := f.openLocal(cmd.Context(), serviceOptions{})
-			if err != nil {
-				return err
-			}
-			defer l.Close()
+		RunE: f.run(serviceOptions{}, func(cmd *cobra.Command, l *local, args []string) error {
 			if err := l.svc.DeleteUser(cmd.Context(), l.who, args[0]); err != nil {
 				return serviceError(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "deleted user %s\n", args[0])
 			return nil
-		},
+		}),
 	}
 	f.register(cmd)
 	return cmd

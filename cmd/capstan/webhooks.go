@@ -128,14 +128,9 @@ func newWebhooksListCmd() *cobra.Command {
 		Use:   "list [--output json]",
 		Short: "List the webhooks (their tokens are not kept and not shown)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: f.run(serviceOptions{}, func(cmd *cobra.Command, l *local, _ []string) error {
 			ctx := cmd.Context()
-			db, err := f.open(ctx)
-			if err != nil {
-				return failed(err)
-			}
-			defer db.Close()
-			list, err := db.ListWebhooks(ctx)
+			list, err := l.db.ListWebhooks(ctx)
 			if err != nil {
 				return failed(err)
 			}
@@ -167,7 +162,7 @@ func newWebhooksListCmd() *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%v\n", w.Name, w.Document, strings.Join(ps, " "), w.SignatureKey != "")
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	addOutputFlag(cmd, &output, "text or json")
 	f.register(cmd)
@@ -183,18 +178,13 @@ func newWebhooksRotateCmd() *cobra.Command {
 		Use:   "rotate NAME [--output json]",
 		Short: "Give a webhook a new token and print its new URL path; the old one answers 404 from then on",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			l, err := f.openLocal(cmd.Context(), serviceOptions{})
-			if err != nil {
-				return err
-			}
-			defer l.Close()
+		RunE: f.run(serviceOptions{}, func(cmd *cobra.Command, l *local, args []string) error {
 			token, hash := webhook.NewToken()
 			if err := l.svc.SetWebhookToken(cmd.Context(), l.who, args[0], hash); err != nil {
 				return serviceError(err)
 			}
 			return printToken(cmd, output, args[0], token)
-		},
+		}),
 	}
 	addOutputFlag(cmd, &output, "text or json")
 	f.register(cmd)

@@ -5,6 +5,8 @@ import (
 	"os"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/capstan-run/capstan/internal/value"
 )
 
 // FileError places a problem in a mocks or test file.
@@ -84,29 +86,11 @@ func knownKeys(n *yaml.Node, keys ...string) error {
 	return nil
 }
 
-// Normalize turns yaml.v3's int into int64, as the rest of capstan has
-// numbers.
+// Normalize gives a map read from YAML the numbers of decoded values
+// (int64); nil stays nil.
 func Normalize(m map[string]any) map[string]any {
 	if m == nil {
 		return nil
 	}
-	return normalize(m).(map[string]any)
-}
-
-func normalize(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			x[k] = normalize(e)
-		}
-		return x
-	case []any:
-		for i, e := range x {
-			x[i] = normalize(e)
-		}
-		return x
-	case int:
-		return int64(x)
-	}
-	return v
+	return value.FromYAML(m).(map[string]any)
 }

@@ -140,3 +140,24 @@ func Describe(v any) string {
 	}
 	return fmt.Sprintf("%T", v)
 }
+
+// FromYAML turns yaml.v3's int into int64 throughout v (maps and lists
+// included, in place), so values read from YAML files (parameter files,
+// mock files, test expectations) have the numbers decoded values have.
+func FromYAML(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = FromYAML(e)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = FromYAML(e)
+		}
+		return x
+	case int:
+		return int64(x)
+	}
+	return v
+}
