@@ -20,6 +20,7 @@ type Virtual struct {
 	active   int // of them, those not waiting
 	timers   []*timer
 	untimed  int    // waits without a deadline
+	left     bool   // an execution ended since the clock last acted
 	epoch    uint64 // changes with every change of the above
 	kick     chan struct{}
 	stop     chan struct{}
@@ -35,9 +36,9 @@ type timer struct {
 
 // settle is how long the clock lets an execution woken by another (a
 // child's end wakes its parent) take to mark itself busy before it counts
-// everyone as waiting. A lone execution can only be woken by the clock
-// (which counts it busy as it fires) or from outside the test, so it needs
-// no settling.
+// everyone as waiting. A lone execution that no other has just left can
+// only be woken by the clock (which counts it busy as it fires) or from
+// outside the test, so it needs no settling.
 const settle = 200 * time.Microsecond
 
 // NewVirtual starts a virtual clock at the current time. onIdle, when set,
@@ -82,6 +83,7 @@ func (v *Virtual) Enter() func() {
 			v.mu.Lock()
 			v.running--
 			v.active--
+			v.left = true
 			v.changed()
 			v.mu.Unlock()
 		})
@@ -262,7 +264,7 @@ func (v *Virtual) loop() {
 		at, timed := v.next()
 		epoch := v.epoch
 		idle := v.running > 0 && v.active == 0 && (timed || epoch != idleSeen)
-		several := v.running > 1
+		several := v.running > 1 || v.left
 		v.mu.Unlock()
 		if idle {
 			if several {
@@ -277,6 +279,7 @@ func (v *Virtual) loop() {
 				v.mu.Unlock()
 				continue
 			}
+			v.left = false
 			if at, timed := v.next(); timed {
 				if d := at.Sub(v.now()); d > 0 {
 					v.offset += d

@@ -90,8 +90,9 @@ func (r *run) startChild(ctx context.Context, inputs map[string]any) (string, er
 	return r.e.start(ctx, req, parentRole)
 }
 
-// waitChild waits for a child execution's end; idle says the caller is the
-// execution's own goroutine (not a fleet's watcher), idle meanwhile.
+// waitChild waits for a child execution's end; idle says the caller counts
+// on the clock (an execution's goroutine, a fleet's watcher) and is idle
+// meanwhile.
 func (r *run) waitChild(ctx context.Context, id string, idle bool) (*State, error) {
 	st, err := r.e.wait(ctx, id, idle)
 	if err == nil || ctx.Err() == nil || r.interrupted.Load() {

@@ -67,7 +67,7 @@ func (r *run) executeFleet() {
 		}
 		running[c.Group]++
 		inflight++
-		go r.watchFleetChild(i, c, st.Child, false, results)
+		go r.watchFleetChild(i, c, st.Child, false, results, r.e.opts.Clock.Enter())
 	}
 
 	first := 0 // children before first have all started
@@ -99,7 +99,7 @@ func (r *run) executeFleet() {
 				}
 				running[g]++
 				inflight++
-				go r.watchFleetChild(i, res.Children[i], childID, true, results)
+				go r.watchFleetChild(i, res.Children[i], childID, true, results, r.e.opts.Clock.Enter())
 			}
 		}
 		if inflight == 0 {
@@ -171,10 +171,14 @@ func (r *run) recordFleetChild(i int, c FleetChild) (string, error) {
 }
 
 // watchFleetChild starts (or re-attaches to) child i, waits for its end and
-// records it on the parent.
-func (r *run) watchFleetChild(i int, c FleetChild, childID string, fresh bool, results chan<- fleetResult) {
+// records it on the parent. It works for the parent, so it counts on the
+// clock as an execution does until it has handed its result over (leave).
+func (r *run) watchFleetChild(i int, c FleetChild, childID string, fresh bool, results chan<- fleetResult, leave func()) {
 	failed := true
-	defer func() { results <- fleetResult{index: i, failed: failed} }()
+	defer func() {
+		results <- fleetResult{index: i, failed: failed}
+		leave()
+	}()
 	err := error(nil)
 	if fresh {
 		err = r.startFleetChild(childID, c)
@@ -192,7 +196,7 @@ func (r *run) watchFleetChild(i int, c FleetChild, childID string, fresh bool, r
 		r.recordChildEnd(i, StatusFailed, r.masker.mask(err.Error()), nil)
 		return
 	}
-	child, err := r.waitChild(r.ctx, childID, false)
+	child, err := r.waitChild(r.ctx, childID, true)
 	if err != nil {
 		if !r.interrupted.Load() {
 			r.recordChildEnd(i, StatusFailed, fmt.Sprintf("waiting for child execution %s: %v", childID, err), nil)

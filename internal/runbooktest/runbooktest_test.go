@@ -81,6 +81,19 @@ func TestTimeIsVirtual(t *testing.T) {
 	}
 }
 
+func TestWaitsAreVirtual(t *testing.T) {
+	// A child's hour of sleep, two retry delays and a wait that polls at
+	// SSM's intervals until its 600-second timeout: the test passes within
+	// its bound of real time only because that time is skipped.
+	res := runner(t).Run(context.Background(), filepath.Join("testdata", "waits.test.yaml"))
+	if !res.Passed {
+		t.Fatal(res)
+	}
+	if want := time.Hour + 600*time.Second; res.Skipped < want-time.Minute {
+		t.Errorf("skipped %s of virtual time, want at least %s", res.Skipped, want)
+	}
+}
+
 func TestDeniedMockNamesThePermission(t *testing.T) {
 	// The mocked AccessDeniedException of PutParameter reads as a real
 	// denial does, with the permission the call needed.
