@@ -108,25 +108,19 @@ func newExecutionsGetCmd() *cobra.Command {
 		Use:   "get ID (or a unique prefix of it)",
 		Short: "Show one execution: its steps, inputs, outputs and failures",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			db, err := sf.open(ctx)
-			if err != nil {
-				return failed(err)
-			}
-			defer db.Close()
-			svc := (&awsFlags{}).newService(ctx, db, sf.cfg, serviceOptions{})
-			id, err := svc.CompleteID(ctx, localPrincipal(), args[0])
+		RunE: sf.run(serviceOptions{}, func(cmd *cobra.Command, l *local, args []string) error {
+			ctx, svc := cmd.Context(), l.svc
+			id, err := svc.CompleteID(ctx, l.who, args[0])
 			if err != nil {
 				return serviceError(err)
 			}
-			st, err := svc.GetExecution(ctx, localPrincipal(), id)
+			st, err := svc.GetExecution(ctx, l.who, id)
 			if err != nil {
 				return serviceError(err)
 			}
 			var recorded []store.Call
 			if calls {
-				if recorded, err = svc.ExecutionCalls(ctx, localPrincipal(), st.ID); err != nil {
+				if recorded, err = svc.ExecutionCalls(ctx, l.who, st.ID); err != nil {
 					return serviceError(err)
 				}
 			}
@@ -142,7 +136,7 @@ func newExecutionsGetCmd() *cobra.Command {
 				printCalls(cmd.OutOrStdout(), recorded)
 			}
 			return nil
-		},
+		}),
 	}
 	addOutputFlag(cmd, &output, "text or json (SSM's GetAutomationExecution shape)")
 	cmd.Flags().BoolVar(&calls, "calls", false, "also list the AWS calls the execution made")

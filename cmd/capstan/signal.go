@@ -30,15 +30,9 @@ func newSignalCmd(use, short string, flags func(*cobra.Command), send func(ctx c
 		Short: short,
 		Long:  short + ".\n\n" + signalDoc,
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			db, err := sf.open(ctx)
-			if err != nil {
-				return failed(err)
-			}
-			defer db.Close()
-			svc := (&awsFlags{}).newService(ctx, db, sf.cfg, serviceOptions{})
-			id, err := svc.CompleteID(ctx, localPrincipal(), args[0])
+		RunE: sf.run(serviceOptions{}, func(cmd *cobra.Command, l *local, args []string) error {
+			ctx, svc := cmd.Context(), l.svc
+			id, err := svc.CompleteID(ctx, l.who, args[0])
 			if err != nil {
 				return serviceError(err)
 			}
@@ -52,7 +46,7 @@ func newSignalCmd(use, short string, flags func(*cobra.Command), send func(ctx c
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s sent to execution %s\n", what, id)
 			return nil
-		},
+		}),
 	}
 	if flags != nil {
 		flags(cmd)
