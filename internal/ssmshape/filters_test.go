@@ -20,7 +20,10 @@ func TestFiltersRefuseAsSSMDoes(t *testing.T) {
 			"InvalidFilterKey", "The filter key Colour is not valid"},
 		{"no values", func() error { _, err := ExecutionFilter([]Filter{{Key: "ExecutionId"}}); return err },
 			"InvalidFilterValue", "The filter ExecutionId takes 1 to 10 values"},
-		{"eleven values", func() error { _, err := ExecutionFilter([]Filter{{Key: "ExecutionStatus", Values: eleven}}); return err },
+		{"eleven values", func() error {
+			_, err := ExecutionFilter([]Filter{{Key: "ExecutionStatus", Values: eleven}})
+			return err
+		},
 			"InvalidFilterValue", "The filter ExecutionStatus takes 1 to 10 values"},
 		{"not a time", func() error {
 			_, err := ExecutionFilter([]Filter{{Key: "StartTimeAfter", Values: []string{"yesterday"}}})
@@ -30,7 +33,10 @@ func TestFiltersRefuseAsSSMDoes(t *testing.T) {
 			"InvalidFilterKey", "The filter key Status is not valid"},
 		{"step time without value", func() error { _, err := StepFilter([]Filter{{Key: "StartTimeBefore"}}); return err },
 			"InvalidFilterValue", "The filter StartTimeBefore needs a value"},
-		{"unknown document key", func() error { _, err := DocumentFilter([]Filter{{Key: "Colour", Values: []string{"x"}}}, nil, "1"); return err },
+		{"unknown document key", func() error {
+			_, err := DocumentFilter([]Filter{{Key: "Colour", Values: []string{"x"}}}, nil, "1")
+			return err
+		},
 			"InvalidFilterKey", "The filter key Colour is not valid"},
 	} {
 		err := tc.run()
