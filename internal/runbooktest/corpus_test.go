@@ -74,6 +74,7 @@ func TestCorpusWithGeneratedMocks(t *testing.T) {
 	r := &Runner{Actions: reg, Store: db, Timeout: 5 * time.Second}
 	ctx := context.Background()
 	// First pass: learn each test's result.
+	statuses := map[string]int{}
 	for _, f := range files {
 		res := r.Run(ctx, f)
 		status := "Success"
@@ -82,6 +83,7 @@ func TestCorpusWithGeneratedMocks(t *testing.T) {
 				status, _, _ = strings.Cut(s, ",")
 			}
 		}
+		statuses[status]++
 		b, _ := os.ReadFile(f)
 		if err := os.WriteFile(f, []byte(strings.Replace(string(b), "status: Success", "status: "+status, 1)), 0o600); err != nil {
 			t.Fatal(err)
@@ -98,7 +100,7 @@ func TestCorpusWithGeneratedMocks(t *testing.T) {
 		}
 	}
 	elapsed := time.Since(start)
-	t.Logf("%d corpus tests with generated mocks, %d passed, in %s: %.1f tests/s", len(files), passed, elapsed.Round(time.Millisecond), float64(len(files))/elapsed.Seconds())
+	t.Logf("%d corpus tests with generated mocks (ending %v), %d passed, in %s: %.1f tests/s", len(files), statuses, passed, elapsed.Round(time.Millisecond), float64(len(files))/elapsed.Seconds())
 }
 
 // generate writes a test of doc: placeholder parameters, a mock for every
