@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/capstan-run/capstan/internal/document"
 	"github.com/capstan-run/capstan/internal/store"
 )
 
@@ -193,5 +194,57 @@ func TestSignalAppliedOnceAcrossACrash(t *testing.T) {
 	}
 	if pending, err := first.db.PendingSignals(ctx, []string{id}); err != nil || len(pending) != 0 {
 		t.Fatalf("pending after the resume: %+v %v", pending, err)
+	}
+}
+
+// TestInteractiveSignalsFromAnotherEngine: StartStep and StopStep reach an
+// Interactive execution from another process; a StartStep naming no step
+// is refused there, from the recorded runbook.
+func TestInteractiveSignalsFromAnotherEngine(t *testing.T) {
+	h := newHarness(t)
+	h.eng.opts.SignalPoll = 10 * time.Millisecond
+	other := newHarnessOn(t, h.db)
+	const src = `
+schemaVersion: "0.3"
+mainSteps:
+  - {name: first, action: test:echo, inputs: {Value: 1}}
+  - {name: second, action: test:block}
+  - {name: third, action: test:echo, inputs: {Value: 3}}
+`
+	doc, diags := document.Parse("test.yaml", []byte(src))
+	if hasError(diags) {
+		t.Fatal(diags)
+	}
+	ctx := context.Background()
+	id, err := h.eng.Start(ctx, StartRequest{Document: doc, Source: []byte(src), DocumentName: "test", Parameters: map[string]any{}, Mode: ModeInteractive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, h, id, func(st *State) bool { return st.AwaitingStep() == "first" })
+
+	var se *SignalError
+	if err := other.eng.Signal(ctx, id, SignalStartStep, map[string][]string{"StepName": {"secnd"}}, "alice"); !errors.As(err, &se) || !strings.Contains(se.Reason, `no step "secnd"`) {
+		t.Fatalf("StartStep of a missing step: %v", err)
+	}
+	if err := other.eng.Signal(ctx, id, SignalStopStep, nil, "alice"); !errors.As(err, &se) || !strings.Contains(se.Reason, "no step is in progress") {
+		t.Fatalf("StopStep with no step running: %v", err)
+	}
+	if err := other.eng.Signal(ctx, id, SignalStartStep, map[string][]string{"StepName": {"second"}}, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, h, id, func(st *State) bool { return len(st.Steps) == 1 && st.Steps[0].Name == "second" })
+	if err := other.eng.Signal(ctx, id, SignalStopStep, nil, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, h, id, func(st *State) bool { return st.AwaitingStep() == "third" })
+	if err := other.eng.Signal(ctx, id, SignalStartStep, nil, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	st := h.wait(id)
+	if got := statuses(st); st.Status != StatusSuccess || got != "second=Cancelled third=Success" {
+		t.Fatalf("status %s, steps %q", st.Status, got)
+	}
+	if h.ran("first") != 0 {
+		t.Error("first ran although StartStep named second")
 	}
 }
