@@ -5,6 +5,10 @@
 // by smithy-go's protocol codecs from runtime schemas, signed with the
 // SDK's SigV4 signer and retried by the SDK's retry middleware, with a
 // process-wide adaptive rate limiter and a record of every call.
+//
+// The same schemas and codecs, run the other way, read an SDK's request
+// and answer it as the service would (ReadRequest, Incoming): capstan
+// test's endpoint for scripts.
 package awsapi
 
 import (
