@@ -3,7 +3,6 @@ package awsapi
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +34,35 @@ type Incoming struct {
 	protocol string
 	op       *operation
 	head     bool
+	// alts are the other calls the request is as well: S3's
+	// GetBucketLifecycle and GetBucketLifecycleConfiguration are one
+	// request, and so are RDS's, DocumentDB's and Neptune's operations of
+	// one name.
+	alts []alternative
+}
+
+type alternative struct {
+	op    *operation
+	input map[string]any
+}
+
+// Alternatives names the other calls the request is as well ("docdb
+// RebootDBInstance"), for a caller that answers whichever it knows (see
+// Choose).
+func (in *Incoming) Alternatives() []string {
+	out := make([]string, len(in.alts))
+	for i, a := range in.alts {
+		out[i] = a.op.svc.info.Name + " " + a.op.name
+	}
+	return out
+}
+
+// Choose makes the i-th of the Alternatives the call answered, and the call
+// it was an alternative.
+func (in *Incoming) Choose(i int) {
+	a := in.alts[i]
+	in.alts[i] = alternative{op: in.op, input: in.Input}
+	in.op, in.Service, in.Operation, in.Input = a.op, a.op.svc.info.Name, a.op.name, a.input
 }
 
 // ErrUnreadableRequest: a request that names no known service or
@@ -61,7 +89,7 @@ func ReadRequest(r *http.Request) (*Incoming, error) {
 	if len(body) > maxWireBody {
 		return fail("the body is over %d bytes", maxWireBody)
 	}
-	candidates, how := identify(r)
+	candidates, how := identify(r, body)
 	if len(candidates) == 0 {
 		return fail("%s names no AWS service capstan knows", how)
 	}
@@ -72,21 +100,32 @@ func ReadRequest(r *http.Request) (*Incoming, error) {
 			lastErr = err
 			continue
 		}
-		in.Service, in.protocol = info.Name, svc.model.Metadata.Protocol
-		name, labels, err := svc.route(r, body)
+		if in.op == nil {
+			in.Service, in.protocol = info.Name, svc.model.Metadata.Protocol
+		}
+		routes, err := svc.route(r, body)
 		if err != nil {
 			lastErr = err
 			continue
 		}
-		op, err := svc.operation(name)
-		if err != nil {
-			lastErr = err
-			continue
+		for _, rt := range routes {
+			op, err := svc.operation(rt.op)
+			if err != nil {
+				lastErr = err
+				continue
+			}
+			input, err := op.readInput(r, body, rt.labels)
+			switch {
+			case err != nil:
+				lastErr = fmt.Errorf("%s %s: %w", info.Name, op.name, err)
+			case in.op == nil:
+				in.Operation, in.op, in.Input = op.name, op, input
+			default:
+				in.alts = append(in.alts, alternative{op: op, input: input})
+			}
 		}
-		in.Operation, in.op = op.name, op
-		if in.Input, err = op.readInput(r, body, labels); err != nil {
-			return fail("%s %s: %v", info.Name, op.name, err)
-		}
+	}
+	if in.op != nil {
 		return in, nil
 	}
 	return fail("%s %s: %v", r.Method, r.URL.Path, lastErr)
@@ -133,7 +172,7 @@ var index = sync.OnceValue(func() wireIndex {
 
 // identify returns the services a request may be for, and says what named
 // them.
-func identify(r *http.Request) ([]awsservice.Service, string) {
+func identify(r *http.Request, body []byte) ([]awsservice.Service, string) {
 	if t := r.Header.Get("X-Amz-Target"); t != "" {
 		prefix, _, _ := strings.Cut(t, ".")
 		if s, ok := index().targets[prefix]; ok {
@@ -141,11 +180,36 @@ func identify(r *http.Request) ([]awsservice.Service, string) {
 		}
 		return nil, fmt.Sprintf("X-Amz-Target %q", t)
 	}
-	name := signingName(r)
-	if name == "" {
-		return nil, "an unsigned request (no SigV4 Authorization header)"
+	form, _ := formOf(r, body)
+	if name := signingName(r); name != "" {
+		// Services sharing a signing name (elb and elbv2, rds and docdb)
+		// differ by API version where they speak query; the one named
+		// like the signing name is the likeliest.
+		var out []awsservice.Service
+		for _, s := range index().signing[name] {
+			if (s.Protocol == "query" || s.Protocol == "ec2") && form.Get("Version") != "" && s.APIVersion != form.Get("Version") {
+				continue
+			}
+			if s.Name == name {
+				out = append([]awsservice.Service{s}, out...)
+			} else {
+				out = append(out, s)
+			}
+		}
+		return out, fmt.Sprintf("signing name %q", name)
 	}
-	return index().signing[name], fmt.Sprintf("signing name %q", name)
+	// An unsigned call (STS's AssumeRoleWithWebIdentity) of a query or EC2
+	// service names its API version and action in the form.
+	if form.Get("Version") != "" {
+		var out []awsservice.Service
+		for _, s := range awsservice.All() {
+			if _, ok := s.Operation(form.Get("Action")); ok && s.APIVersion == form.Get("Version") && (s.Protocol == "query" || s.Protocol == "ec2") {
+				out = append(out, s)
+			}
+		}
+		return out, fmt.Sprintf("an unsigned request for %s version %s", form.Get("Action"), form.Get("Version"))
+	}
+	return nil, "an unsigned request (no SigV4 Authorization header)"
 }
 
 // signingName reads the service of a SigV4 credential scope
@@ -166,27 +230,34 @@ func signingName(r *http.Request) string {
 	return parts[3]
 }
 
-// route names the operation a request calls, with its URI labels for a
+// route is an operation a request may call, with its URI labels for a
 // REST protocol.
-func (s *service) route(r *http.Request, body []byte) (string, map[string]string, error) {
+type route struct {
+	op     string
+	labels map[string]string
+}
+
+// route names the operations a request calls: one, or for a REST request
+// those that fit it equally well, the likeliest first.
+func (s *service) route(r *http.Request, body []byte) ([]route, error) {
 	switch s.model.Metadata.Protocol {
 	case "json":
 		_, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
-		return op, nil, nil
+		return []route{{op: op}}, nil
 	case "query", "ec2":
 		form, err := formOf(r, body)
 		if err != nil {
-			return "", nil, err
+			return nil, err
 		}
 		op := form.Get("Action")
 		if op == "" {
-			return "", nil, errors.New("the form has no Action")
+			return nil, errors.New("the form has no Action")
 		}
-		return op, nil, nil
+		return []route{{op: op}}, nil
 	case "rest-json", "rest-xml":
 		return s.routeREST(r)
 	}
-	return "", nil, fmt.Errorf("protocol %q is %w", s.model.Metadata.Protocol, ErrUnsupported)
+	return nil, fmt.Errorf("protocol %q is %w", s.model.Metadata.Protocol, ErrUnsupported)
 }
 
 // readInput decodes the input of a request to op.
@@ -216,6 +287,26 @@ func (op *operation) readInput(r *http.Request, body []byte, labels map[string]s
 // with the protocol's response reader: an operation whose output is this
 // one's input.
 func (op *operation) readBody(h http.Header, body []byte) (map[string]any, error) {
+	// A blob that is the whole body (Lambda's Invoke Payload, API Gateway's
+	// imports) is its raw bytes, read as the text it is, as a streaming one
+	// is; the reader then only reads the headers.
+	payload, raw := "", body
+	if p := op.svc.model.Shape(op.model.Input.Shape).Payload; p != "" {
+		if ms := op.schema.Input.Member(p); ms != nil && ms.Type() == smithy.ShapeTypeBlob && op.svc.extraOf(op.schema.Input).streaming == "" {
+			payload, body = p, nil
+		}
+	}
+	m, err := op.readWith(h, body)
+	if err != nil {
+		return nil, err
+	}
+	if payload != "" && len(raw) > 0 {
+		m[payload] = payloadValue(raw)
+	}
+	return m, nil
+}
+
+func (op *operation) readWith(h http.Header, body []byte) (map[string]any, error) {
 	rev := smithy.NewOperationSchema(op.schema.Schema, nil, op.schema.Input)
 	out := &output{svc: op.svc, schema: op.schema.Input}
 	var d smithy.Deserializable = out
@@ -244,17 +335,6 @@ func (op *operation) readBody(h http.Header, body []byte) (map[string]any, error
 	}
 	if out.m == nil {
 		out.m = map[string]any{}
-	}
-	// A blob that is the whole body (Lambda's Invoke Payload) reads as the
-	// text it is, as a streaming one does.
-	if p := op.svc.model.Shape(op.model.Input.Shape).Payload; p != "" {
-		if ms := op.schema.Input.Member(p); ms != nil && ms.Type() == smithy.ShapeTypeBlob {
-			if s, ok := out.m[p].(string); ok {
-				if b, err := base64.StdEncoding.DecodeString(s); err == nil {
-					out.m[p] = payloadValue(b)
-				}
-			}
-		}
 	}
 	return out.m, nil
 }

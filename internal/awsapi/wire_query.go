@@ -22,6 +22,9 @@ func formOf(r *http.Request, body []byte) (url.Values, error) {
 	if r.Method == http.MethodGet {
 		return r.URL.Query(), nil
 	}
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		return url.Values{}, nil
+	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		return nil, fmt.Errorf("the form does not parse: %w", err)

@@ -9,32 +9,89 @@ import (
 
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/traits"
+
+	"github.com/capstan-run/capstan/internal/awsmodel"
 )
 
-// routeREST finds the operation whose method and URI template (botocore's
-// requestUri, labels by locationName) a REST request fits, and its labels.
-// Where several fit (S3's GET /{Bucket} is ListObjects, ListObjectsV2 with
-// ?list-type=2, GetBucketAcl with ?acl, ...), the template naming more
-// literal query keys, then more literal path segments, wins.
-func (s *service) routeREST(r *http.Request) (string, map[string]string, error) {
+// routeREST finds the operations whose method and URI template (botocore's
+// requestUri, labels by locationName) a REST request fits, and whose
+// required query and header members it carries. Where several fit (S3's
+// GET /{Bucket}/{Key+} is GetObject, and ListParts with ?uploadId), the one
+// naming more literal query keys, then binding more of what the request
+// carries, then more literal path segments, wins; those that tie are all
+// returned (S3's GetBucketLifecycle and GetBucketLifecycleConfiguration
+// are one request).
+func (s *service) routeREST(r *http.Request) ([]route, error) {
 	path := strings.Split(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/")
 	query := r.URL.Query()
-	best, bestScore := "", -1
-	var bestLabels map[string]string
+	var best []route
+	bestScore := -1
 	for _, name := range s.info.Operations {
 		mo := s.model.Operation(name)
 		if mo == nil || mo.HTTP.Method != r.Method {
 			continue
 		}
 		labels, score, ok := matchURI(mo.HTTP.RequestURI, path, query)
-		if ok && score > bestScore {
-			best, bestScore, bestLabels = name, score, labels
+		if !ok {
+			continue
+		}
+		bound, ok := s.carries(mo, r.Header, query)
+		if !ok {
+			continue
+		}
+		score += 10 * bound
+		switch {
+		case score > bestScore:
+			best, bestScore = []route{{op: name, labels: labels}}, score
+		case score == bestScore:
+			best = append(best, route{op: name, labels: labels})
 		}
 	}
-	if best == "" {
-		return "", nil, fmt.Errorf("no %s operation is %s %s", s.info.Name, r.Method, r.URL.Path)
+	if len(best) == 0 {
+		return nil, fmt.Errorf("no %s operation is %s %s", s.info.Name, r.Method, r.URL.Path)
 	}
-	return best, bestLabels, nil
+	return best, nil
+}
+
+// carries reports whether a request has every required member the
+// operation binds to a query key or header, and scores those it has of all
+// it binds there, a required one above an optional one (UploadPartCopy's
+// required x-amz-copy-source makes it, not UploadPart, the call that sends
+// it).
+func (s *service) carries(mo *awsmodel.Operation, h http.Header, query url.Values) (int, bool) {
+	if mo.Input == nil {
+		return 0, true
+	}
+	in := s.model.Shape(mo.Input.Shape)
+	if in == nil {
+		return 0, true
+	}
+	present := func(ref *awsmodel.Ref) bool {
+		switch ref.Location {
+		case "querystring":
+			return query.Has(ref.LocationName)
+		case "header":
+			return h.Get(ref.LocationName) != ""
+		}
+		return false
+	}
+	n := 0
+	for _, req := range in.Required {
+		ref := in.Members[req]
+		if ref == nil || (ref.Location != "querystring" && ref.Location != "header") {
+			continue
+		}
+		if !present(ref) {
+			return 0, false
+		}
+		n++
+	}
+	for _, ref := range in.Members {
+		if present(ref) {
+			n++
+		}
+	}
+	return n, true
 }
 
 // matchURI matches a request path (split, still escaped) and query against

@@ -4,10 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"testing"
+
+	"github.com/capstan-run/capstan/internal/awsmodel"
+	"github.com/capstan-run/capstan/internal/awsservice"
 )
 
 // A server that answers AWS calls itself (capstan test's endpoint for
@@ -127,4 +132,98 @@ func sameJSON(a, b any) bool {
 	_ = json.Unmarshal(ja, &x)
 	_ = json.Unmarshal(jb, &y)
 	return reflect.DeepEqual(x, y)
+}
+
+// Every operation of services of each protocol is routed back to itself:
+// REST templates that share a path (S3's GET /{Bucket} is a dozen
+// operations told apart by their query keys) and forms alike.
+func TestWireRoutesEveryOperation(t *testing.T) {
+	var got *Incoming
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		in, err := ReadRequest(r)
+		got = in
+		if err != nil {
+			in.WriteError(w, "Unreadable", err.Error())
+			return
+		}
+		if err := in.WriteResponse(w, map[string]any{}); err != nil {
+			in.WriteError(w, "Unwritable", err.Error())
+		}
+	}))
+	defer srv.Close()
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_REGION", "us-east-1")
+	cfg, err := LoadConfig(context.Background(), LoadOptions{EndpointURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := New(cfg, Options{MaxAttempts: 1, Limiters: &Limiters{}})
+	for _, service := range []string{"s3", "lambda", "apigateway", "route53", "cloudfront", "eks", "iam", "sts", "sns", "cloudformation", "rds", "elbv2", "autoscaling", "ec2", "ssm", "sqs"} {
+		info, _ := awsservice.Lookup(service)
+		m, err := awsmodel.Load(service)
+		if err != nil {
+			t.Fatal(err)
+		}
+		routed := 0
+		for _, name := range info.Operations {
+			op := m.Operation(name)
+			input := map[string]any{}
+			if op.Input != nil {
+				input = sample(m, op.Input.Shape, 0).(map[string]any)
+			}
+			got = nil
+			_, err := c.Invoke(context.Background(), service, name, input)
+			if errors.Is(err, ErrUnsupported) {
+				continue // event streams
+			}
+			if err != nil {
+				t.Errorf("%s %s: %v", service, name, err)
+				continue
+			}
+			if got == nil || (got.Service+" "+got.Operation != service+" "+name && !slices.Contains(got.Alternatives(), service+" "+name)) {
+				t.Errorf("%s %s: routed to %+v", service, name, got)
+				continue
+			}
+			routed++
+		}
+		if routed < len(info.Operations)/2 {
+			t.Errorf("%s: only %d of %d operations routed", service, routed, len(info.Operations))
+		}
+	}
+}
+
+// sample is an input with every required member set to a value of its
+// type.
+func sample(m *awsmodel.Model, shape string, depth int) any {
+	sh := m.Shape(shape)
+	switch sh.Type {
+	case "structure":
+		out := map[string]any{}
+		if depth > 8 {
+			return out
+		}
+		if sh.Union {
+			for _, k := range slices.Sorted(maps.Keys(sh.Members)) {
+				return map[string]any{k: sample(m, sh.Members[k].Shape, depth+1)}
+			}
+		}
+		for _, r := range sh.Required {
+			out[r] = sample(m, sh.Members[r].Shape, depth+1)
+		}
+		return out
+	case "list":
+		return []any{sample(m, sh.Member.Shape, depth+1)}
+	case "map":
+		return map[string]any{"k": sample(m, sh.Value.Shape, depth+1)}
+	case "integer", "long":
+		return int64(1)
+	case "float", "double":
+		return 1.5
+	case "boolean":
+		return true
+	case "timestamp":
+		return "2026-01-02T03:04:05Z"
+	}
+	return "x1"
 }
