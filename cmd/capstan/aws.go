@@ -124,22 +124,24 @@ type serviceOptions struct {
 // are resolved on the first AWS call, so a runbook without AWS steps needs
 // none.
 func (f *awsFlags) newService(ctx context.Context, db *sqlite.DB, cfg *config.Config, o serviceOptions) *service.Service {
-	prof, profErr := f.resolve(cfg)
+	projects := f.projects(cfg)
+	prof, _ := f.resolve(cfg)
 	keyOpts := keys.Options{DBPath: db.Path(), MasterKeyFile: cmp.Or(o.masterKeyFile, cfg.Keys.MasterKeyFile), Notice: o.notice}
 	keyring := keys.New(db, keyOpts)
 	limiters := &awsapi.Limiters{}
 	sessions := &credentials.Sessions{}
-	base := sync.OnceValues(func() (aws.Config, error) {
-		if profErr != nil {
-			return aws.Config{}, profErr
-		}
-		return credentials.Base(ctx, prof, keyring)
-	})
+	bases := &projectBases{ctx: ctx, projects: projects, keyring: keyring}
+	// The command's own project: the account's runbooks, previews.
+	base := func() (aws.Config, error) { return bases.get(f.project) }
 	newInvoker := func(ctx context.Context, req engine.InvokerRequest) (action.Invoker, error) {
-		cfg, err := base()
+		// Each execution calls AWS with its project's credentials, chain,
+		// endpoint and retries.
+		project := cmp.Or(req.Project, f.project)
+		cfg, err := bases.get(project)
 		if err != nil {
 			return nil, err
 		}
+		prof, _ := projects.Resolve(project)
 		if cfg, err = sessions.ForLocation(ctx, cfg, req.SourceRole, req.AssumeRole, req.Region); err != nil {
 			return nil, err
 		}
@@ -192,16 +194,17 @@ func (f *awsFlags) newService(ctx context.Context, db *sqlite.DB, cfg *config.Co
 		}
 		return awsapi.New(cfg, awsapi.Options{Limiters: limiters}), nil
 	}
-	var secrets engine.SecretSource = keyring
 	var policies *authz.Loader
 	if o.shared {
 		policies = &authz.Loader{Store: db, NotFound: store.ErrNotFound}
-		secrets = &authz.KeyGuard{Keys: keyring, Loader: policies, Scope: authz.Scope{Region: prof.Region, Account: service.DefaultAccountID}}
 	}
+	// A runbook reads its project's keys only, and on a shared server only
+	// those its starter's policy grants.
+	secrets := &authz.KeyGuard{Keys: keyring, Loader: policies, Scope: authz.Scope{Region: prof.Region, Account: service.DefaultAccountID}}
 	return service.New(service.Options{
 		Store:    db,
 		Policies: policies,
-		Projects: f.projects(cfg),
+		Projects: projects,
 		Engine: engine.Options{
 			Actions:    actions,
 			NewInvoker: newInvoker,
@@ -214,4 +217,34 @@ func (f *awsFlags) newService(ctx context.Context, db *sqlite.DB, cfg *config.Co
 		Keys:    keyOpts,
 		Logger:  o.logger,
 	})
+}
+
+// projectBases builds each project's base AWS configuration once, on its
+// first AWS call, so a project without AWS steps needs no credentials.
+type projectBases struct {
+	ctx      context.Context
+	projects config.Projects
+	keyring  *keys.Keyring
+	mu       sync.Mutex
+	m        map[string]func() (aws.Config, error)
+}
+
+func (b *projectBases) get(project string) (aws.Config, error) {
+	b.mu.Lock()
+	once, ok := b.m[project]
+	if !ok {
+		once = sync.OnceValues(func() (aws.Config, error) {
+			prof, err := b.projects.Resolve(project)
+			if err != nil {
+				return aws.Config{}, err
+			}
+			return credentials.Base(b.ctx, prof, b.keyring)
+		})
+		if b.m == nil {
+			b.m = map[string]func() (aws.Config, error){}
+		}
+		b.m[project] = once
+	}
+	b.mu.Unlock()
+	return once()
 }

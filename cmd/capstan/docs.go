@@ -84,7 +84,7 @@ func newDocsShowCmd() *cobra.Command {
 
 func newDocsPutCmd() *cobra.Command {
 	var sf storeFlags
-	var name string
+	var name, project string
 	var makeDefault bool
 	cmd := &cobra.Command{
 		Use:   "put FILE --name NAME",
@@ -108,7 +108,7 @@ func newDocsPutCmd() *cobra.Command {
 				return err
 			}
 			defer l.Close()
-			d, err := l.svc.PutDocument(cmd.Context(), l.who, service.DocumentInput{Name: name, File: args[0], Content: string(src), Format: format, DocumentType: "Automation"})
+			d, err := l.svc.PutDocument(cmd.Context(), l.who, service.DocumentInput{Name: name, File: args[0], Content: string(src), Format: format, DocumentType: "Automation", Project: project})
 			if err != nil {
 				return serviceError(fmt.Errorf("nothing was stored: %w", err))
 			}
@@ -117,12 +117,13 @@ func newDocsPutCmd() *cobra.Command {
 					return serviceError(err)
 				}
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "stored %s version %d\n", name, d.Version)
+			fmt.Fprintf(cmd.OutOrStdout(), "stored %s version %d in project %s\n", name, d.Version, d.Project)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", "", "the runbook's name (default: the file name without extension)")
 	cmd.Flags().BoolVar(&makeDefault, "default", false, "make the new version the default")
+	cmd.Flags().StringVar(&project, "project", "", "the project of a new runbook (default: default): it runs in that project, with its credentials, region and keys; a new version keeps the runbook's project")
 	sf.register(cmd)
 	return cmd
 }

@@ -35,6 +35,7 @@ func newExecutionsListCmd() *cobra.Command {
 		sf       storeFlags
 		statuses []string
 		prefix   string
+		projects []string
 		output   outputFormat
 		limit    int
 	)
@@ -56,7 +57,7 @@ func newExecutionsListCmd() *cobra.Command {
 			if err != nil {
 				return serviceError(fmt.Errorf("--status or --document: %w", err))
 			}
-			f.Limit = limit
+			f.Limit, f.Projects = limit, projects
 			l, err := sf.openLocal(cmd.Context(), serviceOptions{})
 			if err != nil {
 				return err
@@ -83,6 +84,7 @@ func newExecutionsListCmd() *cobra.Command {
 	}
 	cmd.Flags().StringArrayVar(&statuses, "status", nil, "only executions with this status (Success, Failed, InProgress, ...); repeatable")
 	cmd.Flags().StringVar(&prefix, "document", "", "only executions of documents whose name starts with this")
+	cmd.Flags().StringArrayVar(&projects, "project", nil, "only executions of this project; repeatable")
 	addOutputFlag(cmd, &output, "text or json (SSM's DescribeAutomationExecutions shape)")
 	cmd.Flags().IntVar(&limit, "limit", 50, "at most this many executions")
 	sf.register(cmd)

@@ -16,6 +16,7 @@ import (
 type keysFlags struct {
 	store         storeFlags
 	masterKeyFile string
+	project       string // keys put and list: the project of the keys
 }
 
 func (f *keysFlags) register(cmd *cobra.Command) {
@@ -59,6 +60,7 @@ func newKeysPutCmd() *cobra.Command {
 		Use:   "put PATH",
 		Short: "Store the value read from stdin at PATH (never from an argument)",
 		Example: "  printf '%s' \"$SECRET\" | capstan keys put aws/prod/secret\n" +
+			"  printf '%s' \"$TOKEN\" | capstan keys put audit/token --project audit\n" +
 			"  capstan keys put db/password < password.txt",
 		Args: func(cmd *cobra.Command, args []string) error {
 			switch {
@@ -87,7 +89,7 @@ func newKeysPutCmd() *cobra.Command {
 				return err
 			}
 			defer l.Close()
-			if err := l.svc.PutKey(cmd.Context(), l.who, args[0], value); err != nil {
+			if err := l.svc.PutKey(cmd.Context(), l.who, f.project, args[0], value); err != nil {
 				return serviceError(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "stored %s\n", args[0])
@@ -95,6 +97,7 @@ func newKeysPutCmd() *cobra.Command {
 		},
 	}
 	f.register(cmd)
+	cmd.Flags().StringVar(&f.project, "project", "", "the project whose executions may read the key (default: default); a path already stored moves to it")
 	return cmd
 }
 
@@ -124,17 +127,20 @@ func newKeysListCmd() *cobra.Command {
 				return err
 			}
 			defer closeDB()
-			paths, err := k.List(ctx, prefix)
+			list, err := k.List(ctx, prefix)
 			if err != nil {
 				return failed(err)
 			}
-			for _, p := range paths {
-				fmt.Fprintln(cmd.OutOrStdout(), p)
+			for _, e := range list {
+				if f.project == "" || e.Project == f.project {
+					fmt.Fprintln(cmd.OutOrStdout(), e.Path)
+				}
 			}
 			return nil
 		},
 	}
 	f.register(cmd)
+	cmd.Flags().StringVar(&f.project, "project", "", "list only the keys of this project")
 	return cmd
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -73,5 +74,93 @@ func TestProjectsList(t *testing.T) {
 	if len(got.Projects) != 3 || got.Projects[1].Name != "audit" || got.Projects[1].Region != "us-east-2" || got.Projects[1].Credentials != "default" ||
 		len(got.Projects[1].AssumeRoles) != 1 || got.Projects[2].Credentials != "static" || got.Projects[2].Region != "eu-west-1" {
 		t.Fatalf("unexpected projects: %+v", got.Projects)
+	}
+}
+
+// TestProjectsRunWithTheirSettings runs one runbook in three projects
+// against moto: each execution's calls land in its project's Region, the
+// audit project's in account 111111111111 through its assume-role chain,
+// and global:REGION is the project's Region.
+func TestProjectsRunWithTheirSettings(t *testing.T) {
+	motoCLI(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	body := `region: eu-west-1
+projects:
+  west:
+    region: us-west-2
+  audit:
+    region: us-east-2
+    assumeRoles:
+      - arn: arn:aws:iam::111111111111:role/Audit
+`
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "capstan.db")
+	run := func(args ...string) executionJSON {
+		t.Helper()
+		code, out, errOut := cli(t, append([]string{"run", "--db", db, "--config", cfg, "--output", "json"}, args...)...)
+		if code != 0 {
+			t.Fatalf("run %v: exit %d: %s %s", args, code, out, errOut)
+		}
+		return decodeExecution(t, out)
+	}
+	for _, tc := range []struct {
+		project, account, region string
+	}{
+		{"", "123456789012", "eu-west-1"},
+		{"west", "123456789012", "us-west-2"},
+		{"audit", "111111111111", "us-east-2"},
+	} {
+		args := []string{"testdata/where.yaml"}
+		if tc.project != "" {
+			args = append(args, "--project", tc.project)
+		}
+		e := run(args...)
+		want := map[string][]string{
+			"Who.Account":  {tc.account},
+			"Where.Region": {tc.region},
+			"Mark.Arn":     {"arn:aws:ssm:" + tc.region + ":" + tc.account + ":parameter/where/" + tc.region},
+		}
+		if !reflect.DeepEqual(e.Outputs, want) {
+			t.Errorf("project %q: outputs %v, want %v", tc.project, e.Outputs, want)
+		}
+	}
+
+	// A stored runbook of a project runs there without --project, and
+	// nowhere else.
+	if code, out, errOut := cli(t, "docs", "put", "testdata/where.yaml", "--name", "Where", "--project", "audit", "--db", db, "--config", cfg); code != 0 || !strings.Contains(out, "in project audit") {
+		t.Fatalf("docs put --project audit: exit %d: %s %s", code, out, errOut)
+	}
+	if e := run("Where"); e.Outputs["Who.Account"][0] != "111111111111" || e.Outputs["Where.Region"][0] != "us-east-2" {
+		t.Errorf("runbook of audit run without --project: %v", e.Outputs)
+	}
+	code, _, errOut := cli(t, "run", "Where", "--project", "west", "--db", db, "--config", cfg)
+	if code != 2 || !strings.Contains(errOut, "runbook Where belongs to project audit") {
+		t.Errorf("running audit's runbook in west: exit %d: %s", code, errOut)
+	}
+	code, _, errOut = cli(t, "run", "Where", "--project", "nope", "--db", db, "--config", cfg)
+	if code != 2 || !strings.Contains(errOut, `unknown project "nope"`) || !strings.Contains(errOut, "[default, audit, west]") {
+		t.Errorf("an unknown project: exit %d: %s", code, errOut)
+	}
+
+	// executions list --project shows that project's executions only.
+	code, out, errOut := cli(t, "executions", "list", "--project", "audit", "--db", db, "--config", cfg, "--output", "json")
+	if code != 0 {
+		t.Fatalf("executions list: exit %d: %s", code, errOut)
+	}
+	var list struct {
+		AutomationExecutionMetadataList []struct{ DocumentName string }
+	}
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, m := range list.AutomationExecutionMetadataList {
+		names = append(names, m.DocumentName)
+	}
+	if !reflect.DeepEqual(names, []string{"Where", "where"}) {
+		t.Errorf("executions of audit: %v, want Where and where", names)
 	}
 }

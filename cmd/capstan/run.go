@@ -182,7 +182,7 @@ func startRunbook(ctx context.Context, stdout io.Writer, svc *service.Service, f
 	if err != nil {
 		return "", usageError("%v", err)
 	}
-	in := service.StartInput{DocumentVersion: f.version, Parameters: document.Inputs{Flags: f.params}, Fleet: fleet}
+	in := service.StartInput{DocumentVersion: f.version, Parameters: document.Inputs{Flags: f.params}, Fleet: fleet, Project: f.aws.project}
 	if f.paramFile != "" {
 		typed, err := readParamsFile(f.paramFile)
 		if err != nil {

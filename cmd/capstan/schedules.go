@@ -83,6 +83,7 @@ func newSchedulesCreateCmd() *cobra.Command {
 	}
 	addOutputFlag(cmd, &output, "text or json")
 	cmd.Flags().StringVar(&s.Document, "document", "", "the runbook the schedule starts")
+	cmd.Flags().StringVar(&s.Project, "project", "", "the project its executions run in (default: the runbook's)")
 	cmd.Flags().StringVar(&s.Expression, "expression", "", "cron(minutes hours day-of-month month day-of-week year) or rate(N minutes|hours|days)")
 	cmd.Flags().StringVar(&s.Timezone, "timezone", "", "IANA time zone of a cron expression, e.g. Europe/Berlin (default UTC)")
 	cmd.Flags().StringArrayVar(&s.Parameters, "parameters", nil, "a runbook parameter, Name=Value (repeatable; lists comma-separated)")

@@ -241,7 +241,7 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 	runner := &schedule.Runner{Store: db, Missed: schedule.Missed(f.missedRuns), Logger: logger,
 		Start: func(ctx context.Context, s store.Schedule) (string, error) {
 			return svc.StartExecution(service.WithSource(ctx, service.SourceSchedule), service.SchedulePrincipal(svc.AccountID(), s.Name),
-				service.StartInput{DocumentName: s.Document, Parameters: document.Inputs{Flags: s.Parameters}})
+				service.StartInput{DocumentName: s.Document, Parameters: document.Inputs{Flags: s.Parameters}, Project: s.Project})
 		},
 		Fired: func(name, outcome string, _ time.Duration) { mets.ScheduleFired(name, outcome) },
 	}

@@ -53,6 +53,7 @@ func newWebhooksCreateCmd() *cobra.Command {
 		defaults []string
 		sigKey   string
 		policy   string
+		project  string
 	)
 	cmd := &cobra.Command{
 		Use:   "create NAME --document DOC [--map 'Param=$.json.path'...] [--default Param=value...] [--signature-key PATH] [--policy P]",
@@ -66,7 +67,7 @@ func newWebhooksCreateCmd() *cobra.Command {
 			if doc == "" {
 				return usageError("--document: the runbook the webhook starts is required")
 			}
-			wh := store.Webhook{Name: name, Document: doc, Map: map[string]string{}, Defaults: map[string]string{}, Created: time.Now().UTC()}
+			wh := store.Webhook{Name: name, Document: doc, Map: map[string]string{}, Defaults: map[string]string{}, Project: project, Created: time.Now().UTC()}
 			for _, m := range mappings {
 				p, path, err := webhook.CheckMap(m)
 				if err != nil {
@@ -113,6 +114,7 @@ func newWebhooksCreateCmd() *cobra.Command {
 	cmd.Flags().StringVar(&doc, "document", "", "the runbook the webhook starts")
 	cmd.Flags().StringArrayVar(&mappings, "map", nil, "a parameter taken from the payload, Param=$.json.path (repeatable)")
 	cmd.Flags().StringArrayVar(&defaults, "default", nil, "a literal parameter value, used when --map finds nothing, Param=value (repeatable)")
+	cmd.Flags().StringVar(&project, "project", "", "the project its executions run in (default: the runbook's)")
 	cmd.Flags().StringVar(&sigKey, "signature-key", "", "key-storage path of the HMAC secret requests must be signed with (X-Hub-Signature-256)")
 	cmd.Flags().StringVar(&policy, "policy", authz.AdministratorAccessName, "file://PATH of an IAM-style policy document, the JSON itself, or AdministratorAccess")
 	f.register(cmd)

@@ -8,15 +8,22 @@ import (
 
 // KeyReader reads key storage (keys.Keyring does).
 type KeyReader interface {
+	// Get reads a key whatever its project.
 	Get(ctx context.Context, path string) (string, error)
+	// GetIn reads a key for an execution of project, refusing a key of
+	// another project.
+	GetIn(ctx context.Context, project, path string) (string, error)
 }
 
-// KeyGuard is key storage as a shared server's runbooks see it: an execution
-// reads key:PATH only when the policy of the user who started it allows
-// capstan:ReadKey on the key's ARN. Executions started from the local CLI
-// (ExecutedBy not a user ARN) read as before.
+// KeyGuard is key storage as runbooks see it: an execution reads key:PATH
+// only when the key belongs to the execution's project and, on a shared
+// server (Loader set), the policy of the user who started it allows
+// capstan:ReadKey on the key's ARN with the project as capstan:Project.
+// Executions started from the local CLI (ExecutedBy not a user ARN) answer
+// to no policy, but to their project all the same.
 type KeyGuard struct {
-	Keys   KeyReader
+	Keys KeyReader
+	// Loader gives users' policies; nil on a single-user setup.
 	Loader *Loader
 	Scope  Scope
 }
@@ -26,16 +33,19 @@ func (g *KeyGuard) Get(ctx context.Context, path string) (string, error) {
 	return g.Keys.Get(ctx, path)
 }
 
-// GetFor reads a key for an execution started by executedBy.
-func (g *KeyGuard) GetFor(ctx context.Context, executedBy, path string) (string, error) {
-	if _, name, ok := strings.Cut(executedBy, ":user/"); ok {
+// GetFor reads a key for an execution of project started by executedBy.
+func (g *KeyGuard) GetFor(ctx context.Context, executedBy, project, path string) (string, error) {
+	if _, name, ok := strings.Cut(executedBy, ":user/"); ok && g.Loader != nil {
 		p, err := g.Loader.Principal(ctx, name, executedBy)
 		if err != nil {
 			return "", err
 		}
-		if err := p.Authorize(Request{Action: ReadKey, Resource: g.Scope.Key(path)}); err != nil {
+		if project == "" {
+			project = "default"
+		}
+		if err := p.Authorize(Request{Action: ReadKey, Resource: g.Scope.Key(path), Project: project}); err != nil {
 			return "", fmt.Errorf("{{ key:%s }}: %w", path, err)
 		}
 	}
-	return g.Keys.Get(ctx, path)
+	return g.Keys.GetIn(ctx, project, path)
 }

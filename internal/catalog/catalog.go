@@ -66,6 +66,9 @@ type Runbook struct {
 	Source       []byte
 	DocumentType string // Automation, Command, ...
 	From         Source
+	// Project is the project of a stored runbook; "" (the default project)
+	// for the library's and the account's.
+	Project string
 }
 
 // Find resolves a runbook. version is "" or "$DEFAULT" for the default,
@@ -76,7 +79,7 @@ func (c *Catalog) Find(ctx context.Context, name, version string) (Runbook, erro
 	if c.Store != nil {
 		d, err := c.Store.GetDocument(ctx, name, version)
 		if err == nil {
-			return Runbook{Name: d.Name, Version: strconv.Itoa(d.Version), Source: []byte(d.Content), DocumentType: d.DocumentType, From: FromStore}, nil
+			return Runbook{Name: d.Name, Version: strconv.Itoa(d.Version), Source: []byte(d.Content), DocumentType: d.DocumentType, From: FromStore, Project: d.Project}, nil
 		}
 		if !errors.Is(err, store.ErrNotFound) {
 			return Runbook{}, fmt.Errorf("reading stored runbook %s: %w", name, err)

@@ -12,10 +12,11 @@ import (
 // aws:executeAutomation step's resolved inputs (DocumentName,
 // DocumentVersion, RuntimeParameters, ...): it resolves the runbook and
 // checks its parameters exactly as a front end's start does. executedBy is
-// the parent's caller, as whom the child runs. The engine sets ParentID and
-// the inherited role itself.
+// the parent's caller, as whom the child runs, and project the parent's
+// project, in which it runs. The engine sets ParentID, the project and
+// Region and the inherited role itself.
 type Children interface {
-	PrepareChild(ctx context.Context, executedBy string, inputs map[string]any) (StartRequest, error)
+	PrepareChild(ctx context.Context, executedBy, project string, inputs map[string]any) (StartRequest, error)
 }
 
 // runChild interprets aws:executeAutomation: it starts the child execution
@@ -80,11 +81,13 @@ func (r *run) startChild(ctx context.Context, inputs map[string]any) (string, er
 	if r.e.opts.Children == nil {
 		return "", errors.New("aws:executeAutomation: this engine has no runbook source configured")
 	}
-	req, err := r.e.opts.Children.PrepareChild(ctx, r.state.Started.ExecutedBy, inputs)
+	req, err := r.e.opts.Children.PrepareChild(ctx, r.state.Started.ExecutedBy, r.state.Started.Project, inputs)
 	if err != nil {
 		return "", err
 	}
 	req.ParentID = r.id
+	// The child runs in its parent's project and Region.
+	req.Project, req.Region = r.state.Started.Project, r.state.Started.Region
 	// The child runs as its parent unless it names its own role.
 	parentRole, _ := r.assumeRole()
 	return r.e.start(ctx, req, parentRole)

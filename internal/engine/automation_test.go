@@ -22,7 +22,7 @@ type shelfChildren struct {
 	reg   *action.Registry
 }
 
-func (c shelfChildren) PrepareChild(ctx context.Context, executedBy string, inputs map[string]any) (StartRequest, error) {
+func (c shelfChildren) PrepareChild(ctx context.Context, executedBy, _ string, inputs map[string]any) (StartRequest, error) {
 	name, _ := inputs["DocumentName"].(string)
 	version, _ := inputs["DocumentVersion"].(string)
 	versions, ok := c.shelf[name]

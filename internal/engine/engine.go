@@ -73,6 +73,9 @@ type InvokerRequest struct {
 	SourceRole string
 	// Region is the execution's Region; "" for the engine's.
 	Region string
+	// Project is the execution's project, whose credentials, assumed roles
+	// and retries its calls use; "" for the default project.
+	Project string
 	// Record stores one call on the execution.
 	Record func(store.Call)
 }
@@ -130,6 +133,10 @@ type StartRequest struct {
 	ParentID   string
 	ExecutedBy string
 	Tags       map[string]string
+	// Project is the project the execution runs in ("" for default);
+	// Region is that project's Region, "" for the engine's. A child
+	// execution runs in its parent's project and Region.
+	Project, Region string
 	// ClientToken makes the start idempotent.
 	ClientToken string
 	// ID is the execution id to use; generated when empty.
@@ -196,12 +203,16 @@ func (e *Engine) start(ctx context.Context, req StartRequest, inheritedRole stri
 		ParentID:        req.ParentID,
 		ExecutedBy:      req.ExecutedBy,
 		Tags:            req.Tags,
+		Project:         req.Project,
 		Region:          e.opts.Region,
 		AccountID:       e.opts.AccountID,
 		Fleet:           req.Fleet,
 		Target:          req.Target,
 		Partition:       e.opts.Partition,
 		KeyParameters:   req.KeyParameters,
+	}
+	if req.Region != "" {
+		started.Region, started.Partition = req.Region, template.PartitionOf(req.Region)
 	}
 	started.AssumeRole = startRole(req.Document, req.Parameters, systemOf(id, &started, e.opts.Clock.Now))
 	if started.AssumeRole == "" {

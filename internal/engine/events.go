@@ -39,8 +39,10 @@ type executionStarted struct {
 	ExecutedBy      string              `json:"executedBy,omitempty"`
 	AssumeRole      string              `json:"assumeRole,omitempty"`
 	Tags            map[string]string   `json:"tags,omitempty"`
-	Region          string              `json:"region,omitempty"`
-	AccountID       string              `json:"accountId,omitempty"`
+	// Project is recorded since 2026-12; older logs are of the default project.
+	Project   string `json:"project,omitempty"`
+	Region    string `json:"region,omitempty"`
+	AccountID string `json:"accountId,omitempty"`
 	// Fleet: the execution is the parent of a rate-controlled run.
 	Fleet *Fleet `json:"fleet,omitempty"`
 	// Target is a fleet child's target value.

@@ -229,7 +229,7 @@ func (r *run) startFleetChild(childID string, c FleetChild) error {
 		ID: childID, Document: r.doc, Source: []byte(r.state.Started.Content),
 		DocumentName: r.state.Started.DocumentName, DocumentVersion: r.state.Started.DocumentVersion,
 		Parameters: params, ParentID: r.id, ExecutedBy: r.state.Started.ExecutedBy,
-		Target: c.Target, Fleet: c.SubFleet,
+		Target: c.Target, Fleet: c.SubFleet, Project: r.state.Started.Project, Region: r.state.Started.Region,
 	}
 	role, err := r.assumeRole()
 	if err != nil {

@@ -76,7 +76,7 @@ func (r *run) makeInvoker() (action.Invoker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.e.opts.NewInvoker(r.hardCtx, InvokerRequest{ExecutionID: r.id, AssumeRole: role, SourceRole: r.state.Started.SourceRole, Region: r.state.Started.Region, Record: r.recordCall})
+	return r.e.opts.NewInvoker(r.hardCtx, InvokerRequest{ExecutionID: r.id, AssumeRole: role, SourceRole: r.state.Started.SourceRole, Region: r.state.Started.Region, Project: r.state.Started.Project, Record: r.recordCall})
 }
 
 // runSteps runs a step list from its first step. It returns why it stopped

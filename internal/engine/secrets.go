@@ -11,11 +11,12 @@ import (
 )
 
 // ScopedSecrets is a SecretSource that decides per execution whether a path
-// may be read, given who started it (its ExecutedBy): on a shared server a
-// runbook reads only the keys its starter's policy grants.
+// may be read, given its project and who started it (its ExecutedBy): a
+// runbook reads only its project's keys, and on a shared server only those
+// its starter's policy grants.
 type ScopedSecrets interface {
 	SecretSource
-	GetFor(ctx context.Context, executedBy, path string) (string, error)
+	GetFor(ctx context.Context, executedBy, project, path string) (string, error)
 }
 
 // secret reads a value from key storage at the moment of use ({{ key:PATH }}
@@ -27,7 +28,7 @@ func (r *run) secret(ctx context.Context, path string) (string, error) {
 	var v string
 	var err error
 	if scoped, ok := r.e.opts.Secrets.(ScopedSecrets); ok {
-		v, err = scoped.GetFor(ctx, r.state.Started.ExecutedBy, path)
+		v, err = scoped.GetFor(ctx, r.state.Started.ExecutedBy, r.state.Started.Project, path)
 	} else {
 		v, err = r.e.opts.Secrets.Get(ctx, path)
 	}

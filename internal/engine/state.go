@@ -301,6 +301,7 @@ func (s *State) Summary() store.Execution {
 		StartTime:       s.StartTime,
 		EndTime:         s.EndTime,
 		Tags:            s.Started.Tags,
+		Project:         store.ProjectOf(s.Started.Project),
 		Outputs:         s.Outputs,
 		Done:            s.Done(),
 		Seq:             s.Seq,

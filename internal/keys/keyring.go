@@ -22,12 +22,13 @@ import (
 	"github.com/capstan-run/capstan/internal/store"
 )
 
-// Backend keeps sealed values by path. The SQLite store implements it.
+// Backend keeps sealed values by path, each with its project. The SQLite
+// store implements it.
 type Backend interface {
-	PutSecret(ctx context.Context, path string, sealed []byte) error
+	PutSecret(ctx context.Context, s store.Secret) error
 	// GetSecret returns an error wrapping store.ErrNotFound for an unknown path.
-	GetSecret(ctx context.Context, path string) ([]byte, error)
-	ListSecrets(ctx context.Context, prefix string) ([]string, error)
+	GetSecret(ctx context.Context, path string) (store.Secret, error)
+	ListSecrets(ctx context.Context, prefix string) ([]store.Secret, error)
 	// DeleteSecret returns an error wrapping store.ErrNotFound for an unknown path.
 	DeleteSecret(ctx context.Context, path string) error
 }
@@ -100,8 +101,22 @@ const InternalPrefix = "capstan/"
 // Internal reports whether path holds one of capstan's own secrets.
 func Internal(path string) bool { return strings.HasPrefix(path, InternalPrefix) }
 
-// Put seals value and stores it at path, replacing any previous value.
-func (k *Keyring) Put(ctx context.Context, path string, value []byte) error {
+// ProjectError is a key an execution may not read: it belongs to another
+// project.
+type ProjectError struct {
+	Path string
+	// Project is the key's; Reader the execution's.
+	Project, Reader string
+}
+
+func (e *ProjectError) Error() string {
+	return fmt.Sprintf("key %s belongs to project %s: an execution of project %s reads only its own project's keys (store the key with `capstan keys put %s --project %s`)",
+		e.Path, e.Project, e.Reader, e.Path, e.Reader)
+}
+
+// Put seals value and stores it at path in project ("" for default),
+// replacing any previous value and project.
+func (k *Keyring) Put(ctx context.Context, project, path string, value []byte) error {
 	if err := CheckPath(path); err != nil {
 		return err
 	}
@@ -113,43 +128,61 @@ func (k *Keyring) Put(ctx context.Context, path string, value []byte) error {
 	if err != nil {
 		return fmt.Errorf("sealing key %s: %w", path, err)
 	}
-	if err := k.b.PutSecret(ctx, path, sealed); err != nil {
+	if err := k.b.PutSecret(ctx, store.Secret{Path: path, Project: project, Sealed: sealed}); err != nil {
 		return fmt.Errorf("storing key %s: %w", path, err)
 	}
 	return nil
 }
 
-// Get opens the value at path. A missing path is a *NotFoundError.
+// Get opens the value at path, whatever its project: the operator's read
+// (a project's static credentials). A missing path is a *NotFoundError.
 func (k *Keyring) Get(ctx context.Context, path string) (string, error) {
-	b, err := k.GetBytes(ctx, path)
+	b, err := k.read(ctx, "", path)
 	return string(b), err
 }
 
 // GetBytes is Get returning bytes.
 func (k *Keyring) GetBytes(ctx context.Context, path string) ([]byte, error) {
+	return k.read(ctx, "", path)
+}
+
+// GetIn opens the value at path for an execution of project ("" for
+// default): a key of another project is a *ProjectError, and nothing of it
+// is opened.
+func (k *Keyring) GetIn(ctx context.Context, project, path string) (string, error) {
+	b, err := k.read(ctx, store.ProjectOf(project), path)
+	return string(b), err
+}
+
+// read opens the value at path; project, when set, must be the key's.
+func (k *Keyring) read(ctx context.Context, project, path string) ([]byte, error) {
 	if err := CheckPath(path); err != nil {
 		return nil, err
 	}
-	sealed, err := k.b.GetSecret(ctx, path)
+	sec, err := k.b.GetSecret(ctx, path)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, &NotFoundError{Path: path}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading key %s: %w", path, err)
 	}
+	if project != "" && store.ProjectOf(sec.Project) != project {
+		return nil, &ProjectError{Path: path, Project: store.ProjectOf(sec.Project), Reader: project}
+	}
 	m, err := k.key(ctx, false)
 	if err != nil {
 		return nil, err
 	}
-	v, err := m.open(path, sealed)
+	v, err := m.open(path, sec.Sealed)
 	if err != nil {
 		return nil, fmt.Errorf("opening key %s: %w", path, err)
 	}
 	return v, nil
 }
 
-// List returns the paths under prefix, sorted. Values are never read.
-func (k *Keyring) List(ctx context.Context, prefix string) ([]string, error) {
+// List returns the paths under prefix with their projects, sorted by path.
+// Values are never read.
+func (k *Keyring) List(ctx context.Context, prefix string) ([]store.Secret, error) {
 	paths, err := k.b.ListSecrets(ctx, prefix)
 	if err != nil {
 		return nil, fmt.Errorf("listing keys %q: %w", prefix, err)

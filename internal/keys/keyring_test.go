@@ -20,38 +20,40 @@ import (
 // store is tested too in sqlite_test.go.
 type mapBackend struct {
 	mu sync.Mutex
-	m  map[string][]byte
+	m  map[string]store.Secret
 }
 
-func newMapBackend() *mapBackend { return &mapBackend{m: map[string][]byte{}} }
+func newMapBackend() *mapBackend { return &mapBackend{m: map[string]store.Secret{}} }
 
-func (b *mapBackend) PutSecret(_ context.Context, path string, sealed []byte) error {
+func (b *mapBackend) PutSecret(_ context.Context, s store.Secret) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.m[path] = append([]byte(nil), sealed...)
+	s.Sealed = append([]byte(nil), s.Sealed...)
+	s.Project = store.ProjectOf(s.Project)
+	b.m[s.Path] = s
 	return nil
 }
 
-func (b *mapBackend) GetSecret(_ context.Context, path string) ([]byte, error) {
+func (b *mapBackend) GetSecret(_ context.Context, path string) (store.Secret, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	v, ok := b.m[path]
 	if !ok {
-		return nil, fmt.Errorf("secret %s: %w", path, store.ErrNotFound)
+		return store.Secret{}, fmt.Errorf("secret %s: %w", path, store.ErrNotFound)
 	}
 	return v, nil
 }
 
-func (b *mapBackend) ListSecrets(_ context.Context, prefix string) ([]string, error) {
+func (b *mapBackend) ListSecrets(_ context.Context, prefix string) ([]store.Secret, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	var out []string
-	for p := range b.m {
+	var out []store.Secret
+	for p, s := range b.m {
 		if strings.HasPrefix(p, prefix) {
-			out = append(out, p)
+			out = append(out, store.Secret{Path: p, Project: s.Project})
 		}
 	}
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
 }
 
@@ -88,7 +90,7 @@ func TestPutGetListDelete(t *testing.T) {
 	}
 	secrets := map[string]string{"aws/prod/secret": "wJalrXUtnFEMI/K7MDENG", "aws/prod/token": "tok\nwith newline", "db/password": ""}
 	for p, v := range secrets {
-		if err := k.Put(ctx, p, []byte(v)); err != nil {
+		if err := k.Put(ctx, "", p, []byte(v)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -108,12 +110,12 @@ func TestPutGetListDelete(t *testing.T) {
 		if err != nil || got != v {
 			t.Errorf("Get(%s) = %q, %v; want %q", p, got, err, v)
 		}
-		if v != "" && bytes.Contains(b.m[p], []byte(v)) {
+		if v != "" && bytes.Contains(b.m[p].Sealed, []byte(v)) {
 			t.Errorf("backend holds the plaintext of %s", p)
 		}
 	}
 	got, err := k.List(ctx, "aws/")
-	if err != nil || strings.Join(got, ",") != "aws/prod/secret,aws/prod/token" {
+	if err != nil || len(got) != 2 || got[0].Path != "aws/prod/secret" || got[1].Path != "aws/prod/token" || got[0].Project != store.DefaultProject {
 		t.Errorf("List(aws/) = %v, %v", got, err)
 	}
 	if err := k.Delete(ctx, "aws/prod/token"); err != nil {
@@ -142,22 +144,22 @@ func TestSealedValuesAreBoundToPathAndKey(t *testing.T) {
 	ctx := context.Background()
 	b := newMapBackend()
 	k, _, _ := newTestKeyring(t, b)
-	if err := k.Put(ctx, "a/one", []byte("first")); err != nil {
+	if err := k.Put(ctx, "", "a/one", []byte("first")); err != nil {
 		t.Fatal(err)
 	}
-	if err := k.Put(ctx, "a/two", []byte("first")); err != nil {
+	if err := k.Put(ctx, "", "a/two", []byte("first")); err != nil {
 		t.Fatal(err)
 	}
-	if bytes.Equal(b.m["a/one"], b.m["a/two"]) {
+	if bytes.Equal(b.m["a/one"].Sealed, b.m["a/two"].Sealed) {
 		t.Error("two equal values sealed to equal bytes: nonces are reused")
 	}
-	b.m["a/moved"] = b.m["a/one"]
+	b.m["a/moved"] = store.Secret{Path: "a/moved", Sealed: b.m["a/one"].Sealed}
 	if _, err := k.Get(ctx, "a/moved"); err == nil {
 		t.Error("a value moved to another path opened")
 	}
-	tampered := append([]byte(nil), b.m["a/one"]...)
+	tampered := append([]byte(nil), b.m["a/one"].Sealed...)
 	tampered[len(tampered)-1] ^= 1
-	b.m["a/one"] = tampered
+	b.m["a/one"] = store.Secret{Path: "a/one", Sealed: tampered}
 	if _, err := k.Get(ctx, "a/one"); err == nil || !strings.Contains(err.Error(), "a/one") {
 		t.Errorf("tampered value: %v", err)
 	}
@@ -202,7 +204,7 @@ func TestMasterKeySources(t *testing.T) {
 			}
 			notice := &bytes.Buffer{}
 			k := New(newMapBackend(), Options{MasterKeyFile: file, Getenv: func(string) string { return tt.env }, Notice: notice})
-			err := k.Put(ctx, "x", []byte("v"))
+			err := k.Put(ctx, "", "x", []byte("v"))
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want one mentioning %q", err, tt.wantErr)
@@ -226,14 +228,14 @@ func TestMissingKeyFileWithValuesIsAnError(t *testing.T) {
 	ctx := context.Background()
 	b := newMapBackend()
 	k, _, dir := newTestKeyring(t, b)
-	if err := k.Put(ctx, "x", []byte("v")); err != nil {
+	if err := k.Put(ctx, "", "x", []byte("v")); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Remove(filepath.Join(dir, "master.key")); err != nil {
 		t.Fatal(err)
 	}
 	k2 := New(b, Options{DBPath: filepath.Join(dir, "capstan.db"), Getenv: noEnv, Notice: &bytes.Buffer{}})
-	err := k2.Put(ctx, "y", []byte("w"))
+	err := k2.Put(ctx, "", "y", []byte("w"))
 	if err == nil || !strings.Contains(err.Error(), "master.key") || !strings.Contains(err.Error(), "1 values") {
 		t.Fatalf("err = %v, want a refusal naming the missing file", err)
 	}
@@ -248,7 +250,7 @@ func TestRotateMaster(t *testing.T) {
 	k, _, dir := newTestKeyring(t, b)
 	vals := map[string]string{"a": "alpha", "b/c": "beta"}
 	for p, v := range vals {
-		if err := k.Put(ctx, p, []byte(v)); err != nil {
+		if err := k.Put(ctx, "", p, []byte(v)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -256,7 +258,7 @@ func TestRotateMaster(t *testing.T) {
 	oldKey, _ := os.ReadFile(file)
 	oldSealed := map[string][]byte{}
 	for p := range vals {
-		oldSealed[p] = b.m[p]
+		oldSealed[p] = b.m[p].Sealed
 	}
 	n, err := k.RotateMaster(ctx)
 	if err != nil || n != 2 {
@@ -273,7 +275,7 @@ func TestRotateMaster(t *testing.T) {
 	}
 	fresh := New(b, Options{DBPath: filepath.Join(dir, "capstan.db"), Getenv: noEnv})
 	for p, v := range vals {
-		if bytes.Equal(oldSealed[p], b.m[p]) {
+		if bytes.Equal(oldSealed[p], b.m[p].Sealed) {
 			t.Errorf("%s not re-sealed", p)
 		}
 		if got, err := fresh.Get(ctx, p); err != nil || got != v {
@@ -295,7 +297,7 @@ func TestRotationCutShortLosesNothing(t *testing.T) {
 	b := &failingBackend{mapBackend: newMapBackend()}
 	k, _, dir := newTestKeyring(t, b)
 	for _, p := range []string{"a", "b", "c"} {
-		if err := k.Put(ctx, p, []byte("value-"+p)); err != nil {
+		if err := k.Put(ctx, "", p, []byte("value-"+p)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -331,19 +333,48 @@ type failingBackend struct {
 	puts         int
 }
 
-func (f *failingBackend) PutSecret(ctx context.Context, path string, sealed []byte) error {
+func (f *failingBackend) PutSecret(ctx context.Context, s store.Secret) error {
 	if f.failPutAfter > 0 && f.puts >= f.failPutAfter {
 		return errors.New("disk full")
 	}
 	f.puts++
-	return f.mapBackend.PutSecret(ctx, path, sealed)
+	return f.mapBackend.PutSecret(ctx, s)
 }
 
 func TestInvalidPaths(t *testing.T) {
 	k, _, _ := newTestKeyring(t, newMapBackend())
 	for _, p := range []string{"", "/abs", "a/../b", "a//b", "with space", "a/"} {
-		if err := k.Put(context.Background(), p, []byte("v")); err == nil || !strings.Contains(err.Error(), "invalid key path") {
+		if err := k.Put(context.Background(), "", p, []byte("v")); err == nil || !strings.Contains(err.Error(), "invalid key path") {
 			t.Errorf("Put(%q) = %v, want an invalid path error", p, err)
+		}
+	}
+}
+
+func TestGetInProject(t *testing.T) {
+	ctx := context.Background()
+	k, _, _ := newTestKeyring(t, newMapBackend())
+	if err := k.Put(ctx, "audit", "audit/token", []byte("audit-secret")); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Put(ctx, "", "shared/token", []byte("shared-secret")); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := k.GetIn(ctx, "audit", "audit/token"); err != nil || v != "audit-secret" {
+		t.Fatalf("audit reading its own key: %q, %v", v, err)
+	}
+	if v, err := k.GetIn(ctx, "", "shared/token"); err != nil || v != "shared-secret" {
+		t.Fatalf("default reading its own key: %q, %v", v, err)
+	}
+	for _, tc := range []struct{ reader, path, owner string }{
+		{"", "audit/token", "audit"},
+		{"default", "audit/token", "audit"},
+		{"audit", "shared/token", "default"},
+	} {
+		v, err := k.GetIn(ctx, tc.reader, tc.path)
+		var pe *ProjectError
+		if !errors.As(err, &pe) || v != "" || pe.Project != tc.owner ||
+			!strings.Contains(err.Error(), tc.path) || !strings.Contains(err.Error(), "project "+tc.owner) {
+			t.Errorf("project %q reading %s = %q, %v; want a ProjectError naming the key and project %s", tc.reader, tc.path, v, err, tc.owner)
 		}
 	}
 }

@@ -58,7 +58,7 @@ func TestMaskerConcurrent(t *testing.T) {
 func TestResolveRecordsTheSecret(t *testing.T) {
 	ctx := context.Background()
 	k, _, _ := newTestKeyring(t, newMapBackend())
-	if err := k.Put(ctx, "api/token", []byte("tok-123")); err != nil {
+	if err := k.Put(ctx, "", "api/token", []byte("tok-123")); err != nil {
 		t.Fatal(err)
 	}
 	var m Masker

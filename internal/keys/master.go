@@ -194,12 +194,13 @@ func (k *Keyring) RotateMaster(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("rotating the master key: %w", err)
 	}
-	for _, p := range paths {
-		sealed, err := k.b.GetSecret(ctx, p)
+	for _, e := range paths {
+		p := e.Path
+		sec, err := k.b.GetSecret(ctx, p)
 		if err != nil {
 			return 0, fmt.Errorf("rotating the master key: reading %s: %w", p, err)
 		}
-		v, err := next.open(p, sealed)
+		v, err := next.open(p, sec.Sealed)
 		if err != nil {
 			return 0, fmt.Errorf("rotating the master key: opening %s: %w", p, err)
 		}
@@ -207,7 +208,8 @@ func (k *Keyring) RotateMaster(ctx context.Context) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		if err := k.b.PutSecret(ctx, p, resealed); err != nil {
+		sec.Sealed = resealed
+		if err := k.b.PutSecret(ctx, sec); err != nil {
 			return 0, fmt.Errorf("rotating the master key: storing %s: %w", p, err)
 		}
 	}

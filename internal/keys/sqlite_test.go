@@ -20,7 +20,7 @@ func TestKeyringOverSQLite(t *testing.T) {
 	}
 	k := New(db, Options{DBPath: dbPath, Getenv: noEnv, Notice: &bytes.Buffer{}})
 	const secret = "plaintext-must-not-reach-disk-0123456789"
-	if err := k.Put(ctx, "aws/prod/secret", []byte(secret)); err != nil {
+	if err := k.Put(ctx, "", "aws/prod/secret", []byte(secret)); err != nil {
 		t.Fatal(err)
 	}
 	if v, err := k.Get(ctx, "aws/prod/secret"); err != nil || v != secret {

@@ -22,7 +22,7 @@ const CreatedByTag = "capstan:CreatedBy"
 // read from the resource itself (who started an execution, who created a
 // document). A local principal (the CLI on its own store) and a service
 // without policies allow everything, as before policies existed.
-func (s *Service) decide(ctx context.Context, p Principal, act string, resource string) error {
+func (s *Service) decide(ctx context.Context, p Principal, act, resource, project string) error {
 	if s.policies == nil || p.ARN == "" {
 		return nil
 	}
@@ -34,6 +34,9 @@ func (s *Service) decide(ctx context.Context, p Principal, act string, resource 
 	req, err := s.request(ctx, act, resource)
 	if err != nil {
 		return err
+	}
+	if project != "" {
+		req.Project = project
 	}
 	who, err := s.policies.Principal(ctx, p.Name, p.ARN)
 	if err != nil {
@@ -62,7 +65,7 @@ func (s *Service) request(ctx context.Context, act string, resource string) (aut
 		case err != nil:
 			return req, fmt.Errorf("reading execution %s: %w", resource, err)
 		default:
-			req.ExecutedBy = userName(e.ExecutedBy)
+			req.ExecutedBy, req.Project = userName(e.ExecutedBy), store.ProjectOf(e.Project)
 		}
 	case authz.StartAutomationExecution, authz.StartExecutionPreview:
 		req.Resource = sc.AutomationDefinition(resource, "")
@@ -78,9 +81,17 @@ func (s *Service) request(ctx context.Context, act string, resource string) (aut
 		req.Resource, req.Project = sc.Project(resource), resource
 	case authz.ReadAudit:
 		req.Resource = sc.Audit()
-	case authz.ListKeys, authz.PutKey, authz.DeleteKey, authz.ReadKey:
-		// A listing is decided on its prefix: key/PREFIX*.
+	case authz.ListKeys:
+		// A listing is decided on its prefix, key/PREFIX*, without a
+		// project; visibleKeys then decides on each key with its project.
 		req.Resource = sc.Key(resource)
+	case authz.PutKey, authz.DeleteKey, authz.ReadKey:
+		req.Resource = sc.Key(resource)
+		project, err := s.keyProject(ctx, resource)
+		if err != nil {
+			return req, fmt.Errorf("reading key %s: %w", resource, err)
+		}
+		req.Project = project
 	default: // documents
 		req.Resource = sc.Document(resource)
 		if act != authz.CreateDocument {
@@ -90,7 +101,7 @@ func (s *Service) request(ctx context.Context, act string, resource string) (aut
 			case err != nil:
 				return req, fmt.Errorf("reading document %s: %w", resource, err)
 			default:
-				req.Owner = d.Tags[CreatedByTag]
+				req.Owner, req.Project = d.Tags[CreatedByTag], store.ProjectOf(d.Project)
 			}
 		}
 	}
@@ -122,7 +133,7 @@ func visible[T any](ctx context.Context, s *Service, p Principal, list []T, req 
 // visibleExecutions keeps the executions p may read.
 func (s *Service) visibleExecutions(ctx context.Context, p Principal, list []store.Execution) ([]store.Execution, error) {
 	return visible(ctx, s, p, list, func(sc authz.Scope, e store.Execution) authz.Request {
-		return authz.Request{Action: authz.DescribeAutomationExecutions, Resource: sc.Execution(e.ID), ExecutedBy: userName(e.ExecutedBy)}
+		return authz.Request{Action: authz.DescribeAutomationExecutions, Resource: sc.Execution(e.ID), ExecutedBy: userName(e.ExecutedBy), Project: store.ProjectOf(e.Project)}
 	})
 }
 
@@ -134,11 +145,19 @@ func (s *Service) visibleProjects(ctx context.Context, p Principal, names []stri
 	})
 }
 
+// visibleKeys keeps the keys p may list (capstan:ListKeys on each key's
+// ARN, with its project).
+func (s *Service) visibleKeys(ctx context.Context, p Principal, list []store.Secret) ([]store.Secret, error) {
+	return visible(ctx, s, p, list, func(sc authz.Scope, k store.Secret) authz.Request {
+		return authz.Request{Action: authz.ListKeys, Resource: sc.Key(k.Path), Project: store.ProjectOf(k.Project)}
+	})
+}
+
 // visibleDocuments keeps the documents p may list (ssm:ListDocuments on
 // each document's ARN, with its creator as capstan:Owner).
 func (s *Service) visibleDocuments(ctx context.Context, p Principal, list []store.Document) ([]store.Document, error) {
 	return visible(ctx, s, p, list, func(sc authz.Scope, d store.Document) authz.Request {
-		return authz.Request{Action: authz.ListDocuments, Resource: sc.Document(d.Name), Owner: d.Tags[CreatedByTag]}
+		return authz.Request{Action: authz.ListDocuments, Resource: sc.Document(d.Name), Owner: d.Tags[CreatedByTag], Project: store.ProjectOf(d.Project)}
 	})
 }
 

@@ -38,6 +38,9 @@ type DocumentInput struct {
 	VersionName string
 	DisplayName string
 	Tags        map[string]string
+	// Project is the project of a new document ("" for the ProjectTag
+	// among Tags, else default); an update keeps the document's.
+	Project string
 	// DocumentVersion, for an update, must be the latest version or
 	// $LATEST when set.
 	DocumentVersion string
@@ -48,7 +51,15 @@ type DocumentInput struct {
 // content. The document is owned by the service's account.
 func (s *Service) CreateDocument(ctx context.Context, p Principal, in DocumentInput) (_ store.Document, err error) {
 	defer func() { s.record(ctx, p, authz.CreateDocument, s.scope().Document(in.Name), "", err) }()
-	if err := s.authorize(ctx, p, authz.CreateDocument, in.Name); err != nil {
+	project, userTags, err := takeProject(in.Project, in.Tags)
+	if err != nil {
+		return store.Document{}, err
+	}
+	project = store.ProjectOf(project)
+	if err := s.checkProject(project); err != nil {
+		return store.Document{}, err
+	}
+	if err := s.authorizeIn(ctx, p, authz.CreateDocument, in.Name, project); err != nil {
 		return store.Document{}, err
 	}
 	if in.Name == "" || in.Content == "" {
@@ -57,7 +68,7 @@ func (s *Service) CreateDocument(ctx context.Context, p Principal, in DocumentIn
 	if !documentNameRE.MatchString(in.Name) {
 		return store.Document{}, newError(CodeValidation, "1 validation error detected: Value '%s' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9_\\-.]{3,128}$", in.Name)
 	}
-	tags, err := creatorTags(p, in.Tags)
+	tags, err := creatorTags(p, userTags)
 	if err != nil {
 		return store.Document{}, err
 	}
@@ -76,7 +87,7 @@ func (s *Service) CreateDocument(ctx context.Context, p Principal, in DocumentIn
 	}
 	d, err := s.store.CreateDocument(ctx, store.Document{
 		Name: in.Name, Content: in.Content, Format: in.Format, DocumentType: in.DocumentType,
-		VersionName: in.VersionName, DisplayName: in.DisplayName, Owner: s.account, Tags: tags,
+		VersionName: in.VersionName, DisplayName: in.DisplayName, Owner: s.account, Tags: tags, Project: project,
 	})
 	if errors.Is(err, store.ErrExists) {
 		return store.Document{}, newError(CodeDocumentExists, "Document with same name %s already exists", in.Name)
@@ -103,6 +114,9 @@ func (s *Service) UpdateDocument(ctx context.Context, p Principal, in DocumentIn
 	}
 	if latest.Owner == catalog.LibraryOwner {
 		return store.Document{}, errLibraryDocument(in.Name)
+	}
+	if in.Project != "" && in.Project != store.ProjectOf(latest.Project) {
+		return store.Document{}, newError(CodeValidation, "document %s belongs to project %s: a document's project is fixed when it is created", in.Name, store.ProjectOf(latest.Project))
 	}
 	if in.DocumentVersion != "" && in.DocumentVersion != store.VersionLatest && in.DocumentVersion != strconv.Itoa(latest.Version) {
 		return store.Document{}, newError(CodeInvalidDocumentVersion, "The document version is not valid or does not exist: only the latest version (%d) can be updated", latest.Version)

@@ -61,7 +61,10 @@ func notFound(kind, name string, err error) error {
 // the token once) with the policy it acts under.
 func (s *Service) CreateWebhook(ctx context.Context, p Principal, w store.Webhook, policy []byte) (err error) {
 	defer func() { s.record(ctx, p, authz.CreateWebhook, s.scope().Webhook(w.Name), w.Document, err) }()
-	if err := s.authorize(ctx, p, authz.CreateWebhook, w.Name); err != nil {
+	if err := s.hookProject(w.Project); err != nil {
+		return err
+	}
+	if err := s.authorizeIn(ctx, p, authz.CreateWebhook, w.Name, w.Project); err != nil {
 		return err
 	}
 	hooks, err := s.webhooks()
@@ -114,7 +117,10 @@ func (s *Service) DeleteWebhook(ctx context.Context, p Principal, name string) (
 // caller has checked.
 func (s *Service) CreateSchedule(ctx context.Context, p Principal, sch store.Schedule) (err error) {
 	defer func() { s.record(ctx, p, authz.CreateSchedule, s.scope().Schedule(sch.Name), sch.Document, err) }()
-	if err := s.authorize(ctx, p, authz.CreateSchedule, sch.Name); err != nil {
+	if err := s.hookProject(sch.Project); err != nil {
+		return err
+	}
+	if err := s.authorizeIn(ctx, p, authz.CreateSchedule, sch.Name, sch.Project); err != nil {
 		return err
 	}
 	list, err := s.schedules()
@@ -157,4 +163,13 @@ func (s *Service) DeleteSchedule(ctx context.Context, p Principal, name string) 
 		return err
 	}
 	return notFound("schedule", name, list.DeleteSchedule(ctx, name))
+}
+
+// hookProject checks the project a webhook or schedule names for its
+// executions; "" (the runbook's own) needs no check.
+func (s *Service) hookProject(project string) error {
+	if project == "" {
+		return nil
+	}
+	return s.checkProject(project)
 }

@@ -24,12 +24,12 @@ func (s *Service) KeyChoices(ctx context.Context, p Principal) ([]string, error)
 		return nil, err
 	}
 	out := make([]string, 0, len(all))
-	for _, path := range all {
-		if keys.Internal(path) {
+	for _, k := range all {
+		if keys.Internal(k.Path) {
 			continue
 		}
-		if s.decide(ctx, p, authz.ReadKey, path) == nil {
-			out = append(out, path)
+		if s.decide(ctx, p, authz.ReadKey, k.Path, store.ProjectOf(k.Project)) == nil {
+			out = append(out, k.Path)
 		}
 	}
 	return out, nil
@@ -91,9 +91,14 @@ func (s *Service) keyInputs(ctx context.Context, p Principal, doc *document.Docu
 			refuse(CodeAccessDenied, "not allowed: "+err.Error(), err)
 			continue
 		}
-		v, err := s.keyring().Get(ctx, path)
+		// The execution's project must own the key, as for {{ key:PATH }}.
+		v, err := s.keyring().GetIn(ctx, in.Project, path)
+		var pe *keys.ProjectError
 		if errors.Is(err, store.ErrNotFound) {
 			refuse(CodeInvalidParameters, "holds no value", err)
+			continue
+		} else if errors.As(err, &pe) {
+			refuse(CodeAccessDenied, pe.Error(), err)
 			continue
 		} else if err != nil {
 			return inputs, err

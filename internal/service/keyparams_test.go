@@ -38,7 +38,7 @@ func TestKeyParametersRefusals(t *testing.T) {
 	svc := service.New(service.Options{Store: db, Engine: engine.Options{Actions: action.Builtin(), Secrets: keys.New(db, kopts)}, Keys: kopts})
 	t.Cleanup(svc.Engine().Shutdown)
 	local := service.Principal{Name: "me"}
-	if err := svc.PutKey(ctx, local, "db/pw", []byte("pw-value")); err != nil {
+	if err := svc.PutKey(ctx, local, "", "db/pw", []byte("pw-value")); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {

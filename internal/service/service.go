@@ -154,5 +154,12 @@ func (s *Service) AccountID() string { return s.account }
 // listings). It is the single place for authorization: every method calls
 // it first. The caller's policy decides (authorize.go).
 func (s *Service) authorize(ctx context.Context, p Principal, act string, resource string) error {
-	return s.decide(ctx, p, act, resource)
+	return s.decide(ctx, p, act, resource, "")
+}
+
+// authorizeIn is authorize for an action that puts something into project
+// (a new document, execution or key): capstan:Project is that project
+// rather than the one stored with the resource.
+func (s *Service) authorizeIn(ctx context.Context, p Principal, act, resource, project string) error {
+	return s.decide(ctx, p, act, resource, project)
 }

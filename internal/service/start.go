@@ -46,6 +46,9 @@ type StartInput struct {
 	KeyParameters map[string]string
 	Mode          engine.Mode
 	Tags          map[string]string
+	// Project is the project to run in; "" for the ProjectTag among Tags,
+	// else the runbook's project.
+	Project string
 	// ClientToken makes the start idempotent.
 	ClientToken string
 	// Fleet makes the execution a rate-controlled run (Targets, TargetMaps,
@@ -65,7 +68,11 @@ func (s *Service) StartExecution(ctx context.Context, p Principal, in StartInput
 	defer func() {
 		s.record(ctx, p, authz.StartAutomationExecution, s.scope().AutomationDefinition(in.DocumentName, in.DocumentVersion), id, err)
 	}()
-	if err := s.authorize(ctx, p, authz.StartAutomationExecution, in.DocumentName); err != nil {
+	if in.Project, in.Tags, err = takeProject(in.Project, in.Tags); err != nil {
+		return "", err
+	}
+	// capstan:Project is the project asked for, else the runbook's.
+	if err := s.authorizeIn(ctx, p, authz.StartAutomationExecution, in.DocumentName, in.Project); err != nil {
 		return "", err
 	}
 	token := principalToken(p, in.ClientToken)
@@ -101,8 +108,9 @@ func principalToken(p Principal, token string) string {
 }
 
 // PrepareChild implements engine.Children: aws:executeAutomation starts its
-// child through the same checks as any front end, as the parent's caller.
-func (s *Service) PrepareChild(ctx context.Context, executedBy string, inputs map[string]any) (engine.StartRequest, error) {
+// child through the same checks as any front end, as the parent's caller,
+// in the parent's project.
+func (s *Service) PrepareChild(ctx context.Context, executedBy, project string, inputs map[string]any) (engine.StartRequest, error) {
 	p := Principal{Name: executedBy}
 	if strings.HasPrefix(executedBy, "arn:") {
 		p.ARN = executedBy
@@ -116,8 +124,8 @@ func (s *Service) PrepareChild(ctx context.Context, executedBy string, inputs ma
 	if err != nil {
 		return engine.StartRequest{}, fmt.Errorf("child runbook %s: %w", in.DocumentName, err)
 	}
-	in.Fleet = fleet
-	if err := s.authorize(ctx, p, authz.StartAutomationExecution, in.DocumentName); err != nil {
+	in.Fleet, in.Project = fleet, store.ProjectOf(project)
+	if err := s.authorizeIn(ctx, p, authz.StartAutomationExecution, in.DocumentName, in.Project); err != nil {
 		return engine.StartRequest{}, err
 	}
 	req, err := s.prepare(ctx, p, in)
@@ -165,14 +173,20 @@ func (s *Service) prepare(ctx context.Context, p Principal, in StartInput) (engi
 	if doc == nil || document.HasErrors(diags) {
 		return engine.StartRequest{}, newError(CodeInvalidDocumentContent, "the runbook %s is not valid:\n%s", rb.Name, errorLines(diags))
 	}
-	if s.region == "" {
+	project, err := s.executionProject(rb.Name, rb.Project, in.Project)
+	if err != nil {
+		return engine.StartRequest{}, err
+	}
+	region := s.projectRegion(project)
+	if region == "" {
 		if step, act := s.firstAWSStep(doc.MainSteps); step != "" {
-			e := newError(CodeInvalidParameters, "the runbook %s calls AWS (step %s: %s) but capstan has no AWS region: pass --region, or set AWS_REGION or AWS_DEFAULT_REGION (or region: in the configuration) where capstan runs", rb.Name, step, act)
+			e := newError(CodeInvalidParameters, "the runbook %s calls AWS (step %s: %s) but project %s has no AWS region: pass --region, or set AWS_REGION or AWS_DEFAULT_REGION (or region: of the project or the system in the configuration) where capstan runs", rb.Name, step, act, project)
 			e.Setup = true
 			return engine.StartRequest{}, e
 		}
 	}
 	var params map[string]any
+	in.Project = project
 	inputs, err := s.keyInputs(ctx, p, doc, in)
 	if err != nil {
 		return engine.StartRequest{}, err
@@ -206,7 +220,7 @@ func (s *Service) prepare(ctx context.Context, p Principal, in StartInput) (engi
 	return engine.StartRequest{
 		Document: doc, Source: rb.Source, DocumentName: rb.Name, DocumentVersion: rb.Version,
 		Parameters: params, Mode: mode, ExecutedBy: p.ExecutedBy(), Tags: tags, Fleet: in.Fleet,
-		KeyParameters: in.KeyParameters,
+		KeyParameters: in.KeyParameters, Project: project, Region: region,
 	}, nil
 }
 

@@ -139,7 +139,7 @@ func secretPath(name string) string { return keys.InternalPrefix + "users/" + na
 // the user's row rather than among the keys users manage.
 func (s *Service) seal(ctx context.Context, name, secret string) ([]byte, error) {
 	b := &oneSecret{}
-	if err := keys.New(b, s.keys).Put(ctx, secretPath(name), []byte(secret)); err != nil {
+	if err := keys.New(b, s.keys).Put(ctx, store.DefaultProject, secretPath(name), []byte(secret)); err != nil {
 		return nil, fmt.Errorf("sealing the secret of user %s: %w", name, err)
 	}
 	return b.sealed, nil
@@ -156,19 +156,19 @@ func (s *Service) open(ctx context.Context, name string, sealed []byte) (string,
 // oneSecret is a keys.Backend holding a single sealed value.
 type oneSecret struct{ sealed []byte }
 
-func (o *oneSecret) PutSecret(_ context.Context, _ string, sealed []byte) error {
-	o.sealed = sealed
+func (o *oneSecret) PutSecret(_ context.Context, s store.Secret) error {
+	o.sealed = s.Sealed
 	return nil
 }
 
-func (o *oneSecret) GetSecret(_ context.Context, path string) ([]byte, error) {
+func (o *oneSecret) GetSecret(_ context.Context, path string) (store.Secret, error) {
 	if o.sealed == nil {
-		return nil, fmt.Errorf("%s: %w", path, store.ErrNotFound)
+		return store.Secret{}, fmt.Errorf("%s: %w", path, store.ErrNotFound)
 	}
-	return o.sealed, nil
+	return store.Secret{Path: path, Project: store.DefaultProject, Sealed: o.sealed}, nil
 }
 
-func (o *oneSecret) ListSecrets(context.Context, string) ([]string, error) { return nil, nil }
+func (o *oneSecret) ListSecrets(context.Context, string) ([]store.Secret, error) { return nil, nil }
 
 func (o *oneSecret) DeleteSecret(_ context.Context, path string) error {
 	return fmt.Errorf("%s: %w", path, store.ErrNotFound)

@@ -48,10 +48,10 @@ func newPolicyEnv(t *testing.T, policies map[string]string) *policyEnv {
 	e := newTestEnv(t)
 	ctx := context.Background()
 	keyring := keys.New(e.db, e.keys)
-	if err := keyring.Put(ctx, "team-a/token", []byte("team-a-secret")); err != nil {
+	if err := keyring.Put(ctx, "", "team-a/token", []byte("team-a-secret")); err != nil {
 		t.Fatal(err)
 	}
-	if err := keyring.Put(ctx, "prod/db", []byte("prod-secret")); err != nil {
+	if err := keyring.Put(ctx, "", "prod/db", []byte("prod-secret")); err != nil {
 		t.Fatal(err)
 	}
 	loader := &authz.Loader{Store: e.db, NotFound: store.ErrNotFound, CacheFor: time.Millisecond}

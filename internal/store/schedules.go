@@ -13,6 +13,8 @@ type Schedule struct {
 	Expression string   // cron(...) or rate(...)
 	Timezone   string   // IANA name; "" is UTC
 	Paused     bool
+	// Project is the project its executions run in; "" for the document's.
+	Project string `json:",omitempty"`
 	// NextRun is the run due next: the one a server claims, once, before
 	// starting it.
 	NextRun time.Time

@@ -40,6 +40,17 @@ var (
 	ErrClosed = errors.New("store closed")
 )
 
+// DefaultProject is the project of everything created without one.
+const DefaultProject = "default"
+
+// ProjectOf is the project a record names: DefaultProject for "".
+func ProjectOf(project string) string {
+	if project == "" {
+		return DefaultProject
+	}
+	return project
+}
+
 // Event is one change of an execution. Data is JSON chosen by the engine;
 // the store never looks inside.
 type Event struct {
@@ -64,6 +75,9 @@ type Execution struct {
 	CurrentAction   string
 	AutomationType  string
 	FailureMessage  string
+	// Project is the project the execution runs in, fixed at creation; ""
+	// is stored as DefaultProject.
+	Project string
 	// ClientToken is StartAutomationExecution's idempotency token; empty for
 	// none. CreateExecution fails with ErrExists when another execution holds it.
 	ClientToken string
@@ -94,6 +108,7 @@ type ExecutionFilter struct {
 	StartTimeBefore time.Time // StartTime strictly before
 	StartTimeAfter  time.Time // StartTime strictly after
 	AutomationTypes []string
+	Projects        []string
 	TagKeys         []string // executions holding any of these tag keys
 	Limit           int      // page size; <= 0 means 50
 	PageToken       string   // from a previous call; "" for the first page
@@ -114,6 +129,9 @@ type Document struct {
 	CreatedDate  time.Time
 	IsDefault    bool              // filled on reads
 	Tags         map[string]string // set when the name is created
+	// Project is the project the document belongs to, set when the name is
+	// created (like Tags); "" is stored as DefaultProject.
+	Project string
 	// DefaultVersion and LatestVersion describe the document as a whole;
 	// filled on reads (DescribeDocument reports both).
 	DefaultVersion int
@@ -133,6 +151,7 @@ type DocumentFilter struct {
 	NamePrefix    string
 	DocumentTypes []string
 	Owners        []string
+	Projects      []string
 	// Tags: every key must be present; a non-empty value list means the tag's
 	// value must be one of them.
 	Tags      map[string][]string
@@ -256,14 +275,25 @@ type DocumentStore interface {
 	DeleteDocument(ctx context.Context, name, version string) error
 }
 
+// Secret is one key-storage path: the project it belongs to and its value
+// sealed by package keys.
+type Secret struct {
+	Path string
+	// Project is the project whose executions may read the value; "" is
+	// stored as DefaultProject.
+	Project string
+	Sealed  []byte
+}
+
 // SecretStore holds sealed key storage; it never sees a secret in clear.
 type SecretStore interface {
-	// PutSecret stores (or replaces) the sealed bytes at path.
-	PutSecret(ctx context.Context, path string, sealed []byte) error
-	// GetSecret returns the sealed bytes stored at exactly path.
-	GetSecret(ctx context.Context, path string) ([]byte, error)
-	// ListSecrets returns the paths starting with prefix, sorted.
-	ListSecrets(ctx context.Context, prefix string) ([]string, error)
+	// PutSecret stores (or replaces) the sealed bytes and the project at s.Path.
+	PutSecret(ctx context.Context, s Secret) error
+	// GetSecret returns what is stored at exactly path.
+	GetSecret(ctx context.Context, path string) (Secret, error)
+	// ListSecrets returns the paths starting with prefix with their
+	// projects, sorted by path; Sealed is left nil.
+	ListSecrets(ctx context.Context, prefix string) ([]Secret, error)
 	// DeleteSecret removes path; ErrNotFound when absent.
 	DeleteSecret(ctx context.Context, path string) error
 }

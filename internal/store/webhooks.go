@@ -20,7 +20,9 @@ type Webhook struct {
 	// SignatureKey is the key-storage path of the HMAC secret requests must
 	// be signed with; "" accepts unsigned requests.
 	SignatureKey string
-	Created      time.Time
+	// Project is the project its executions run in; "" for the document's.
+	Project string `json:",omitempty"`
+	Created time.Time
 }
 
 // Webhooks holds the webhooks.

@@ -34,7 +34,7 @@ func secretsFixture(t *testing.T) *fixture {
 	ctx := context.Background()
 	admin := service.Principal{Name: "admin"}
 	for path, v := range map[string]string{"db/password": secretValue, "db/bad": "has space!", "team-b/token": "other-team-token"} {
-		if err := f.svc.PutKey(ctx, admin, path, []byte(v)); err != nil {
+		if err := f.svc.PutKey(ctx, admin, "", path, []byte(v)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -98,12 +98,20 @@ func (b *Backend) Users(ctx context.Context, user string) ([]store.User, error) 
 
 // Keys implements Service.
 func (b *Backend) Keys(ctx context.Context, user, prefix string) ([]string, error) {
-	return b.Service.ListKeys(ctx, b.principal(user), prefix)
+	list, err := b.Service.ListKeys(ctx, b.principal(user), prefix)
+	if err != nil {
+		return nil, err
+	}
+	paths := make([]string, len(list))
+	for i, k := range list {
+		paths[i] = k.Path
+	}
+	return paths, nil
 }
 
-// PutKey implements Service.
+// PutKey implements Service: the key goes to the default project.
 func (b *Backend) PutKey(ctx context.Context, user, path string, value []byte) error {
-	return b.Service.PutKey(ctx, b.principal(user), path, value)
+	return b.Service.PutKey(ctx, b.principal(user), "", path, value)
 }
 
 // DeleteKey implements Service.

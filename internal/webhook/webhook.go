@@ -157,7 +157,7 @@ func (h *Handler) fire(r *http.Request, wh store.Webhook) (id string, code int, 
 		return "", http.StatusBadRequest, err.Error()
 	}
 	id, err = h.Service.StartExecution(service.WithSource(r.Context(), r.RemoteAddr), service.WebhookPrincipal(h.AccountID, wh.Name), service.StartInput{
-		DocumentName: wh.Document, Parameters: document.Inputs{Values: values},
+		DocumentName: wh.Document, Parameters: document.Inputs{Values: values}, Project: wh.Project,
 	})
 	if err != nil {
 		var se *service.Error

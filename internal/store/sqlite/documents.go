@@ -26,7 +26,7 @@ func isConstraint(err error) bool {
 }
 
 const selectDocument = `SELECT d.name, d.version, d.content, d.format, d.document_type, d.version_name,
-	d.display_name, d.owner, d.hash, d.created, n.default_version, n.latest_version, n.tags
+	d.display_name, d.owner, d.hash, d.created, n.default_version, n.latest_version, n.tags, n.project
 	FROM documents d JOIN document_names n ON n.name = d.name`
 
 // CreateDocument implements store.Store.
@@ -58,13 +58,14 @@ func (d *DB) putDocument(ctx context.Context, doc store.Document, createOnly boo
 	}
 	err := d.write(ctx, func(ctx context.Context, w *wconn) error {
 		var latest, def int
-		var storedTags string
-		err := w.conn.QueryRowContext(ctx, `SELECT latest_version, default_version, tags FROM document_names WHERE name = ?`, doc.Name).
-			Scan(&latest, &def, &storedTags)
+		var storedTags, storedProject string
+		err := w.conn.QueryRowContext(ctx, `SELECT latest_version, default_version, tags, project FROM document_names WHERE name = ?`, doc.Name).
+			Scan(&latest, &def, &storedTags, &storedProject)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			doc.Version, doc.DefaultVersion, doc.LatestVersion, doc.IsDefault = 1, 1, 1, true
-			if err := w.exec(ctx, `INSERT INTO document_names (name, default_version, latest_version, tags) VALUES (?, 1, 1, ?)`, doc.Name, tags); err != nil {
+			doc.Project = store.ProjectOf(doc.Project)
+			if err := w.exec(ctx, `INSERT INTO document_names (name, default_version, latest_version, tags, project) VALUES (?, 1, 1, ?, ?)`, doc.Name, tags, doc.Project); err != nil {
 				return err
 			}
 		case err != nil:
@@ -80,6 +81,7 @@ func (d *DB) putDocument(ctx context.Context, doc store.Document, createOnly boo
 				return clean(store.ErrDuplicateContent)
 			}
 			doc.Version, doc.DefaultVersion, doc.LatestVersion, doc.IsDefault = latest+1, def, latest+1, false
+			doc.Project = storedProject
 			if err := json.Unmarshal([]byte(storedTags), &doc.Tags); err != nil {
 				return fmt.Errorf("tags: %w", err)
 			}
@@ -109,7 +111,7 @@ func scanDocument(r scanner) (store.Document, error) {
 	var created int64
 	var tags string
 	if err := r.Scan(&doc.Name, &doc.Version, &doc.Content, &doc.Format, &doc.DocumentType, &doc.VersionName,
-		&doc.DisplayName, &doc.Owner, &doc.Hash, &created, &doc.DefaultVersion, &doc.LatestVersion, &tags); err != nil {
+		&doc.DisplayName, &doc.Owner, &doc.Hash, &created, &doc.DefaultVersion, &doc.LatestVersion, &tags, &doc.Project); err != nil {
 		return doc, err
 	}
 	doc.CreatedDate = fromNanos(created)
@@ -185,6 +187,12 @@ func (d *DB) ListDocuments(ctx context.Context, f store.DocumentFilter) ([]store
 			args = append(args, v)
 		}
 	}
+	if len(f.Projects) > 0 {
+		where = append(where, "n.project IN ("+placeholders(len(f.Projects))+")")
+		for _, v := range f.Projects {
+			args = append(args, v)
+		}
+	}
 	keys := make([]string, 0, len(f.Tags))
 	for k := range f.Tags {
 		keys = append(keys, k)
@@ -251,7 +259,7 @@ func (d *DB) ListDocumentVersions(ctx context.Context, name string, limit int, t
 		limit = 50
 	}
 	list, err := d.queryDocuments(ctx, `SELECT d.name, d.version, '', d.format, d.document_type, d.version_name,
-		d.display_name, d.owner, d.hash, d.created, n.default_version, n.latest_version, n.tags
+		d.display_name, d.owner, d.hash, d.created, n.default_version, n.latest_version, n.tags, n.project
 		FROM documents d JOIN document_names n ON n.name = d.name
 		WHERE d.name = ? AND d.version > ? ORDER BY d.version LIMIT ?`, name, after, limit+1)
 	if err != nil {

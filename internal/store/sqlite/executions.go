@@ -16,7 +16,7 @@ import (
 
 const selectExecution = `SELECT id, document_name, document_version, status, mode, parent_id, executed_by,
 	current_step, current_action, automation_type, failure_message, coalesce(client_token, ''),
-	start_time, end_time, tags, outputs, done, seq FROM executions`
+	start_time, end_time, tags, outputs, done, seq, project FROM executions`
 
 const insertEvent = `INSERT INTO events (exec_n, seq, type, time, data) VALUES (?, ?, ?, ?, ?)`
 
@@ -43,13 +43,13 @@ func (d *DB) CreateExecution(ctx context.Context, e store.Execution, events []st
 		}
 		s, err := w.stmt(ctx, `INSERT INTO executions (id, document_name, document_version, status, mode, parent_id,
 			executed_by, current_step, current_action, automation_type, failure_message, client_token,
-			start_time, end_time, tags, outputs, done, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			start_time, end_time, tags, outputs, done, seq, project) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
 		res, err := s.ExecContext(ctx, e.ID, e.DocumentName, e.DocumentVersion, e.Status, e.Mode, e.ParentID,
 			e.ExecutedBy, e.CurrentStep, e.CurrentAction, e.AutomationType, e.FailureMessage, token,
-			nanos(e.StartTime), nanos(e.EndTime), tags, outputs, e.Done, int64(len(events)))
+			nanos(e.StartTime), nanos(e.EndTime), tags, outputs, e.Done, int64(len(events)), store.ProjectOf(e.Project))
 		if err != nil {
 			if isConstraint(err) {
 				return clean(store.ErrExists)
@@ -196,7 +196,7 @@ func scanExecution(r scanner) (store.Execution, error) {
 	var tags, outputs string
 	if err := r.Scan(&e.ID, &e.DocumentName, &e.DocumentVersion, &e.Status, &e.Mode, &e.ParentID, &e.ExecutedBy,
 		&e.CurrentStep, &e.CurrentAction, &e.AutomationType, &e.FailureMessage, &e.ClientToken,
-		&start, &end, &tags, &outputs, &e.Done, &e.Seq); err != nil {
+		&start, &end, &tags, &outputs, &e.Done, &e.Seq, &e.Project); err != nil {
 		return e, err
 	}
 	e.StartTime, e.EndTime = fromNanos(start), fromNanos(end)
@@ -286,6 +286,7 @@ func (d *DB) ListExecutions(ctx context.Context, f store.ExecutionFilter) ([]sto
 	in("parent_id", f.ParentIDs)
 	in("current_action", f.CurrentActions)
 	in("automation_type", f.AutomationTypes)
+	in("project", f.Projects)
 	if !f.StartTimeBefore.IsZero() {
 		where = append(where, "start_time < ?")
 		args = append(args, nanos(f.StartTimeBefore))

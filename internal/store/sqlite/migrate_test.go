@@ -62,7 +62,8 @@ func TestMigrateFromVersion1(t *testing.T) {
 		}
 	}
 	b, err := db.Execution(ctx, "b-exec")
-	if err != nil || b.Seq != 3 || b.ClientToken != "tok" || b.Tags["k"] != "v" || b.CurrentAction != "aws:sleep" {
+	if err != nil || b.Seq != 3 || b.ClientToken != "tok" || b.Tags["k"] != "v" || b.CurrentAction != "aws:sleep" || b.Project != store.DefaultProject {
+		// Executions from before projects belong to the default project.
 		t.Fatalf("b-exec after migration: %+v, %v", b, err)
 	}
 	if id, err := db.ClientToken(ctx, "tok"); err != nil || id != "b-exec" {

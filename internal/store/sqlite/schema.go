@@ -221,6 +221,12 @@ var migrations = []string{
 	);
 	CREATE INDEX signals_pending ON signals (exec_id, id) WHERE settled = 0;
 	CREATE INDEX signals_exec ON signals (exec_id);`,
+	// 10: projects. Executions, documents (by name) and key-storage paths
+	// belong to one; what existed before belongs to default.
+	`ALTER TABLE executions ADD COLUMN project TEXT NOT NULL DEFAULT 'default';
+	ALTER TABLE document_names ADD COLUMN project TEXT NOT NULL DEFAULT 'default';
+	ALTER TABLE secrets ADD COLUMN project TEXT NOT NULL DEFAULT 'default';
+	CREATE INDEX executions_project ON executions (project, start_time DESC, id DESC);`,
 }
 
 // migrate brings the schema up to date in one transaction, so a crash

@@ -11,36 +11,49 @@ import (
 )
 
 // PutSecret implements store.Store.
-func (d *DB) PutSecret(ctx context.Context, path string, sealed []byte) error {
-	if path == "" {
+func (d *DB) PutSecret(ctx context.Context, s store.Secret) error {
+	if s.Path == "" {
 		return fmt.Errorf("put secret: empty path")
 	}
+	sealed := s.Sealed
 	if sealed == nil {
 		sealed = []byte{} // the column is NOT NULL; an empty value is still a value
 	}
-	return d.exec1(ctx, "put secret "+path, `INSERT INTO secrets (path, sealed) VALUES (?, ?) ON CONFLICT (path) DO UPDATE SET sealed = excluded.sealed`, path, sealed)
+	return d.exec1(ctx, "put secret "+s.Path, `INSERT INTO secrets (path, sealed, project) VALUES (?, ?, ?)
+		ON CONFLICT (path) DO UPDATE SET sealed = excluded.sealed, project = excluded.project`, s.Path, sealed, store.ProjectOf(s.Project))
 }
 
 // GetSecret implements store.Store.
-func (d *DB) GetSecret(ctx context.Context, path string) ([]byte, error) {
-	return d.getBlob(ctx, "get secret "+path, `SELECT sealed FROM secrets WHERE path = ?`, path)
+func (d *DB) GetSecret(ctx context.Context, path string) (store.Secret, error) {
+	s := store.Secret{Path: path}
+	err := d.read.QueryRowContext(ctx, `SELECT sealed, project FROM secrets WHERE path = ?`, path).Scan(&s.Sealed, &s.Project)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return store.Secret{}, fmt.Errorf("get secret %s: %w", path, err)
+	}
+	if s.Sealed == nil {
+		s.Sealed = []byte{}
+	}
+	return s, nil
 }
 
 // ListSecrets implements store.Store.
-func (d *DB) ListSecrets(ctx context.Context, prefix string) ([]string, error) {
+func (d *DB) ListSecrets(ctx context.Context, prefix string) ([]store.Secret, error) {
 	// substr compares bytes exactly; LIKE would read % and _ in paths as wildcards.
-	rows, err := d.read.QueryContext(ctx, `SELECT path FROM secrets WHERE substr(path, 1, ?) = ? ORDER BY path`, len(prefix), prefix)
+	rows, err := d.read.QueryContext(ctx, `SELECT path, project FROM secrets WHERE substr(path, 1, ?) = ? ORDER BY path`, len(prefix), prefix)
 	if err != nil {
 		return nil, fmt.Errorf("list secrets %q: %w", prefix, err)
 	}
 	defer rows.Close()
-	var out []string
+	var out []store.Secret
 	for rows.Next() {
-		var p string
-		if err := rows.Scan(&p); err != nil {
+		var s store.Secret
+		if err := rows.Scan(&s.Path, &s.Project); err != nil {
 			return nil, fmt.Errorf("list secrets %q: %w", prefix, err)
 		}
-		out = append(out, p)
+		out = append(out, s)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list secrets %q: %w", prefix, err)

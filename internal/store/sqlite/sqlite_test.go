@@ -50,13 +50,13 @@ func TestReopenKeepsEverything(t *testing.T) {
 	if _, err := db.PutDocument(ctx, store.Document{Name: "D", Content: "x"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.PutSecret(ctx, "/k", []byte("sealed")); err != nil {
+	if err := db.PutSecret(ctx, store.Secret{Path: "/k", Sealed: []byte("sealed")}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.PutSecret(ctx, "/k2", nil); !errors.Is(err, store.ErrClosed) {
+	if err := db.PutSecret(ctx, store.Secret{Path: "/k2"}); !errors.Is(err, store.ErrClosed) {
 		t.Fatalf("write after close: %v, want ErrClosed", err)
 	}
 
@@ -73,7 +73,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 	if d, err := db.GetDocument(ctx, "D", ""); err != nil || d.Content != "x" {
 		t.Fatalf("document after reopen: %+v, %v", d, err)
 	}
-	if b, err := db.GetSecret(ctx, "/k"); err != nil || string(b) != "sealed" {
+	if b, err := db.GetSecret(ctx, "/k"); err != nil || string(b.Sealed) != "sealed" {
 		t.Fatalf("secret after reopen: %q, %v", b, err)
 	}
 }

@@ -230,13 +230,13 @@ func testSecrets(t *testing.T, open func(t *testing.T) store.SecretStore) {
 		"/keys/%/literally": []byte("percent"),
 	}
 	for p, b := range put {
-		must(t, "put "+p, s.PutSecret(ctx, p, b))
+		must(t, "put "+p, s.PutSecret(ctx, store.Secret{Path: p, Sealed: b}))
 	}
 	for p, b := range put {
 		got, err := s.GetSecret(ctx, p)
 		must(t, "get "+p, err)
-		if !bytes.Equal(got, b) {
-			t.Fatalf("get %s = %q, want %q", p, got, b)
+		if !bytes.Equal(got.Sealed, b) || got.Path != p || got.Project != store.DefaultProject {
+			t.Fatalf("get %s = %+v, want %q in project default", p, got, b)
 		}
 	}
 	// Only the exact path answers: no prefix, no case folding, no wildcard.
@@ -244,24 +244,32 @@ func testSecrets(t *testing.T, open func(t *testing.T) store.SecretStore) {
 		_, err := s.GetSecret(ctx, p)
 		wantErr(t, "get "+p, err, store.ErrNotFound)
 	}
-	must(t, "replace", s.PutSecret(ctx, "/keys/prod/aws", []byte("rotated")))
+	// Replacing a value moves it to the project it is put in.
+	must(t, "replace", s.PutSecret(ctx, store.Secret{Path: "/keys/prod/aws", Project: "audit", Sealed: []byte("rotated")}))
 	got, err := s.GetSecret(ctx, "/keys/prod/aws")
 	must(t, "get replaced", err)
-	if string(got) != "rotated" {
-		t.Fatalf("after replace: %q", got)
+	if string(got.Sealed) != "rotated" || got.Project != "audit" {
+		t.Fatalf("after replace: %+v", got)
 	}
 	for _, tc := range []struct {
 		prefix string
 		want   []string
 	}{
-		{"/keys/prod/", []string{"/keys/prod/aws", "/keys/prod/aws2"}},
-		{"/keys/prod_", []string{"/keys/prod_x/aws"}},
-		{"/keys/%", []string{"/keys/%/literally"}},
+		{"/keys/prod/", []string{"/keys/prod/aws audit", "/keys/prod/aws2 default"}},
+		{"/keys/prod_", []string{"/keys/prod_x/aws default"}},
+		{"/keys/%", []string{"/keys/%/literally default"}},
 		{"/nothing", nil},
-		{"", []string{"/keys/%/literally", "/keys/dev/aws", "/keys/prod/aws", "/keys/prod/aws2", "/keys/prod_x/aws"}},
+		{"", []string{"/keys/%/literally default", "/keys/dev/aws default", "/keys/prod/aws audit", "/keys/prod/aws2 default", "/keys/prod_x/aws default"}},
 	} {
-		got, err := s.ListSecrets(ctx, tc.prefix)
+		list, err := s.ListSecrets(ctx, tc.prefix)
 		must(t, "list "+tc.prefix, err)
+		var got []string
+		for _, e := range list {
+			if e.Sealed != nil {
+				t.Fatalf("list %q returned sealed bytes of %s", tc.prefix, e.Path)
+			}
+			got = append(got, e.Path+" "+e.Project)
+		}
 		if !reflect.DeepEqual(got, tc.want) {
 			t.Fatalf("list %q = %v, want %v", tc.prefix, got, tc.want)
 		}
@@ -270,8 +278,8 @@ func testSecrets(t *testing.T, open func(t *testing.T) store.SecretStore) {
 	_, err = s.GetSecret(ctx, "/keys/prod/aws")
 	wantErr(t, "get deleted", err, store.ErrNotFound)
 	wantErr(t, "delete again", s.DeleteSecret(ctx, "/keys/prod/aws"), store.ErrNotFound)
-	if got, _ := s.GetSecret(ctx, "/keys/prod/aws2"); string(got) != "sealed-prod-2" {
-		t.Fatalf("deleting a path touched its neighbour: %q", got)
+	if got, _ := s.GetSecret(ctx, "/keys/prod/aws2"); string(got.Sealed) != "sealed-prod-2" {
+		t.Fatalf("deleting a path touched its neighbour: %+v", got)
 	}
 }
 

@@ -24,6 +24,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	RunSecrets(t, func(t *testing.T) store.SecretStore { return open(t) })
 	RunUsers(t, func(t *testing.T) store.UserStore { return open(t) })
 	RunSignals(t, func(t *testing.T) ExecutionSignalStore { return open(t) })
+	RunProjects(t, func(t *testing.T) ProjectStore { return open(t) })
 }
 
 // RunExecutions checks the executions and their event logs.
@@ -87,7 +88,7 @@ func execution(id string, start time.Time) store.Execution {
 	return store.Execution{
 		ID: id, DocumentName: "AWS-RestartEC2Instance", DocumentVersion: "1", Status: "InProgress",
 		Mode: "Auto", ExecutedBy: "arn:aws:iam::123456789012:user/alice", AutomationType: "Local",
-		StartTime: start,
+		StartTime: start, Project: store.DefaultProject,
 	}
 }
 
