@@ -16,20 +16,22 @@ import (
 )
 
 // KeyChoices lists the key-storage paths p may read (capstan:ReadKey on each
-// path's ARN), for a form that offers parameter values from key storage by
-// path. Values are never read; capstan's own keys are not offered.
-func (s *Service) KeyChoices(ctx context.Context, p Principal) ([]string, error) {
+// path's ARN) with their projects, for a form that offers parameter values
+// from key storage by path. Values are never read (Sealed is nil);
+// capstan's own keys are not offered.
+func (s *Service) KeyChoices(ctx context.Context, p Principal) ([]store.Secret, error) {
 	all, err := s.keyring().List(ctx, "")
 	if err != nil {
 		return nil, err
 	}
-	out := make([]string, 0, len(all))
+	out := make([]store.Secret, 0, len(all))
 	for _, k := range all {
 		if keys.Internal(k.Path) {
 			continue
 		}
-		if s.decide(ctx, p, authz.ReadKey, k.Path, store.ProjectOf(k.Project)) == nil {
-			out = append(out, k.Path)
+		k.Project = store.ProjectOf(k.Project)
+		if s.decide(ctx, p, authz.ReadKey, k.Path, k.Project) == nil {
+			out = append(out, store.Secret{Path: k.Path, Project: k.Project})
 		}
 	}
 	return out, nil

@@ -20,6 +20,7 @@ import (
 
 type execView struct {
 	ID, Runbook, Version, Status, Mode, ExecutedBy string
+	Project                                        string
 	Start, End, Duration                           string
 	Failure                                        string
 	Parameters, Outputs                            []kv
@@ -111,6 +112,7 @@ func (u *UI) view(st *engine.State, calls []store.Call, user string) execView {
 		Parameters:   sortedKV(v.Parameters, showList),
 		Outputs:      sortedKV(v.Outputs, showList),
 		AwaitingStep: st.AwaitingStep(),
+		Project:      store.ProjectOf(st.Started.Project),
 	}
 	for i, p := range ev.Parameters {
 		if path, ok := st.Started.KeyParameters[p.Key]; ok {

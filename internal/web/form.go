@@ -39,7 +39,7 @@ type field struct {
 	// KeyPaths are the key-storage paths the field may take its value from
 	// (only the path is sent); KeyPath is the one chosen. Secret fields
 	// offer them from the start and never echo a typed value.
-	KeyPaths []string
+	KeyPaths []keyOption
 	KeyPath  string
 	Secret   bool
 }

@@ -14,15 +14,15 @@ import (
 var historyStatuses = []string{engine.StatusPending, "InProgress", engine.StatusWaiting, "Success", "Failed", "Cancelled", "TimedOut", "Cancelling", "CompletedWithSuccess", "CompletedWithFailure"}
 
 type historyRow struct {
-	ID, Runbook, Status, ExecutedBy, Start, Duration string
+	ID, Runbook, Status, ExecutedBy, Start, Duration, Project string
 }
 
 type historyData struct {
-	Runbook, Status, User, After, Before string
-	Statuses                             []string
-	Rows                                 []historyRow
-	Next                                 string // the next page's query string, "" on the last
-	Error                                string
+	Runbook, Status, User, After, Before, Project string
+	Statuses, Projects                            []string
+	Rows                                          []historyRow
+	Next                                          string // the next page's query string, "" on the last
+	Error                                         string
 }
 
 const pageSize = 50
@@ -43,13 +43,17 @@ func parseTime(s string) (time.Time, bool) {
 func (u *UI) historyPage(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
 	d := historyData{Runbook: strings.TrimSpace(q.Get("runbook")), Status: q.Get("status"), User: strings.TrimSpace(q.Get("user")),
-		After: q.Get("after"), Before: q.Get("before"), Statuses: historyStatuses}
+		After: q.Get("after"), Before: q.Get("before"), Statuses: historyStatuses,
+		Project: q.Get("project"), Projects: u.projectNames(r.Context(), s.user)}
 	f := store.ExecutionFilter{Limit: pageSize, PageToken: q.Get("page")}
 	if d.Runbook != "" {
 		f.DocumentNames = []string{d.Runbook}
 	}
 	if d.Status != "" {
 		f.Statuses = []string{d.Status}
+	}
+	if d.Project != "" {
+		f.Projects = []string{d.Project}
 	}
 	if d.User != "" {
 		f.ExecutedBy = []string{u.opts.Service.UserARN(d.User), d.User}
@@ -88,7 +92,7 @@ func (u *UI) historyPage(w http.ResponseWriter, r *http.Request, s *session) {
 	for _, e := range list {
 		start, end := e.StartTime, e.EndTime
 		d.Rows = append(d.Rows, historyRow{ID: e.ID, Runbook: e.DocumentName, Status: e.Status, ExecutedBy: e.ExecutedBy,
-			Start: when(&start), Duration: duration(&start, &end, now)})
+			Start: when(&start), Duration: duration(&start, &end, now), Project: store.ProjectOf(e.Project)})
 	}
 	if next != "" {
 		nq := url.Values{}

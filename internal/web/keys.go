@@ -6,11 +6,15 @@ import (
 	"strings"
 
 	"github.com/capstan-run/capstan/internal/keys"
+	"github.com/capstan-run/capstan/internal/store"
 )
 
 type keysData struct {
-	Paths []string
-	Path  string
+	Keys []store.Secret // paths and projects only
+	Path string
+	// Project is the project a new value goes to; Projects those offered.
+	Project  string
+	Projects []string
 }
 
 func (u *UI) keysPage(w http.ResponseWriter, r *http.Request, s *session) {
@@ -18,12 +22,16 @@ func (u *UI) keysPage(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (u *UI) showKeys(w http.ResponseWriter, r *http.Request, s *session, status int, path, msg string) {
-	paths, err := u.opts.Service.Keys(r.Context(), s.user, "")
+	list, err := u.opts.Service.Keys(r.Context(), s.user, "")
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
-	d := keysData{Paths: slices.DeleteFunc(paths, keys.Internal), Path: path}
+	list = slices.DeleteFunc(list, func(k store.Secret) bool { return keys.Internal(k.Path) })
+	for i := range list {
+		list[i].Project = store.ProjectOf(list[i].Project)
+	}
+	d := keysData{Keys: list, Path: path, Project: r.FormValue("project"), Projects: u.projectNames(r.Context(), s.user)}
 	u.render(w, r, status, "keys", page{User: s.user, CSRF: s.csrf, Title: "Key storage", Nav: "keys", Error: msg, Data: d})
 }
 
@@ -39,7 +47,7 @@ func (u *UI) putKey(w http.ResponseWriter, r *http.Request, s *session) {
 		u.showKeys(w, r, s, http.StatusBadRequest, path, "value: empty; type the secret to store at "+path)
 		return
 	}
-	err := u.opts.Service.PutKey(r.Context(), s.user, path, []byte(value))
+	err := u.opts.Service.PutKey(r.Context(), s.user, r.PostFormValue("project"), path, []byte(value))
 	if err != nil {
 		if isUsage(err) {
 			u.showKeys(w, r, s, http.StatusBadRequest, path, "path: "+err.Error())

@@ -9,6 +9,7 @@ import (
 
 	"github.com/capstan-run/capstan/internal/authz"
 	"github.com/capstan-run/capstan/internal/document"
+	"github.com/capstan-run/capstan/internal/store"
 	"github.com/capstan-run/capstan/internal/value"
 )
 
@@ -28,7 +29,13 @@ type choices struct {
 	nodesNote string
 	// keys are the key-storage paths the user may read, offered to String
 	// fields as their value's source.
-	keys []string
+	keys []keyOption
+}
+
+// keyOption is a key-storage path a field may take its value from, labelled
+// with its project when that is not the default.
+type keyOption struct {
+	Path, Label string
 }
 
 // instanceParam reports whether p takes EC2 instance ids: SSM's
@@ -46,18 +53,28 @@ func instanceParam(p *document.Parameter) bool {
 }
 
 // choices reads what d's form offers the user. A picker that cannot be
-// filled leaves its field a plain one: free text is always accepted.
-func (u *UI) choices(ctx context.Context, user string, d *document.Document) choices {
+// filled leaves its field a plain one: free text is always accepted. The
+// keys offered are those of project, the runbook's; all the user may read
+// for a runbook of the default project, which runs in any (the server
+// refuses a key of another project than the run's, next to its field).
+func (u *UI) choices(ctx context.Context, user string, d *document.Document, project string) choices {
 	var ch choices
 	if slices.ContainsFunc(d.Parameters, instanceParam) {
 		ch.nodes, ch.nodesNote = u.nodeOptions(ctx, user)
 	}
 	if slices.ContainsFunc(d.Parameters, keyParam) {
-		paths, err := u.opts.Service.KeyChoices(ctx, user)
+		list, err := u.opts.Service.KeyChoices(ctx, user)
 		if err != nil {
 			u.opts.Logger.Warn("listing key storage for a form", "user", user, "err", err)
 		}
-		ch.keys = paths
+		for _, k := range list {
+			switch {
+			case k.Project == project || k.Project == "":
+				ch.keys = append(ch.keys, keyOption{Path: k.Path, Label: k.Path})
+			case project == store.DefaultProject:
+				ch.keys = append(ch.keys, keyOption{Path: k.Path, Label: k.Path + " (project " + k.Project + ")"})
+			}
+		}
 	}
 	return ch
 }

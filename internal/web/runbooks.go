@@ -19,11 +19,16 @@ type runbookRow struct {
 	Description string
 	Owner       string
 	Version     int
+	Project     string
 }
 
 type runbooksData struct {
 	Query    string
 	Runbooks []runbookRow
+	// Project is the project chosen ("" for all): its runbooks and the
+	// default project's, which run in any project.
+	Project  string
+	Projects []string
 }
 
 // summary is the first line of a description, for listings.
@@ -43,14 +48,18 @@ func (u *UI) runbooksPage(w http.ResponseWriter, r *http.Request, s *session) {
 		u.fail(w, r, s, err)
 		return
 	}
-	d := runbooksData{Query: q}
+	d := runbooksData{Query: q, Project: r.URL.Query().Get("project"), Projects: u.projectNames(r.Context(), s.user)}
 	needle := strings.ToLower(q)
 	for _, doc := range docs {
+		project := store.ProjectOf(doc.Project)
+		if d.Project != "" && project != d.Project && project != store.DefaultProject {
+			continue
+		}
 		desc := u.summaries.of(doc)
 		if needle != "" && !strings.Contains(strings.ToLower(doc.Name+" "+desc), needle) {
 			continue
 		}
-		d.Runbooks = append(d.Runbooks, runbookRow{Name: doc.Name, Description: desc, Owner: doc.Owner, Version: doc.Version})
+		d.Runbooks = append(d.Runbooks, runbookRow{Name: doc.Name, Description: desc, Owner: doc.Owner, Version: doc.Version, Project: project})
 	}
 	slices.SortFunc(d.Runbooks, func(a, b runbookRow) int { return strings.Compare(a.Name, b.Name) })
 	u.render(w, r, http.StatusOK, "runbooks", page{User: s.user, CSRF: s.csrf, Title: "Runbooks", Nav: "runbooks", Data: d})
@@ -60,19 +69,37 @@ type runbookData struct {
 	Name        string
 	Description string
 	Fields      []field
+	// Project is the runbook's project. One of the default project runs in
+	// any project: Projects are those offered, Chosen the one selected.
+	Project  string
+	Projects []string
+	Chosen   string
 }
 
-// runbook loads and parses the runbook of the request for its form.
-func (u *UI) runbook(r *http.Request, s *session) (*document.Document, error) {
+// runbook loads and parses the runbook of the request for its form, and
+// names its project.
+func (u *UI) runbook(r *http.Request, s *session) (*document.Document, string, error) {
 	doc, err := u.opts.Service.Runbook(r.Context(), s.user, r.PathValue("name"))
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	parsed, diags := document.Load(doc.Name, []byte(doc.Content), u.opts.Actions)
 	if parsed == nil || document.HasErrors(diags) {
-		return nil, &invalidRunbook{name: doc.Name, diags: diags}
+		return nil, "", &invalidRunbook{name: doc.Name, diags: diags}
 	}
-	return parsed, nil
+	return parsed, store.ProjectOf(doc.Project), nil
+}
+
+// form is a runbook's form data: its fields (filled from the submitted
+// form when there is one) and where it may run.
+func (u *UI) form(r *http.Request, s *session, doc *document.Document, project string, submitted url.Values) runbookData {
+	d := runbookData{Name: doc.File, Description: doc.Description, Project: project}
+	if project == store.DefaultProject {
+		d.Projects = u.projectNames(r.Context(), s.user)
+		d.Chosen = r.FormValue("project")
+	}
+	d.Fields = fields(doc, submitted, u.choices(r.Context(), s.user, doc, project))
+	return d
 }
 
 type invalidRunbook struct {
@@ -92,17 +119,17 @@ func (e *invalidRunbook) Error() string {
 }
 
 func (u *UI) runbookPage(w http.ResponseWriter, r *http.Request, s *session) {
-	doc, err := u.runbook(r, s)
+	doc, project, err := u.runbook(r, s)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
-	d := runbookData{Name: doc.File, Description: doc.Description, Fields: fields(doc, nil, u.choices(r.Context(), s.user, doc))}
+	d := u.form(r, s, doc, project, nil)
 	u.render(w, r, http.StatusOK, "runbook", page{User: s.user, CSRF: s.csrf, Title: doc.File, Nav: "runbooks", Data: d})
 }
 
 func (u *UI) startRunbook(w http.ResponseWriter, r *http.Request, s *session) {
-	doc, err := u.runbook(r, s)
+	doc, project, err := u.runbook(r, s)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -112,14 +139,14 @@ func (u *UI) startRunbook(w http.ResponseWriter, r *http.Request, s *session) {
 		mode = engine.ModeInteractive
 	}
 	id, err := u.opts.Service.Start(r.Context(), s.user, StartInput{Runbook: doc.File, Parameters: parameters(doc, r.PostForm),
-		KeyParameters: keyParameters(doc, r.PostForm), Mode: string(mode)})
+		KeyParameters: keyParameters(doc, r.PostForm), Project: r.PostFormValue("project"), Mode: string(mode)})
 	if err != nil {
 		byField, rest := fieldErrors(err)
 		if len(byField) == 0 && !isUsage(err) {
 			u.fail(w, r, s, err)
 			return
 		}
-		d := runbookData{Name: doc.File, Description: doc.Description, Fields: fields(doc, r.PostForm, u.choices(r.Context(), s.user, doc))}
+		d := u.form(r, s, doc, project, r.PostForm)
 		for i := range d.Fields {
 			d.Fields[i].Error = byField[d.Fields[i].Name]
 		}

@@ -53,7 +53,7 @@ func (b *Backend) Runbook(ctx context.Context, user, name string) (store.Documen
 func (b *Backend) Start(ctx context.Context, user string, in StartInput) (string, error) {
 	return b.Service.StartExecution(ctx, b.principal(user), service.StartInput{
 		DocumentName: in.Runbook, DocumentVersion: in.Version,
-		Parameters: document.Inputs{Values: in.Parameters}, KeyParameters: in.KeyParameters, Mode: engine.Mode(in.Mode)})
+		Parameters: document.Inputs{Values: in.Parameters}, KeyParameters: in.KeyParameters, Project: in.Project, Mode: engine.Mode(in.Mode)})
 }
 
 // Execution implements Service.
@@ -97,21 +97,13 @@ func (b *Backend) Users(ctx context.Context, user string) ([]store.User, error) 
 }
 
 // Keys implements Service.
-func (b *Backend) Keys(ctx context.Context, user, prefix string) ([]string, error) {
-	list, err := b.Service.ListKeys(ctx, b.principal(user), prefix)
-	if err != nil {
-		return nil, err
-	}
-	paths := make([]string, len(list))
-	for i, k := range list {
-		paths[i] = k.Path
-	}
-	return paths, nil
+func (b *Backend) Keys(ctx context.Context, user, prefix string) ([]store.Secret, error) {
+	return b.Service.ListKeys(ctx, b.principal(user), prefix)
 }
 
-// PutKey implements Service: the key goes to the default project.
-func (b *Backend) PutKey(ctx context.Context, user, path string, value []byte) error {
-	return b.Service.PutKey(ctx, b.principal(user), "", path, value)
+// PutKey implements Service.
+func (b *Backend) PutKey(ctx context.Context, user, project, path string, value []byte) error {
+	return b.Service.PutKey(ctx, b.principal(user), project, path, value)
 }
 
 // DeleteKey implements Service.
@@ -135,7 +127,7 @@ func (b *Backend) Nodes(ctx context.Context, user string) ([]targets.Node, error
 }
 
 // KeyChoices implements Service.
-func (b *Backend) KeyChoices(ctx context.Context, user string) ([]string, error) {
+func (b *Backend) KeyChoices(ctx context.Context, user string) ([]store.Secret, error) {
 	return b.Service.KeyChoices(ctx, b.principal(user))
 }
 

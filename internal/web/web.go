@@ -47,7 +47,9 @@ type StartInput struct {
 	// KeyParameters take parameters' values from key storage: parameter
 	// name to path. Only the path leaves the browser.
 	KeyParameters map[string]string
-	Mode          string // Auto or Interactive
+	// Project is the project to run in; "" for the runbook's.
+	Project string
+	Mode    string // Auto or Interactive
 }
 
 // Service is what the UI asks of the service layer. Every method acts as
@@ -78,14 +80,17 @@ type Service interface {
 	Policy(ctx context.Context, user, name string) ([]byte, error)
 	// Audit reads the audit log, oldest first.
 	Audit(ctx context.Context, user string, q store.AuditQuery) ([]store.AuditRecord, error)
-	// Keys lists key-storage paths under prefix; values are never read.
-	Keys(ctx context.Context, user, prefix string) ([]string, error)
-	PutKey(ctx context.Context, user, path string, value []byte) error
+	// Keys lists key-storage paths under prefix with their projects;
+	// values are never read.
+	Keys(ctx context.Context, user, prefix string) ([]store.Secret, error)
+	// PutKey stores a value at path in project ("" for default).
+	PutKey(ctx context.Context, user, project, path string, value []byte) error
 	DeleteKey(ctx context.Context, user, path string) error
 	// Nodes lists the EC2 instances of the node inventory, for pickers.
 	Nodes(ctx context.Context, user string) ([]targets.Node, error)
-	// KeyChoices lists the key-storage paths user may read, for pickers.
-	KeyChoices(ctx context.Context, user string) ([]string, error)
+	// KeyChoices lists the key-storage paths user may read, with their
+	// projects, for pickers.
+	KeyChoices(ctx context.Context, user string) ([]store.Secret, error)
 	// Projects lists the projects user may see, with their settings.
 	Projects(ctx context.Context, user string) ([]service.Project, error)
 }
