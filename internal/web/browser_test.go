@@ -159,7 +159,7 @@ func (b *browser) text(sel string) string {
 }
 
 func TestBrowser(t *testing.T) {
-	f := newFixture(t, web.Options{Poll: 50 * time.Millisecond}, withProjects(t))
+	f := projectsFixture(t, web.Options{Poll: 50 * time.Millisecond})
 	base := f.srv.URL
 	b := newBrowser(t)
 

@@ -75,9 +75,9 @@ func TestProjectSettingsPage(t *testing.T) {
 
 // projectsFixture has Hello (default project), AuditOnly (audit) and
 // SandboxOnly (sandbox), and a key in default and one in audit.
-func projectsFixture(t *testing.T) *fixture {
+func projectsFixture(t *testing.T, opts web.Options) *fixture {
 	t.Helper()
-	f := newFixture(t, web.Options{}, withProjects(t))
+	f := newFixture(t, opts, withProjects(t))
 	ctx := context.Background()
 	admin := service.Principal{Name: "admin"}
 	for name, project := range map[string]string{"AuditOnly": "audit", "SandboxOnly": "sandbox"} {
@@ -94,7 +94,7 @@ func projectsFixture(t *testing.T) *fixture {
 }
 
 func TestRunbooksHistoryAndKeysByProject(t *testing.T) {
-	f := projectsFixture(t)
+	f := projectsFixture(t, web.Options{})
 	c := newClient(t, f)
 	c.login("alice", password)
 
