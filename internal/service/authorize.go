@@ -69,6 +69,17 @@ func (s *Service) request(ctx context.Context, act string, resource string) (aut
 		}
 	case authz.StartAutomationExecution, authz.StartExecutionPreview:
 		req.Resource = sc.AutomationDefinition(resource, "")
+		// An execution runs in its runbook's project unless the caller
+		// names one (authorizeIn); the library's runbooks are default's.
+		req.Project = store.DefaultProject
+		d, err := s.store.GetDocument(ctx, resource, "")
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return req, fmt.Errorf("reading document %s: %w", resource, err)
+		default:
+			req.Project = store.ProjectOf(d.Project)
+		}
 	case authz.DescribeAutomationExecutions, authz.ListDocuments, authz.ListUsers, authz.ListNodes:
 		req.Resource = "*"
 	case authz.CreateUser, authz.DeleteUser, authz.UpdateUserPolicy:

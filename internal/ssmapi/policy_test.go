@@ -15,6 +15,7 @@ import (
 
 	"github.com/capstan-run/capstan/internal/action"
 	"github.com/capstan-run/capstan/internal/authz"
+	"github.com/capstan-run/capstan/internal/config"
 	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/keys"
 	"github.com/capstan-run/capstan/internal/service"
@@ -42,9 +43,12 @@ type policyEnv struct {
 	clients map[string]*ssm.Client
 	url     string
 	secrets map[string][2]string // user → access key id, secret
+	service *service.Service
 }
 
-func newPolicyEnv(t *testing.T, policies map[string]string) *policyEnv {
+// newPolicyEnv starts the server; projects, if given, are its projects
+// (else the default project alone).
+func newPolicyEnv(t *testing.T, policies map[string]string, projects ...config.Projects) *policyEnv {
 	e := newTestEnv(t)
 	ctx := context.Background()
 	keyring := keys.New(e.db, e.keys)
@@ -55,7 +59,11 @@ func newPolicyEnv(t *testing.T, policies map[string]string) *policyEnv {
 		t.Fatal(err)
 	}
 	loader := &authz.Loader{Store: e.db, NotFound: store.ErrNotFound, CacheFor: time.Millisecond}
-	svc := service.New(service.Options{Store: e.db, Library: builtinLibrary{}, Keys: e.keys, Policies: loader,
+	var ps config.Projects
+	if len(projects) > 0 {
+		ps = projects[0]
+	}
+	svc := service.New(service.Options{Store: e.db, Library: builtinLibrary{}, Keys: e.keys, Policies: loader, Projects: ps,
 		Engine: engine.Options{Actions: action.Builtin(), NewInvoker: e.newInvokerFor, Region: "us-east-1", RetryDelay: time.Millisecond,
 			Secrets: &authz.KeyGuard{Keys: keyring, Loader: loader, Scope: authz.Scope{Region: "us-east-1", Account: service.DefaultAccountID}}}})
 	srv := httptest.NewServer(New(Options{Service: svc, Auth: Users{Service: svc}, Region: "us-east-1"}))
@@ -63,7 +71,7 @@ func newPolicyEnv(t *testing.T, policies map[string]string) *policyEnv {
 		srv.Close()
 		svc.Engine().Shutdown()
 	})
-	pe := &policyEnv{testEnv: e, clients: map[string]*ssm.Client{}, url: srv.URL, secrets: map[string][2]string{}}
+	pe := &policyEnv{testEnv: e, clients: map[string]*ssm.Client{}, url: srv.URL, secrets: map[string][2]string{}, service: svc}
 	for name, doc := range policies {
 		u, secret := e.alice, e.aliceSecret // newTestEnv made her
 		if name != "alice" {
