@@ -116,7 +116,13 @@ mainSteps:
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// The shipper counts a copy once S3 has answered, which may be just
+	// after the object shows: wait for the count, boundedly.
 	code, metrics := get(t, url+"/metrics")
+	for i := 0; code == 200 && i < 100 && !strings.Contains(metrics, `capstan_log_shipments_total{dest="s3"`); i++ {
+		time.Sleep(20 * time.Millisecond)
+		code, metrics = get(t, url+"/metrics")
+	}
 	if code != 200 {
 		t.Fatalf("/metrics: %d", code)
 	}

@@ -99,6 +99,10 @@ type Spec struct {
 	UserOutputs bool
 	// NestedSteps: the action carries a step list of its own (aws:loop).
 	NestedSteps bool
+	// RunsCode: the step runs the runbook's own code in a subprocess
+	// (aws:executeScript), whose AWS calls go to the endpoint its
+	// environment names and cannot be seen before they are made.
+	RunsCode bool
 	// LogOutput names the output holding what the step printed (a script's
 	// print output), which the UI shows as the step's own output section
 	// rather than among its values; "" when the action prints nothing.

@@ -31,6 +31,7 @@ func registerScript(r *Registry) {
 			{Name: "Payload", Type: Any, Doc: "What the handler returned, as JSON (at most 100 KB; lists cut to 100 items)."},
 		},
 		UserOutputs: true,
+		RunsCode:    true,
 		LogOutput:   scriptLogOutput,
 		MaxTimeout:  600 * time.Second,
 		Impact:      Undetermined,

@@ -110,7 +110,7 @@ func (r *Run) Actions(reg *action.Registry) *action.Registry {
 		if e.Impl == nil {
 			continue
 		}
-		if name == "aws:executeScript" {
+		if e.Spec.RunsCode {
 			out.SetImpl(name, notRun{run: r})
 			continue
 		}

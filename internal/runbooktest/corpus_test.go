@@ -45,7 +45,7 @@ func TestCorpusWithGeneratedMocks(t *testing.T) {
 			return err
 		}
 		doc, diags := document.Load(path, src, reg)
-		if doc == nil || document.HasErrors(diags) || usesScripts(doc.MainSteps) {
+		if doc == nil || document.HasErrors(diags) || usesScripts(doc.MainSteps, reg) {
 			return nil
 		}
 		abs, _ := filepath.Abs(path)

@@ -156,7 +156,7 @@ func (d documents) Lookup(name string) ([]byte, bool) {
 // fails the test even when the script caught the error).
 func (r *Runner) execute(ctx context.Context, f *File, doc *document.Document, src []byte, params map[string]any, res *Result) (*engine.State, error) {
 	inv := &mock.Invoker{Set: mock.NewSet(f.Mocks)}
-	if usesScripts(doc.MainSteps) {
+	if usesScripts(doc.MainSteps, r.Actions) {
 		// Scripts run for real; their AWS calls come here.
 		ep, err := mock.Serve(inv)
 		if err != nil {
@@ -310,9 +310,11 @@ func asList(v any) []string {
 	return []string{fmt.Sprint(v)}
 }
 
-func usesScripts(steps []*document.Step) bool {
+// usesScripts reports whether a step runs the runbook's own code, whose
+// AWS calls must reach the mocks over the network.
+func usesScripts(steps []*document.Step, reg *action.Registry) bool {
 	for _, s := range steps {
-		if s.Action == "aws:executeScript" || usesScripts(s.Steps) {
+		if e, ok := reg.Lookup(s.Action); ok && e.Spec.RunsCode || usesScripts(s.Steps, reg) {
 			return true
 		}
 	}
