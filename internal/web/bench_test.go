@@ -16,8 +16,9 @@ import (
 // benchExecutions is how many executions the history benchmarks hold.
 const benchExecutions = 100_000
 
-// fill stores n finished executions of 20 runbooks by 10 users, as the
-// engine's summary rows (the history reads nothing else).
+// fill stores n finished executions of 20 runbooks by 10 users, a quarter
+// of them in project audit, as the engine's summary rows (the history reads
+// nothing else).
 func fill(b *testing.B, st store.Store, n int) {
 	ctx := context.Background()
 	t0 := time.Unix(1_800_000_000, 0)
@@ -30,7 +31,11 @@ func fill(b *testing.B, st store.Store, n int) {
 		go func() {
 			defer wg.Done()
 			for i := w; i < n; i += 8 {
-				e := store.Execution{ID: fmt.Sprintf("%08d-0000-4000-8000-000000000000", i), DocumentName: fmt.Sprintf("Runbook-%02d", i%20),
+				project := store.DefaultProject
+				if i%4 == 0 {
+					project = "audit"
+				}
+				e := store.Execution{Project: project, ID: fmt.Sprintf("%08d-0000-4000-8000-000000000000", i), DocumentName: fmt.Sprintf("Runbook-%02d", i%20),
 					DocumentVersion: "1", Status: statuses[i%len(statuses)], Mode: "Auto", ExecutedBy: fmt.Sprintf("arn:aws:iam::000000000000:user/user%d", i%10),
 					AutomationType: "Local", StartTime: t0.Add(time.Duration(i) * time.Second), EndTime: t0.Add(time.Duration(i)*time.Second + 3*time.Second), Done: true}
 				if err := st.CreateExecution(ctx, e, []store.Event{{Type: "ExecutionStarted", Data: []byte(`{}`)}}); err != nil {
@@ -59,15 +64,17 @@ func signedIn(b *testing.B, f *fixture) *http.Client {
 // BenchmarkTTFB measures the time to the first byte of the runbooks page
 // and of history pages with 100,000 executions in the store.
 func BenchmarkTTFB(b *testing.B) {
-	f := newFixture(b, web.Options{})
+	f := newFixture(b, web.Options{}, withProjects(b))
 	fill(b, f.db, benchExecutions)
 	c := signedIn(b, f)
 	for _, path := range []string{
 		"/ui/runbooks",
+		"/ui/runbooks?project=audit",
 		"/ui/executions",
 		"/ui/executions?user=user3",
 		"/ui/executions?runbook=Runbook-07",
 		"/ui/executions?status=Failed",
+		"/ui/executions?project=audit",
 		"/ui/executions?runbook=Runbook-07&user=user7&status=Success",
 	} {
 		b.Run(strings.TrimPrefix(path, "/ui/"), func(b *testing.B) {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/capstan-run/capstan/internal/authz"
 	"github.com/capstan-run/capstan/internal/document"
@@ -109,7 +110,13 @@ func keyParameters(d *document.Document, form url.Values) map[string]string {
 	return out
 }
 
+// nodesWait bounds how long a form waits for the node inventory: past it,
+// the field is offered as free text.
+const nodesWait = 5 * time.Second
+
 func (u *UI) nodeOptions(ctx context.Context, user string) ([]nodeOption, string) {
+	ctx, cancel := context.WithTimeout(ctx, nodesWait)
+	defer cancel()
 	nodes, err := u.opts.Service.Nodes(ctx, user)
 	var denied *authz.DeniedError
 	switch {
