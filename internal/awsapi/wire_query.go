@@ -91,7 +91,14 @@ func (fr *formReader) structure(prefix string, sc *smithy.Schema) (any, error) {
 	return out, nil
 }
 
+// maxFormDepth bounds the nesting a form may claim: a recursive shape
+// would otherwise let a hostile script's key nest without end.
+const maxFormDepth = 32
+
 func (fr *formReader) value(k string, sc *smithy.Schema) (any, error) {
+	if strings.Count(k, ".") > 3*maxFormDepth {
+		return nil, fmt.Errorf("%.60s…: nested too deep", k)
+	}
 	switch sc.Type() {
 	case smithy.ShapeTypeStructure, smithy.ShapeTypeUnion:
 		return fr.structure(k, sc)

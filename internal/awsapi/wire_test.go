@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/capstan-run/capstan/internal/awsmodel"
@@ -226,4 +227,21 @@ func sample(m *awsmodel.Model, shape string, depth int) any {
 		return "2026-01-02T03:04:05Z"
 	}
 	return "x1"
+}
+
+// A hostile script's form cannot nest a recursive shape without end.
+func TestWireFormDepthIsBounded(t *testing.T) {
+	key := "Filters"
+	for range 200 {
+		key += ".member.1.Filters"
+	}
+	op, err := resolve("cloudwatch", "DescribeAlarms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The bound is on the key's depth, whatever the shape it reads.
+	fr := &formReader{form: map[string][]string{key: {"x"}}, prefixes: map[string]bool{}}
+	if _, err := fr.value(key, op.schema.Input); err == nil || !strings.Contains(err.Error(), "nested too deep") {
+		t.Errorf("a key %d levels deep: %v", 200, err)
+	}
 }
