@@ -145,8 +145,25 @@ projects:
 		t.Errorf("an unknown project: exit %d: %s", code, errOut)
 	}
 
+	// A child execution runs in its parent's project: a runbook of default
+	// started in audit by a parent of audit calls AWS as audit.
+	if code, out, errOut := cli(t, "docs", "put", "testdata/where.yaml", "--name", "Where-Any", "--db", db, "--config", cfg); code != 0 {
+		t.Fatalf("docs put Where-Any: exit %d: %s %s", code, out, errOut)
+	}
+	parent := run("testdata/where-child.yaml", "--project", "audit")
+	if parent.AutomationExecutionStatus != "Success" || len(parent.StepExecutions) != 1 || len(parent.StepExecutions[0].Outputs["ExecutionId"]) != 1 {
+		t.Fatalf("parent: %+v", parent)
+	}
+	code, out, errOut := cli(t, "executions", "get", parent.StepExecutions[0].Outputs["ExecutionId"][0], "--db", db, "--config", cfg, "--output", "json")
+	if code != 0 {
+		t.Fatalf("executions get child: exit %d: %s", code, errOut)
+	}
+	if child := decodeExecution(t, out); child.Outputs["Who.Account"][0] != "111111111111" || child.Outputs["Where.Region"][0] != "us-east-2" {
+		t.Errorf("child of an audit parent: %v, want audit's account and Region", child.Outputs)
+	}
+
 	// executions list --project shows that project's executions only.
-	code, out, errOut := cli(t, "executions", "list", "--project", "audit", "--db", db, "--config", cfg, "--output", "json")
+	code, out, errOut = cli(t, "executions", "list", "--project", "audit", "--db", db, "--config", cfg, "--output", "json")
 	if code != 0 {
 		t.Fatalf("executions list: exit %d: %s", code, errOut)
 	}
@@ -160,7 +177,7 @@ projects:
 	for _, m := range list.AutomationExecutionMetadataList {
 		names = append(names, m.DocumentName)
 	}
-	if !reflect.DeepEqual(names, []string{"Where", "where"}) {
-		t.Errorf("executions of audit: %v, want Where and where", names)
+	if !reflect.DeepEqual(names, []string{"Where-Any", "where-child", "Where", "where"}) {
+		t.Errorf("executions of audit: %v, want the child, its parent, Where and where", names)
 	}
 }
