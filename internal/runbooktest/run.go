@@ -292,22 +292,11 @@ func compare(f *File, st *engine.State) []string {
 	return out
 }
 
-// asList gives an expected output as the list of strings SSM reports.
+// asList gives an expected output as the list of strings the execution
+// reports, rendered as the engine renders outputs (a YAML true is "true",
+// as a Boolean output reads).
 func asList(v any) []string {
-	switch x := v.(type) {
-	case []any:
-		out := make([]string, len(x))
-		for i, e := range x {
-			out[i] = fmt.Sprint(e)
-		}
-		return out
-	case bool:
-		if x {
-			return []string{"True"}
-		}
-		return []string{"False"}
-	}
-	return []string{fmt.Sprint(v)}
+	return engine.StringList(v)
 }
 
 // usesScripts reports whether a step runs the runbook's own code, whose
