@@ -181,3 +181,63 @@ projects:
 		t.Errorf("executions of audit: %v, want the child, its parent, Where and where", names)
 	}
 }
+
+// TestProjectKeysLocal: on the local CLI too, a runbook reads only its
+// project's keys; a key of another project fails the step naming the key
+// and both projects.
+func TestProjectKeysLocal(t *testing.T) {
+	t.Setenv("CAPSTAN_MASTER_KEY", "")
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	dir := t.TempDir()
+	cfg := projectsConfig(t, dir)
+	db := filepath.Join(dir, "capstan.db")
+	for _, k := range []struct{ project, path, value string }{{"", "shared/nap", "PT0S"}, {"audit", "audit/nap", "PT0S"}} {
+		args := []string{"keys", "put", k.path, "--db", db, "--config", cfg}
+		if k.project != "" {
+			args = append(args, "--project", k.project)
+		}
+		if code, _, errOut := runKeys(t, k.value, args...); code != 0 {
+			t.Fatalf("keys put %s: exit %d: %s", k.path, code, errOut)
+		}
+	}
+	if code, out, _ := runKeys(t, "", "keys", "list", "--project", "audit", "--db", db, "--config", cfg); code != 0 || out != "audit/nap\n" {
+		t.Errorf("keys list --project audit: exit %d: %q", code, out)
+	}
+	nap := func(key string) string {
+		return writeRunbook(t, "nap.yaml", "schemaVersion: '0.3'\nmainSteps:\n  - name: Nap\n    action: aws:sleep\n    inputs:\n      Duration: '{{ key:"+key+" }}'\n")
+	}
+	for _, tc := range []struct {
+		project, key string
+		ok           bool
+	}{
+		{"audit", "audit/nap", true},
+		{"", "shared/nap", true},
+		{"audit", "shared/nap", false},
+		{"", "audit/nap", false},
+	} {
+		args := []string{"run", nap(tc.key), "--db", db, "--config", cfg, "--output", "json"}
+		if tc.project != "" {
+			args = append(args, "--project", tc.project)
+		}
+		code, out, errOut := cli(t, args...)
+		if tc.ok {
+			if code != 0 {
+				t.Errorf("project %q reading %s: exit %d: %s %s", tc.project, tc.key, code, out, errOut)
+			}
+			continue
+		}
+		e := decodeExecution(t, out)
+		owner, reader := "default", "default"
+		if tc.key == "audit/nap" {
+			owner = "audit"
+		}
+		if tc.project != "" {
+			reader = tc.project
+		}
+		want := "key " + tc.key + " belongs to project " + owner + ": an execution of project " + reader
+		if code != 1 || e.AutomationExecutionStatus != "Failed" || len(e.StepExecutions) != 1 || !strings.Contains(e.StepExecutions[0].FailureMessage, want) {
+			t.Errorf("project %q reading %s: exit %d, %s, steps %+v; want the step failed with %q", tc.project, tc.key, code, e.AutomationExecutionStatus, e.StepExecutions, want)
+		}
+	}
+}
