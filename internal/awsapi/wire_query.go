@@ -157,30 +157,13 @@ func (fr *formReader) value(k string, sc *smithy.Schema) (any, error) {
 		}
 		return out, nil
 	}
-	s := fr.form.Get(k)
-	switch sc.Type() {
-	case smithy.ShapeTypeBoolean:
-		b, err := strconv.ParseBool(s)
-		if err != nil {
-			return nil, fmt.Errorf("%s: expected a boolean, got %q", k, s)
-		}
-		return b, nil
-	case smithy.ShapeTypeInteger, smithy.ShapeTypeLong, smithy.ShapeTypeShort, smithy.ShapeTypeByte, smithy.ShapeTypeIntEnum:
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%s: expected an integer, got %q", k, s)
-		}
-		return n, nil
-	case smithy.ShapeTypeFloat, smithy.ShapeTypeDouble, smithy.ShapeTypeBigDecimal:
-		f, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%s: expected a number, got %q", k, s)
-		}
-		return f, nil
+	// Strings, timestamps (ISO 8601) and blobs (base64) stay as sent, which
+	// is how a runbook reads them in a response too.
+	x, err := scalar(sc, fr.form.Get(k))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", k, err)
 	}
-	// Strings, timestamps (ISO 8601) and blobs (base64) as sent, which is
-	// how a runbook reads them in a response too.
-	return s, nil
+	return x, nil
 }
 
 // writeXML writes the output as XML with the service's namespace, through

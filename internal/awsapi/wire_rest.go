@@ -220,7 +220,7 @@ func (op *operation) readURI(query url.Values, labels map[string]string, m map[s
 	return nil
 }
 
-// scalar converts a label or query value to its member's type.
+// scalar converts a label, query or form value to its member's type.
 func scalar(sc *smithy.Schema, s string) (any, error) {
 	switch sc.Type() {
 	case smithy.ShapeTypeBoolean:
@@ -235,7 +235,7 @@ func scalar(sc *smithy.Schema, s string) (any, error) {
 			return nil, fmt.Errorf("expected an integer, got %q", s)
 		}
 		return n, nil
-	case smithy.ShapeTypeFloat, smithy.ShapeTypeDouble:
+	case smithy.ShapeTypeFloat, smithy.ShapeTypeDouble, smithy.ShapeTypeBigDecimal:
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil {
 			return nil, fmt.Errorf("expected a number, got %q", s)

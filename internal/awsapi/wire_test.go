@@ -54,27 +54,12 @@ func TestWireRoundTrip(t *testing.T) {
 			map[string]any{"StatusCode": int64(200), "Payload": "eyJvayI6dHJ1ZX0=", "ExecutedVersion": "$LATEST"}},
 	}
 	var got *Incoming
-	var answer map[string]any
+	answer := map[string]any{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		in, err := ReadRequest(r)
-		got = in
-		if err != nil {
-			in.WriteError(w, "Unreadable", err.Error())
-			return
-		}
-		if err := in.WriteResponse(w, answer); err != nil {
-			in.WriteError(w, "Unwritable", err.Error())
-		}
+		got = answerWith(w, r, answer)
 	}))
 	defer srv.Close()
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_REGION", "us-east-1")
-	cfg, err := LoadConfig(context.Background(), LoadOptions{EndpointURL: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := New(cfg, Options{MaxAttempts: 1, Limiters: &Limiters{}})
+	c := wireClient(t, srv.URL)
 	for _, tc := range calls {
 		answer = tc.out
 		out, err := c.Invoke(context.Background(), tc.service, tc.op, tc.input)
@@ -124,6 +109,33 @@ func TestWireRoundTrip(t *testing.T) {
 	}
 }
 
+// answerWith reads a request and answers it with out, or with an error
+// saying why it could not; it returns what it read.
+func answerWith(w http.ResponseWriter, r *http.Request, out map[string]any) *Incoming {
+	in, err := ReadRequest(r)
+	if err != nil {
+		in.WriteError(w, "Unreadable", err.Error())
+		return in
+	}
+	if err := in.WriteResponse(w, out); err != nil {
+		in.WriteError(w, "Unwritable", err.Error())
+	}
+	return in
+}
+
+// wireClient is capstan's client, signing with test keys, against url.
+func wireClient(t *testing.T, url string) *Client {
+	t.Helper()
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_REGION", "us-east-1")
+	cfg, err := LoadConfig(context.Background(), LoadOptions{EndpointURL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(cfg, Options{MaxAttempts: 1, Limiters: &Limiters{}})
+}
+
 // sameJSON compares decoded values as JSON sees them (int64 and float64
 // alike).
 func sameJSON(a, b any) bool {
@@ -141,25 +153,10 @@ func sameJSON(a, b any) bool {
 func TestWireRoutesEveryOperation(t *testing.T) {
 	var got *Incoming
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		in, err := ReadRequest(r)
-		got = in
-		if err != nil {
-			in.WriteError(w, "Unreadable", err.Error())
-			return
-		}
-		if err := in.WriteResponse(w, map[string]any{}); err != nil {
-			in.WriteError(w, "Unwritable", err.Error())
-		}
+		got = answerWith(w, r, map[string]any{})
 	}))
 	defer srv.Close()
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_REGION", "us-east-1")
-	cfg, err := LoadConfig(context.Background(), LoadOptions{EndpointURL: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := New(cfg, Options{MaxAttempts: 1, Limiters: &Limiters{}})
+	c := wireClient(t, srv.URL)
 	for _, service := range []string{"s3", "lambda", "apigateway", "route53", "cloudfront", "eks", "iam", "sts", "sns", "cloudformation", "rds", "elbv2", "autoscaling", "ec2", "ssm", "sqs"} {
 		info, _ := awsservice.Lookup(service)
 		m, err := awsmodel.Load(service)
