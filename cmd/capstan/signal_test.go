@@ -229,3 +229,26 @@ func TestServeAndCLISignalEachOther(t *testing.T) {
 	}
 	stopServe(t, serve, serveOut)
 }
+
+// TestStopCompleteFromAnotherProcess: `executions stop --type Complete`
+// from another process lets the waiting step finish and starts no step after
+// it.
+func TestStopCompleteFromAnotherProcess(t *testing.T) {
+	localUser(t)
+	bin := capstanBinary(t)
+	db := filepath.Join(t.TempDir(), "capstan.db")
+	run, out := startBinary(t, bin, db, "testdata/run-approve.yaml")
+	id := waitForStep(t, db, "ask", out)
+	waitStatus(t, db, id, "Waiting")
+	for _, args := range [][]string{{"stop", id, "--type", "Complete"}, {"approve", id}} {
+		if code, msg := capstan(t, bin, append(append([]string{"executions"}, args...), "--db", db)...); code != 0 {
+			t.Fatalf("executions %s: exit %d: %s", strings.Join(args, " "), code, msg)
+		}
+	}
+	if code := exitWithin(t, run); code != 0 {
+		t.Fatalf("capstan run exited %d: %s", code, out)
+	}
+	if e := getExecution(t, db, id); e.AutomationExecutionStatus != "Success" || stepStatuses(e) != "ask=Success" {
+		t.Fatalf("after Complete and the approval: %s, steps %q; want Success with no step after ask", e.AutomationExecutionStatus, stepStatuses(e))
+	}
+}
