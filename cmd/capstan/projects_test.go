@@ -241,3 +241,25 @@ func TestProjectKeysLocal(t *testing.T) {
 		}
 	}
 }
+
+// TestServeWarnsOfProjectsWithoutRegion: at start, the server names each
+// project whose executions could not call AWS.
+func TestServeWarnsOfProjectsWithoutRegion(t *testing.T) {
+	motoCLI(t)
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	bin := capstanBinary(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfg, []byte("projects:\n  ops: {}\n  audit:\n    region: us-east-2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, cmd, out := startServe(t, bin, "--db", filepath.Join(dir, "capstan.db"), "--config", cfg, "--insecure-no-auth")
+	stopServe(t, cmd, out)
+	if !strings.Contains(out.String(), "WARNING: project ops: no AWS region set") || !strings.Contains(out.String(), "projects.ops.region") {
+		t.Errorf("no warning naming project ops: %s", out.String())
+	}
+	if strings.Contains(out.String(), "project audit:") {
+		t.Errorf("a warning about audit, which has a region: %s", out.String())
+	}
+}

@@ -181,6 +181,16 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 		// client's: say now that it has no region, not at the first step.
 		fmt.Fprintf(stderr, "WARNING: %v\nWARNING: executions that call AWS will fail; start the server with --region or AWS_REGION/AWS_DEFAULT_REGION set.\n", err)
 	}
+	// Each project runs with its own settings: say now which cannot call AWS.
+	projects, err := svc.ListProjects(ctx, localPrincipal())
+	if err != nil {
+		return failed(err)
+	}
+	for _, p := range projects {
+		if p.Problem != "" && p.Name != store.DefaultProject {
+			fmt.Fprintf(stderr, "WARNING: project %s: %s\n", p.Name, p.Problem)
+		}
+	}
 	if f.insecure {
 		fmt.Fprintln(stderr, "WARNING: --insecure-no-auth: request signatures are NOT checked. Anyone who can reach")
 		fmt.Fprintln(stderr, "WARNING: "+f.addr+" can create documents and run runbooks with this server's AWS credentials.")
