@@ -80,7 +80,7 @@ func (s *Service) request(ctx context.Context, act string, resource string) (aut
 		default:
 			req.Project = store.ProjectOf(d.Project)
 		}
-	case authz.DescribeAutomationExecutions, authz.ListDocuments, authz.ListUsers, authz.ListNodes:
+	case authz.DescribeAutomationExecutions, authz.ListDocuments, authz.ListUsers:
 		req.Resource = "*"
 	case authz.CreateUser, authz.DeleteUser, authz.UpdateUserPolicy:
 		req.Resource = sc.User(resource)
@@ -88,7 +88,9 @@ func (s *Service) request(ctx context.Context, act string, resource string) (aut
 		req.Resource = sc.Webhook(resource)
 	case authz.CreateSchedule, authz.UpdateSchedule, authz.DeleteSchedule:
 		req.Resource = sc.Schedule(resource)
-	case authz.GetProject:
+	case authz.GetProject, authz.ListNodes:
+		// The node inventory is a project's: its account, read with its
+		// credentials.
 		req.Resource, req.Project = sc.Project(resource), resource
 	case authz.ReadAudit:
 		req.Resource = sc.Audit()

@@ -98,6 +98,8 @@ type Service struct {
 	logger  *slog.Logger
 	users   userCache
 	nodes   nodeCache
+	// newInvoker makes a caller of AWS as an execution's (engine.Options).
+	newInvoker func(context.Context, engine.InvokerRequest) (action.Invoker, error)
 	// audit is the store's audit log, nil when it keeps none.
 	audit store.AuditLog
 	// policies decide what API users may do; nil allows everything.
@@ -120,8 +122,10 @@ func New(opts Options) *Service {
 		catalog: &catalog.Catalog{Store: opts.Store, Library: opts.Library, Account: opts.Account},
 		account: opts.AccountID,
 		region:  opts.Engine.Region,
-		keys:    opts.Keys,
-		logger:  opts.Logger,
+
+		newInvoker: opts.Engine.NewInvoker,
+		keys:       opts.Keys,
+		logger:     opts.Logger,
 
 		policies: opts.Policies,
 		projects: opts.Projects,

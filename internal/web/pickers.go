@@ -58,10 +58,12 @@ func instanceParam(p *document.Parameter) bool {
 // keys offered are those of project, the runbook's; all the user may read
 // for a runbook of the default project, which runs in any (the server
 // refuses a key of another project than the run's, next to its field).
-func (u *UI) choices(ctx context.Context, user string, d *document.Document, project string) choices {
+// The instances offered are those of runIn, the project the run is to run
+// in.
+func (u *UI) choices(ctx context.Context, user string, d *document.Document, project, runIn string) choices {
 	var ch choices
 	if slices.ContainsFunc(d.Parameters, instanceParam) {
-		ch.nodes, ch.nodesNote = u.nodeOptions(ctx, user)
+		ch.nodes, ch.nodesNote = u.nodeOptions(ctx, user, runIn)
 	}
 	if slices.ContainsFunc(d.Parameters, keyParam) {
 		list, err := u.opts.Service.KeyChoices(ctx, user)
@@ -114,10 +116,10 @@ func keyParameters(d *document.Document, form url.Values) map[string]string {
 // the field is offered as free text.
 const nodesWait = 5 * time.Second
 
-func (u *UI) nodeOptions(ctx context.Context, user string) ([]nodeOption, string) {
+func (u *UI) nodeOptions(ctx context.Context, user, project string) ([]nodeOption, string) {
 	ctx, cancel := context.WithTimeout(ctx, nodesWait)
 	defer cancel()
-	nodes, err := u.opts.Service.Nodes(ctx, user)
+	nodes, err := u.opts.Service.Nodes(ctx, user, project)
 	var denied *authz.DeniedError
 	switch {
 	case errors.As(err, &denied):

@@ -13,6 +13,7 @@ import (
 
 	"github.com/capstan-run/capstan/internal/action"
 	"github.com/capstan-run/capstan/internal/awsapi"
+	"github.com/capstan-run/capstan/internal/engine"
 	"github.com/capstan-run/capstan/internal/mototest"
 	"github.com/capstan-run/capstan/internal/service"
 	"github.com/capstan-run/capstan/internal/web"
@@ -135,4 +136,41 @@ func TestBrowserInstancePicker(t *testing.T) {
 		t.Errorf("the execution's inputs %q lack %s", got, ids[1])
 	}
 	b.noErrors("instance picker")
+}
+
+// The instances offered are those of the project the run is to run in: its
+// Region (here as capstan serve calls AWS for a project's executions).
+func TestInstancePickerIsPerProject(t *testing.T) {
+	m := mototest.Start(t)
+	m.SetEnv(t)
+	ctx := context.Background()
+	inRegion := func(region string) *awsapi.Client {
+		cfg, err := awsapi.LoadConfig(ctx, awsapi.LoadOptions{Region: region})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return awsapi.New(cfg, awsapi.Options{Limiters: &awsapi.Limiters{}})
+	}
+	ids := map[string]string{}
+	for _, region := range []string{"us-east-1", "eu-west-1"} {
+		out, err := inRegion(region).Invoke(ctx, "ec2", "RunInstances", map[string]any{"ImageId": "ami-12c6146b", "MinCount": 1, "MaxCount": 1, "InstanceType": "t3.micro"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[region], _ = out["Instances"].([]any)[0].(map[string]any)["InstanceId"].(string)
+	}
+	f := newFixture(t, web.Options{}, withProjects(t), func(o *service.Options) {
+		o.Engine.NewInvoker = func(_ context.Context, req engine.InvokerRequest) (action.Invoker, error) {
+			return inRegion(req.Region), nil
+		}
+	})
+	c := newClient(t, f)
+	c.login("alice", password)
+	for project, region := range map[string]string{"default": "us-east-1", "audit": "eu-west-1"} {
+		_, page := c.do("GET", "/ui/runbooks/Reboot?project="+project, nil)
+		opts := pickerOptions(page, "InstanceId")
+		if _, ok := opts[ids[region]]; !ok || len(opts) != 1 {
+			t.Errorf("project %s offers %v, want only %s (%s)", project, opts, ids[region], region)
+		}
+	}
 }

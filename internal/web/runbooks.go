@@ -98,7 +98,11 @@ func (u *UI) form(r *http.Request, s *session, doc *document.Document, project s
 		d.Projects = u.projectNames(r.Context(), s.user)
 		d.Chosen = r.FormValue("project")
 	}
-	d.Fields = fields(doc, submitted, u.choices(r.Context(), s.user, doc, project))
+	runIn := project
+	if d.Chosen != "" {
+		runIn = d.Chosen
+	}
+	d.Fields = fields(doc, submitted, u.choices(r.Context(), s.user, doc, project, runIn))
 	return d
 }
 

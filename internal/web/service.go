@@ -122,8 +122,8 @@ func (b *Backend) Audit(ctx context.Context, user string, q store.AuditQuery) ([
 }
 
 // Nodes implements Service.
-func (b *Backend) Nodes(ctx context.Context, user string) ([]targets.Node, error) {
-	return b.Service.Nodes(ctx, b.principal(user))
+func (b *Backend) Nodes(ctx context.Context, user, project string) ([]targets.Node, error) {
+	return b.Service.Nodes(ctx, b.principal(user), project)
 }
 
 // KeyChoices implements Service.

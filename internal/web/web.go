@@ -86,8 +86,9 @@ type Service interface {
 	// PutKey stores a value at path in project ("" for default).
 	PutKey(ctx context.Context, user, project, path string, value []byte) error
 	DeleteKey(ctx context.Context, user, path string) error
-	// Nodes lists the EC2 instances of the node inventory, for pickers.
-	Nodes(ctx context.Context, user string) ([]targets.Node, error)
+	// Nodes lists the EC2 instances of a project's node inventory, for
+	// pickers.
+	Nodes(ctx context.Context, user, project string) ([]targets.Node, error)
 	// KeyChoices lists the key-storage paths user may read, with their
 	// projects, for pickers.
 	KeyChoices(ctx context.Context, user string) ([]store.Secret, error)
