@@ -22,8 +22,9 @@ Exit status: 0 when the request is accepted, 1 when the execution's state
 refuses it (the message says why), 2 on bad usage.`
 
 // newSignalCmd is one command that asks something of an execution in the
-// local store: send is called with the service and the whole execution id.
-func newSignalCmd(use, short string, flags func(*cobra.Command), send func(ctx context.Context, svc *service.Service, id string) (what string, err error)) *cobra.Command {
+// local store: send is called with the service, the person at the command
+// line and the whole execution id.
+func newSignalCmd(use, short string, flags func(*cobra.Command), send func(ctx context.Context, svc *service.Service, who service.Principal, id string) (what string, err error)) *cobra.Command {
 	var sf storeFlags
 	cmd := &cobra.Command{
 		Use:   use,
@@ -36,7 +37,7 @@ func newSignalCmd(use, short string, flags func(*cobra.Command), send func(ctx c
 			if err != nil {
 				return serviceError(err)
 			}
-			what, err := send(ctx, svc, id)
+			what, err := send(ctx, svc, l.who, id)
 			var usage *exitError
 			if errors.As(err, &usage) {
 				return err
@@ -60,12 +61,12 @@ func newDecisionCmd(typ engine.SignalType, use, short string) *cobra.Command {
 	var comment string
 	return newSignalCmd(use, short, func(cmd *cobra.Command) {
 		cmd.Flags().StringVar(&comment, "comment", "", "a comment recorded with the decision")
-	}, func(ctx context.Context, svc *service.Service, id string) (string, error) {
+	}, func(ctx context.Context, svc *service.Service, who service.Principal, id string) (string, error) {
 		var payload map[string][]string
 		if comment != "" {
 			payload = map[string][]string{"Comment": {comment}}
 		}
-		return string(typ), svc.SignalExecution(ctx, localPrincipal(), id, typ, payload)
+		return string(typ), svc.SignalExecution(ctx, who, id, typ, payload)
 	})
 }
 
@@ -73,8 +74,8 @@ func newExecutionsStopCmd() *cobra.Command {
 	var typ string
 	return newSignalCmd("stop ID", "Stop an execution: cancel it (its onCancel steps run) or, with --type Complete, end it after the step in progress", func(cmd *cobra.Command) {
 		cmd.Flags().StringVar(&typ, "type", string(service.StopCancel), "Cancel or Complete")
-	}, func(ctx context.Context, svc *service.Service, id string) (string, error) {
-		return "stop (" + typ + ")", svc.StopExecution(ctx, localPrincipal(), id, service.StopType(typ))
+	}, func(ctx context.Context, svc *service.Service, who service.Principal, id string) (string, error) {
+		return "stop (" + typ + ")", svc.StopExecution(ctx, who, id, service.StopType(typ))
 	})
 }
 
@@ -86,7 +87,7 @@ func newExecutionsSignalCmd() *cobra.Command {
 	return newSignalCmd("signal ID --type TYPE [--payload Key=Value]...", "Send a signal (Approve, Reject, Resume, StartStep, StopStep, Revoke) to an execution", func(cmd *cobra.Command) {
 		cmd.Flags().StringVar(&typ, "type", "", "the signal: Approve, Reject, Resume, StartStep, StopStep or Revoke (required)")
 		cmd.Flags().StringArrayVar(&payload, "payload", nil, "a payload entry as Key=Value (StepName=x, StepExecutionId=..., Comment=...); repeatable")
-	}, func(ctx context.Context, svc *service.Service, id string) (string, error) {
+	}, func(ctx context.Context, svc *service.Service, who service.Principal, id string) (string, error) {
 		if typ == "" {
 			return "", usageError("--type is required: Approve, Reject, Resume, StartStep, StopStep or Revoke")
 		}
@@ -94,7 +95,7 @@ func newExecutionsSignalCmd() *cobra.Command {
 		if err != nil {
 			return "", err
 		}
-		return typ, svc.SignalExecution(ctx, localPrincipal(), id, engine.SignalType(typ), p)
+		return typ, svc.SignalExecution(ctx, who, id, engine.SignalType(typ), p)
 	})
 }
 
