@@ -34,9 +34,14 @@ type service struct {
 	extra  map[*smithy.Schema]*shapeExtra // per shape: what smithy's traits do not carry
 	ops    map[string]*operation          // model operation name → operation
 
-	// xmlCodec writes query and EC2 responses (see wire_query.go).
-	xmlOnce  sync.Once
-	xmlCodec *restxml.Protocol
+	// xmlCodec writes query and EC2 responses (see wire_query.go);
+	// cborCodec reads and writes the RPC v2 CBOR that boto3 speaks to some
+	// services capstan calls in JSON (see wire.go).
+	xmlOnce   sync.Once
+	xmlCodec  *restxml.Protocol
+	cborOnce  sync.Once
+	cborCodec smithyhttp.ClientProtocol
+	svcSchema *smithy.ServiceSchema
 }
 
 // shapeExtra is what boto3 does client-side that no codec trait says.
@@ -86,7 +91,7 @@ func newService(info awsservice.Service) (*service, error) {
 		ts = append(ts, &traits.AWSQueryCompatible{})
 	}
 	ss := smithy.NewServiceSchema(smithy.NewSchema(smithy.ShapeID{Namespace: "com.amazonaws." + info.Name, Name: name}, smithy.ShapeTypeService, 0, ts...), md.APIVersion)
-	s := &service{info: info, model: m, shapes: map[string]*smithy.Schema{}, extra: map[*smithy.Schema]*shapeExtra{}, ops: map[string]*operation{}}
+	s := &service{info: info, model: m, shapes: map[string]*smithy.Schema{}, extra: map[*smithy.Schema]*shapeExtra{}, ops: map[string]*operation{}, svcSchema: ss}
 	switch md.Protocol {
 	case "json":
 		if md.JSONVersion == "1.0" {

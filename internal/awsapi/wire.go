@@ -13,8 +13,10 @@ import (
 	"sync"
 
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/encoding/cbor"
 	"github.com/aws/smithy-go/traits"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/aws/smithy-go/transport/http/protocol/rpcv2"
 
 	"github.com/capstan-run/capstan/internal/awsmodel"
 	"github.com/capstan-run/capstan/internal/awsservice"
@@ -22,8 +24,8 @@ import (
 
 // Incoming is an AWS call received by an endpoint capstan answers itself
 // (capstan test's endpoint for scripts), decoded by the service's model in
-// whichever protocol the service speaks: json, query, ec2, rest-json or
-// rest-xml. It is the client's codecs run the other way: a request's body
+// whichever protocol the service speaks: json, query, ec2, rest-json,
+// rest-xml, or RPC v2 CBOR where boto3 prefers it. It is the client's codecs run the other way: a request's body
 // and headers are read by the protocol's response reader, a response is
 // written by its request writer, with the same bindings.
 type Incoming struct {
@@ -101,7 +103,7 @@ func ReadRequest(r *http.Request) (*Incoming, error) {
 			continue
 		}
 		if in.op == nil {
-			in.Service, in.protocol = info.Name, svc.model.Metadata.Protocol
+			in.Service, in.protocol = info.Name, svc.wireProtocol(r.Header)
 		}
 		routes, err := svc.route(r, body)
 		if err != nil {
@@ -240,7 +242,13 @@ type route struct {
 // route names the operations a request calls: one, or for a REST request
 // those that fit it equally well, the likeliest first.
 func (s *service) route(r *http.Request, body []byte) ([]route, error) {
-	switch s.model.Metadata.Protocol {
+	switch p := s.wireProtocol(r.Header); p {
+	case cborProtocol:
+		_, op, ok := strings.Cut(r.URL.Path, "/operation/")
+		if !ok {
+			return nil, errors.New("an RPC v2 CBOR request's path names no operation")
+		}
+		return []route{{op: op}}, nil
 	case "json":
 		_, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
 		return []route{{op: op}}, nil
@@ -258,6 +266,29 @@ func (s *service) route(r *http.Request, body []byte) ([]route, error) {
 		return s.routeREST(r)
 	}
 	return nil, fmt.Errorf("protocol %q is %w", s.model.Metadata.Protocol, ErrUnsupported)
+}
+
+// cborProtocol is Smithy's RPC v2 CBOR, which boto3 speaks to a few
+// services (cloudwatch, gamelift, snowball, ...) that capstan's client
+// calls in JSON.
+const cborProtocol = "smithy-rpc-v2-cbor"
+
+// wireProtocol is the protocol a request with these headers is in: the
+// service's, or RPC v2 CBOR where the request says so.
+func (s *service) wireProtocol(h http.Header) string {
+	if h.Get("Smithy-Protocol") == "rpc-v2-cbor" {
+		return cborProtocol
+	}
+	return s.model.Metadata.Protocol
+}
+
+// codec is the service's codec for a protocol it speaks.
+func (s *service) codec(protocol string) smithyhttp.ClientProtocol {
+	if protocol == cborProtocol && s.model.Metadata.Protocol != cborProtocol {
+		s.cborOnce.Do(func() { s.cborCodec = rpcv2.NewCBOR(s.svcSchema) })
+		return s.cborCodec
+	}
+	return s.protocol
 }
 
 // readInput decodes the input of a request to op.
@@ -296,7 +327,7 @@ func (op *operation) readBody(h http.Header, body []byte) (map[string]any, error
 			payload, body = p, nil
 		}
 	}
-	m, err := op.readWith(h, body)
+	m, err := op.readWith(op.svc.codec(op.svc.wireProtocol(h)), h, body)
 	if err != nil {
 		return nil, err
 	}
@@ -306,7 +337,7 @@ func (op *operation) readBody(h http.Header, body []byte) (map[string]any, error
 	return m, nil
 }
 
-func (op *operation) readWith(h http.Header, body []byte) (map[string]any, error) {
+func (op *operation) readWith(codec smithyhttp.ClientProtocol, h http.Header, body []byte) (map[string]any, error) {
 	rev := smithy.NewOperationSchema(op.schema.Schema, nil, op.schema.Input)
 	out := &output{svc: op.svc, schema: op.schema.Input}
 	var d smithy.Deserializable = out
@@ -316,7 +347,7 @@ func (op *operation) readWith(h http.Header, body []byte) (map[string]any, error
 		d = so
 	}
 	resp := &smithyhttp.Response{Response: &http.Response{StatusCode: http.StatusOK, Header: h, Body: io.NopCloser(bytes.NewReader(body)), ContentLength: int64(len(body))}}
-	if err := op.svc.protocol.DeserializeResponse(context.Background(), rev, noErrorTypes, resp, d); err != nil {
+	if err := codec.DeserializeResponse(context.Background(), rev, noErrorTypes, resp, d); err != nil {
 		return nil, err
 	}
 	if so != nil {
@@ -371,7 +402,7 @@ func (in *Incoming) WriteResponse(w http.ResponseWriter, out map[string]any) err
 		_, err = io.WriteString(w, op.wrapXML(inner, in.protocol == "ec2"))
 		return err
 	}
-	req, err := op.writeWith(op.svc.protocol, checked)
+	req, err := op.writeWith(op.svc.codec(in.protocol), checked)
 	if err != nil {
 		return err
 	}
@@ -434,6 +465,11 @@ func (in *Incoming) WriteError(w http.ResponseWriter, code, message string) {
 		w.Header().Set("X-Amzn-RequestId", id)
 		w.WriteHeader(status)
 		fmt.Fprintf(w, `{"__type":%s,"message":%s}`, jsonString(code), jsonString(message))
+	case cborProtocol:
+		w.Header().Set("Content-Type", "application/cbor")
+		w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
+		w.WriteHeader(status)
+		_, _ = w.Write(cbor.Encode(cbor.Map{"__type": cbor.String(code), "message": cbor.String(message)}))
 	case "rest-json":
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Amzn-ErrorType", code)
