@@ -116,17 +116,10 @@ mainSteps:
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	// The shipper counts a copy once S3 has answered, which may be just
-	// after the object shows: wait for the count, boundedly.
-	code, metrics := get(t, url+"/metrics")
-	for i := 0; code == 200 && i < 100 && !strings.Contains(metrics, `capstan_log_shipments_total{dest="s3"`); i++ {
-		time.Sleep(20 * time.Millisecond)
-		code, metrics = get(t, url+"/metrics")
-	}
-	if code != 200 {
-		t.Fatalf("/metrics: %d", code)
-	}
-	for _, want := range []string{
+	// The shipper counts a copy once S3 has answered and the engine counts
+	// an execution out after its last event, both of which may be just after
+	// what the test waited for: poll for every figure, boundedly.
+	wants := []string{
 		`capstan_executions_started_total{mode="Auto"} 1`,
 		`capstan_executions_finished_total{status="Success"} 1`,
 		`capstan_step_duration_seconds_count{action="aws:executeAwsApi",status="Success"} 1`,
@@ -134,10 +127,26 @@ mainSteps:
 		`capstan_aws_calls_total{code="",operation="GetCallerIdentity",service="sts"} 1`,
 		`capstan_executions_running 0`,
 		`capstan_log_shipments_total{dest="s3",outcome="ok"} 1`,
-	} {
-		if !strings.Contains(metrics, want) {
-			t.Errorf("/metrics lacks %s", want)
+	}
+	missing := func(metrics string) []string {
+		var out []string
+		for _, w := range wants {
+			if !strings.Contains(metrics, w) {
+				out = append(out, w)
+			}
 		}
+		return out
+	}
+	code, metrics := get(t, url+"/metrics")
+	for i := 0; code == 200 && i < 250 && len(missing(metrics)) > 0; i++ {
+		time.Sleep(40 * time.Millisecond)
+		code, metrics = get(t, url+"/metrics")
+	}
+	if code != 200 {
+		t.Fatalf("/metrics: %d", code)
+	}
+	for _, w := range missing(metrics) {
+		t.Errorf("/metrics lacks %s", w)
 	}
 	if t.Failed() {
 		t.Logf("/metrics:\n%s", metrics)
