@@ -72,12 +72,11 @@ func (s *Service) request(ctx context.Context, act string, resource string) (aut
 		// An execution runs in its runbook's project unless the caller
 		// names one (authorizeIn); the library's runbooks are default's.
 		req.Project = store.DefaultProject
-		d, err := s.store.GetDocument(ctx, resource, "")
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-		case err != nil:
-			return req, fmt.Errorf("reading document %s: %w", resource, err)
-		default:
+		d, ok, err := s.documentOf(ctx, resource)
+		if err != nil {
+			return req, err
+		}
+		if ok {
 			req.Project = store.ProjectOf(d.Project)
 		}
 	case authz.DescribeAutomationExecutions, authz.ListDocuments, authz.ListUsers:
@@ -108,17 +107,30 @@ func (s *Service) request(ctx context.Context, act string, resource string) (aut
 	default: // documents
 		req.Resource = sc.Document(resource)
 		if act != authz.CreateDocument {
-			d, err := s.store.GetDocument(ctx, resource, "")
-			switch {
-			case errors.Is(err, store.ErrNotFound):
-			case err != nil:
-				return req, fmt.Errorf("reading document %s: %w", resource, err)
-			default:
+			d, ok, err := s.documentOf(ctx, resource)
+			if err != nil {
+				return req, err
+			}
+			if ok {
 				req.Owner, req.Project = d.Tags[CreatedByTag], store.ProjectOf(d.Project)
 			}
 		}
 	}
 	return req, nil
+}
+
+// documentOf reads the document a request names, for its condition keys;
+// ok is false when there is none (decided on the ARN alone; the method then
+// reports the miss).
+func (s *Service) documentOf(ctx context.Context, name string) (store.Document, bool, error) {
+	d, err := s.store.GetDocument(ctx, name, "")
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return d, false, nil
+	case err != nil:
+		return d, false, fmt.Errorf("reading document %s: %w", name, err)
+	}
+	return d, true, nil
 }
 
 // visible keeps the items of a listing p may see: each item's request
