@@ -21,21 +21,21 @@ func TestAuditShowsCLIChanges(t *testing.T) {
 	if err := os.WriteFile(hello, []byte("schemaVersion: '0.3'\nmainSteps:\n  - name: nap\n    action: aws:sleep\n    inputs: {Duration: PT0S}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	steps := [][]string{
-		{"docs", "put", hello, "--db", db},
-		{"users", "create", "carol", "--db", db},
-		{"keys", "put", "app/token", "--db", db},
-		{"users", "delete", "carol", "--db", db},
-		{"users", "delete", "nobody", "--db", db},
+	steps := []struct {
+		args []string
+		exit int
+	}{
+		{[]string{"docs", "put", hello, "--db", db}, 0},
+		{[]string{"users", "create", "carol", "--db", db}, 0},
+		{[]string{"users", "set-password", "carol", "--db", db}, 0},
+		{[]string{"users", "set-password", "nobody", "--db", db}, exitFailure},
+		{[]string{"keys", "put", "app/token", "--db", db}, 0},
+		{[]string{"users", "delete", "carol", "--db", db}, 0},
+		{[]string{"users", "delete", "nobody", "--db", db}, exitFailure},
 	}
-	for i, args := range steps {
-		code, _, stderr := runKeys(t, "s3cret", args...)
-		if want := 0; i == 4 {
-			if code != exitFailure {
-				t.Fatalf("%v: exit %d, want %d", args, code, exitFailure)
-			}
-		} else if code != want {
-			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+	for _, st := range steps {
+		if code, _, stderr := runKeys(t, "s3cret-value", st.args...); code != st.exit {
+			t.Fatalf("%v: exit %d, want %d: %s", st.args, code, st.exit, stderr)
 		}
 	}
 	code, out, stderr := runKeys(t, "", "audit", "--db", db, "--output", "json")
@@ -58,6 +58,8 @@ func TestAuditShowsCLIChanges(t *testing.T) {
 		"ssm:CreateDocument arn:aws:ssm:REGION:000000000000:document/Hello Success",
 		"capstan:CreateUser arn:capstan:capstan::000000000000:user/carol Success",
 		"capstan:UpdateUserPolicy arn:capstan:capstan::000000000000:user/carol Success",
+		"capstan:UpdateLoginProfile arn:capstan:capstan::000000000000:user/carol Success",
+		"capstan:UpdateLoginProfile arn:capstan:capstan::000000000000:user/nobody NoSuchEntity",
 		"capstan:PutKey arn:capstan:capstan::000000000000:key/app/token Success",
 		"capstan:DeleteUser arn:capstan:capstan::000000000000:user/carol Success",
 		"capstan:DeleteUser arn:capstan:capstan::000000000000:user/nobody NoSuchEntity",

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
 
-	"github.com/capstan-run/capstan/internal/store"
-	"github.com/capstan-run/capstan/internal/web"
+	"github.com/capstan-run/capstan/internal/password"
 )
 
 // readPassword reads a web UI password from stdin (never an argument, which
@@ -22,7 +20,7 @@ func readPassword(cmd *cobra.Command, user string) (string, error) {
 	if pw == "" {
 		return "", usageError("no password on stdin for %s: pipe it in, e.g. printf '%%s' \"$PASSWORD\" | capstan users set-password %s", user, user)
 	}
-	if err := web.CheckPassword(pw); err != nil {
+	if err := password.Check(pw); err != nil {
 		return "", usageError("%v", err)
 	}
 	return pw, nil
@@ -39,22 +37,13 @@ func newUsersSetPasswordCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			db, err := f.open(ctx)
-			if err != nil {
-				return failed(err)
-			}
-			defer db.Close()
-			if _, err := db.GetUser(ctx, args[0]); errors.Is(err, store.ErrNotFound) {
-				return failed(fmt.Errorf("no user %s: create it with capstan users create %s --password-stdin", args[0], args[0]))
-			} else if err != nil {
-				return failed(err)
-			}
-			if err := web.SetPassword(ctx, db, args[0], pw); err != nil {
-				return failed(err)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "set the web UI password of %s\n", args[0])
-			return nil
+			return f.run(serviceOptions{}, func(cmd *cobra.Command, l *local, args []string) error {
+				if err := l.svc.SetPassword(cmd.Context(), l.who, args[0], pw); err != nil {
+					return serviceError(err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "set the web UI password of %s\n", args[0])
+				return nil
+			})(cmd, args)
 		},
 	}
 	f.register(cmd)

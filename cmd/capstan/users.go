@@ -6,7 +6,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/capstan-run/capstan/internal/service"
-	"github.com/capstan-run/capstan/internal/web"
 	"github.com/spf13/cobra"
 
 	"github.com/capstan-run/capstan/internal/authz"
@@ -63,8 +62,8 @@ func newUsersCreateCmd() *cobra.Command {
 				fmt.Fprintf(cmd.ErrOrStderr(), "User %s acts under %s; give --policy to restrict it.\n", usr.Name, authz.AdministratorAccessName)
 			}
 			if passwordStdin {
-				if err := web.SetPassword(ctx, l.db, usr.Name, password); err != nil {
-					return failed(err)
+				if err := l.svc.SetPassword(ctx, l.who, usr.Name, password); err != nil {
+					return failed(fmt.Errorf("user %s was created but its password was not set (run users set-password): %w", usr.Name, err))
 				}
 			}
 			out := cmd.OutOrStdout()

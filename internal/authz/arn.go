@@ -25,20 +25,22 @@ const (
 	DeleteUser       = "capstan:DeleteUser"
 	ListUsers        = "capstan:ListUsers"
 	UpdateUserPolicy = "capstan:UpdateUserPolicy"
-	PutKey           = "capstan:PutKey"
-	ReadKey          = "capstan:ReadKey" // resolve key:PATH in a runbook
-	DeleteKey        = "capstan:DeleteKey"
-	ListKeys         = "capstan:ListKeys"
-	ReadAudit        = "capstan:ReadAudit"
-	ListProjects     = "capstan:ListProjects" // on each project's ARN, for the listing
-	GetProject       = "capstan:GetProject"
-	ListNodes        = "capstan:ListNodes" // the EC2 node inventory, for pickers
-	CreateWebhook    = "capstan:CreateWebhook"
-	UpdateWebhook    = "capstan:UpdateWebhook" // a new token
-	DeleteWebhook    = "capstan:DeleteWebhook"
-	CreateSchedule   = "capstan:CreateSchedule"
-	UpdateSchedule   = "capstan:UpdateSchedule" // pause, resume
-	DeleteSchedule   = "capstan:DeleteSchedule"
+	// UpdateLoginProfile sets a user's web UI password (IAM's name for it).
+	UpdateLoginProfile = "capstan:UpdateLoginProfile"
+	PutKey             = "capstan:PutKey"
+	ReadKey            = "capstan:ReadKey" // resolve key:PATH in a runbook
+	DeleteKey          = "capstan:DeleteKey"
+	ListKeys           = "capstan:ListKeys"
+	ReadAudit          = "capstan:ReadAudit"
+	ListProjects       = "capstan:ListProjects" // on each project's ARN, for the listing
+	GetProject         = "capstan:GetProject"
+	ListNodes          = "capstan:ListNodes" // the EC2 node inventory, for pickers
+	CreateWebhook      = "capstan:CreateWebhook"
+	UpdateWebhook      = "capstan:UpdateWebhook" // a new token
+	DeleteWebhook      = "capstan:DeleteWebhook"
+	CreateSchedule     = "capstan:CreateSchedule"
+	UpdateSchedule     = "capstan:UpdateSchedule" // pause, resume
+	DeleteSchedule     = "capstan:DeleteSchedule"
 )
 
 // Scope builds the ARNs of one capstan server: SSM's forms for documents,

@@ -81,7 +81,7 @@ func (s *Service) request(ctx context.Context, act string, resource string) (aut
 		}
 	case authz.DescribeAutomationExecutions, authz.ListDocuments, authz.ListUsers:
 		req.Resource = "*"
-	case authz.CreateUser, authz.DeleteUser, authz.UpdateUserPolicy:
+	case authz.CreateUser, authz.DeleteUser, authz.UpdateUserPolicy, authz.UpdateLoginProfile:
 		req.Resource = sc.User(resource)
 	case authz.CreateWebhook, authz.UpdateWebhook, authz.DeleteWebhook:
 		req.Resource = sc.Webhook(resource)

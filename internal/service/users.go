@@ -13,6 +13,7 @@ import (
 
 	"github.com/capstan-run/capstan/internal/authz"
 	"github.com/capstan-run/capstan/internal/keys"
+	"github.com/capstan-run/capstan/internal/password"
 	"github.com/capstan-run/capstan/internal/store"
 )
 
@@ -184,4 +185,33 @@ func randomSecret() string {
 	b := make([]byte, 30)
 	_, _ = rand.Read(b)
 	return base64.StdEncoding.EncodeToString(b) // 40 characters, as AWS's
+}
+
+// SetPassword sets the password user signs in to the web UI with and ends
+// the user's sessions, so a changed password locks out whoever held one.
+func (s *Service) SetPassword(ctx context.Context, p Principal, user, pw string) (err error) {
+	defer func() { s.record(ctx, p, authz.UpdateLoginProfile, s.scope().User(user), "", err) }()
+	if err := s.authorize(ctx, p, authz.UpdateLoginProfile, user); err != nil {
+		return err
+	}
+	logins, ok := s.store.(store.Logins)
+	if !ok {
+		return fmt.Errorf("setting the password of %s: this store keeps no passwords", user)
+	}
+	if _, err := s.store.GetUser(ctx, user); errors.Is(err, store.ErrNotFound) {
+		return newError(CodeUserNotFound, "no user %s: create it with capstan users create %s --password-stdin", user, user)
+	} else if err != nil {
+		return fmt.Errorf("reading user %s: %w", user, err)
+	}
+	h, err := password.Hash(pw)
+	if err != nil {
+		return newError(CodeValidation, "%v", err)
+	}
+	if err := logins.SetPasswordHash(ctx, user, h); err != nil {
+		return fmt.Errorf("storing the password of %s: %w", user, err)
+	}
+	if err := logins.DeleteUserSessions(ctx, user); err != nil {
+		return fmt.Errorf("ending the sessions of %s after its new password: %w", user, err)
+	}
+	return nil
 }

@@ -16,8 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
+	pw "github.com/capstan-run/capstan/internal/password"
 	"github.com/capstan-run/capstan/internal/store"
 )
 
@@ -26,50 +25,7 @@ const (
 	// loginCookie carries the sign-in form's token before there is a
 	// session (double-submit: the form and the cookie must agree).
 	loginCookie = "capstan_login"
-	// MinPasswordLength and MaxPasswordLength bound passwords; bcrypt reads
-	// at most 72 bytes, and a longer password must not pass for its prefix.
-	MinPasswordLength = 8
-	MaxPasswordLength = 72
 )
-
-// CheckPassword says what is wrong with a password, if anything.
-func CheckPassword(password string) error {
-	switch {
-	case len(password) < MinPasswordLength:
-		return fmt.Errorf("password too short: at least %d characters", MinPasswordLength)
-	case len(password) > MaxPasswordLength:
-		return fmt.Errorf("password too long: at most %d bytes", MaxPasswordLength)
-	}
-	return nil
-}
-
-// hashPassword returns the bcrypt hash of password, after checking it.
-func hashPassword(password string) ([]byte, error) {
-	if err := CheckPassword(password); err != nil {
-		return nil, err
-	}
-	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
-	if err != nil {
-		return nil, fmt.Errorf("hashing the password: %w", err)
-	}
-	return h, nil
-}
-
-// SetPassword sets user's UI password and ends the user's sessions.
-func SetPassword(ctx context.Context, logins store.Logins, user, password string) error {
-	h, err := hashPassword(password)
-	if err != nil {
-		return err
-	}
-	if err := logins.SetPasswordHash(ctx, user, h); err != nil {
-		return err
-	}
-	return logins.DeleteUserSessions(ctx, user)
-}
-
-// dummyHash is compared against when the user has no password, so that an
-// unknown name takes as long to refuse as a wrong password.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("capstan-no-such-user"), bcrypt.DefaultCost)
 
 type session struct {
 	id   string
@@ -202,7 +158,7 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 func (u *UI) checkPassword(ctx context.Context, name, password string) (bool, error) {
 	h, err := u.opts.Logins.PasswordHash(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		pw.Waste(password)
 		return false, nil
 	}
 	if err != nil {
@@ -213,7 +169,7 @@ func (u *UI) checkPassword(ctx context.Context, name, password string) (bool, er
 	} else if err != nil {
 		return false, err
 	}
-	return bcrypt.CompareHashAndPassword(h, []byte(password)) == nil, nil
+	return pw.Matches(h, password), nil
 }
 
 // safeNext keeps the redirect after sign-in inside the UI.

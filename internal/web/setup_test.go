@@ -211,7 +211,7 @@ func newFixture(t testing.TB, opts web.Options, apply ...func(*service.Options))
 		if _, _, err := svc.CreateUser(ctx, service.Principal{Name: "admin"}, name); err != nil {
 			t.Fatal(err)
 		}
-		if err := web.SetPassword(ctx, db, name, password); err != nil {
+		if err := svc.SetPassword(ctx, service.Principal{Name: "admin"}, name, password); err != nil {
 			t.Fatal(err)
 		}
 	}
