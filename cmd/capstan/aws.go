@@ -125,6 +125,8 @@ type serviceOptions struct {
 // none.
 func (f *awsFlags) newService(ctx context.Context, db *sqlite.DB, cfg *config.Config, o serviceOptions) *service.Service {
 	projects := f.projects(cfg)
+	// The engine's Region is the command's project's; "" when it has none
+	// (a start that calls AWS is then refused naming the project).
 	prof, _ := f.resolve(cfg)
 	keyOpts := keys.Options{DBPath: db.Path(), MasterKeyFile: cmp.Or(o.masterKeyFile, cfg.Keys.MasterKeyFile), Notice: o.notice}
 	keyring := keys.New(db, keyOpts)
@@ -132,16 +134,18 @@ func (f *awsFlags) newService(ctx context.Context, db *sqlite.DB, cfg *config.Co
 	sessions := &credentials.Sessions{}
 	bases := &projectBases{ctx: ctx, projects: projects, keyring: keyring}
 	// The command's own project: the account's runbooks, previews.
-	base := func() (aws.Config, error) { return bases.get(f.project) }
+	base := func() (aws.Config, error) {
+		cfg, _, err := bases.get(f.project)
+		return cfg, err
+	}
 	newInvoker := func(ctx context.Context, req engine.InvokerRequest) (action.Invoker, error) {
 		// Each execution calls AWS with its project's credentials, chain,
 		// endpoint and retries.
 		project := cmp.Or(req.Project, f.project)
-		cfg, err := bases.get(project)
+		cfg, prof, err := bases.get(project)
 		if err != nil {
 			return nil, err
 		}
-		prof, _ := projects.Resolve(project)
 		if cfg, err = sessions.ForLocation(ctx, cfg, req.SourceRole, req.AssumeRole, req.Region); err != nil {
 			return nil, err
 		}
@@ -226,25 +230,34 @@ type projectBases struct {
 	projects config.Projects
 	keyring  *keys.Keyring
 	mu       sync.Mutex
-	m        map[string]func() (aws.Config, error)
+	m        map[string]func() (projectBase, error)
 }
 
-func (b *projectBases) get(project string) (aws.Config, error) {
+// projectBase is a project's resolved settings and the AWS configuration
+// built from them.
+type projectBase struct {
+	cfg  aws.Config
+	prof config.Profile
+}
+
+func (b *projectBases) get(project string) (aws.Config, config.Profile, error) {
 	b.mu.Lock()
 	once, ok := b.m[project]
 	if !ok {
-		once = sync.OnceValues(func() (aws.Config, error) {
+		once = sync.OnceValues(func() (projectBase, error) {
 			prof, err := b.projects.Resolve(project)
 			if err != nil {
-				return aws.Config{}, err
+				return projectBase{}, err
 			}
-			return credentials.Base(b.ctx, prof, b.keyring)
+			cfg, err := credentials.Base(b.ctx, prof, b.keyring)
+			return projectBase{cfg: cfg, prof: prof}, err
 		})
 		if b.m == nil {
-			b.m = map[string]func() (aws.Config, error){}
+			b.m = map[string]func() (projectBase, error){}
 		}
 		b.m[project] = once
 	}
 	b.mu.Unlock()
-	return once()
+	pb, err := once()
+	return pb.cfg, pb.prof, err
 }
