@@ -30,6 +30,7 @@ func TestAuditShowsCLIChanges(t *testing.T) {
 		{[]string{"users", "set-password", "carol", "--db", db}, 0},
 		{[]string{"users", "set-password", "nobody", "--db", db}, exitFailure},
 		{[]string{"keys", "put", "app/token", "--db", db}, 0},
+		{[]string{"keys", "rotate-master", "--db", db}, 0},
 		{[]string{"users", "delete", "carol", "--db", db}, 0},
 		{[]string{"users", "delete", "nobody", "--db", db}, exitFailure},
 	}
@@ -61,6 +62,7 @@ func TestAuditShowsCLIChanges(t *testing.T) {
 		"capstan:UpdateLoginProfile arn:capstan:capstan::000000000000:user/carol Success",
 		"capstan:UpdateLoginProfile arn:capstan:capstan::000000000000:user/nobody NoSuchEntity",
 		"capstan:PutKey arn:capstan:capstan::000000000000:key/app/token Success",
+		"capstan:RotateMasterKey arn:capstan:capstan::000000000000:key/* Success",
 		"capstan:DeleteUser arn:capstan:capstan::000000000000:user/carol Success",
 		"capstan:DeleteUser arn:capstan:capstan::000000000000:user/nobody NoSuchEntity",
 	}

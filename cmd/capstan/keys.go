@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 
@@ -28,16 +27,6 @@ func (f *keysFlags) register(cmd *cobra.Command) {
 // openLocal opens the store and the service over it with this master key.
 func (f *keysFlags) openLocal(cmd *cobra.Command) (*local, error) {
 	return f.store.openLocal(cmd.Context(), serviceOptions{masterKeyFile: f.masterKeyFile, notice: cmd.ErrOrStderr()})
-}
-
-// open returns the keyring and a function closing the store.
-func (f *keysFlags) open(ctx context.Context, cmd *cobra.Command) (*keys.Keyring, func(), error) {
-	db, err := f.store.open(ctx)
-	if err != nil {
-		return nil, nil, failed(err)
-	}
-	k := keys.New(db, keys.Options{MasterKeyFile: f.store.masterKeyFile(f.masterKeyFile), DBPath: f.store.path(), Notice: cmd.ErrOrStderr()})
-	return k, func() { _ = db.Close() }, nil
 }
 
 var _ keys.Backend = (*sqlite.DB)(nil)
@@ -121,15 +110,14 @@ func newKeysListCmd() *cobra.Command {
 			if len(args) == 1 {
 				prefix = args[0]
 			}
-			ctx := cmd.Context()
-			k, closeDB, err := f.open(ctx, cmd)
+			l, err := f.openLocal(cmd)
 			if err != nil {
 				return err
 			}
-			defer closeDB()
-			list, err := k.List(ctx, prefix)
+			defer l.Close()
+			list, err := l.svc.ListKeys(cmd.Context(), l.who, prefix)
 			if err != nil {
-				return failed(err)
+				return serviceError(err)
 			}
 			for _, e := range list {
 				if f.project == "" || e.Project == f.project {
@@ -177,17 +165,16 @@ func newKeysRotateCmd() *cobra.Command {
 			"lost: run it again to finish.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			k, closeDB, err := f.open(ctx, cmd)
+			l, err := f.openLocal(cmd)
 			if err != nil {
 				return err
 			}
-			defer closeDB()
-			n, err := k.RotateMaster(ctx)
+			defer l.Close()
+			n, keyFile, err := l.svc.RotateMasterKey(cmd.Context(), l.who)
 			if err != nil {
 				return failed(err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "re-sealed %d values under a new master key in %s\n", n, k.KeyFile())
+			fmt.Fprintf(cmd.OutOrStdout(), "re-sealed %d values under a new master key in %s\n", n, keyFile)
 			return nil
 		},
 	}

@@ -31,6 +31,7 @@ const (
 	ReadKey            = "capstan:ReadKey" // resolve key:PATH in a runbook
 	DeleteKey          = "capstan:DeleteKey"
 	ListKeys           = "capstan:ListKeys"
+	RotateMasterKey    = "capstan:RotateMasterKey" // re-seal every key under a new master key
 	ReadAudit          = "capstan:ReadAudit"
 	ListProjects       = "capstan:ListProjects" // on each project's ARN, for the listing
 	GetProject         = "capstan:GetProject"

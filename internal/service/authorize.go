@@ -93,7 +93,7 @@ func (s *Service) request(ctx context.Context, act string, resource string) (aut
 		req.Resource, req.Project = sc.Project(resource), resource
 	case authz.ReadAudit:
 		req.Resource = sc.Audit()
-	case authz.ListKeys:
+	case authz.ListKeys, authz.RotateMasterKey:
 		// A listing is decided on its prefix, key/PREFIX*, without a
 		// project; visibleKeys then decides on each key with its project.
 		req.Resource = sc.Key(resource)

@@ -48,6 +48,18 @@ func (s *Service) PutKey(ctx context.Context, p Principal, project, path string,
 	return s.keyring().Put(ctx, project, path, value)
 }
 
+// RotateMasterKey re-seals every value in key storage under a new master
+// key; it returns how many and the key file now in use.
+func (s *Service) RotateMasterKey(ctx context.Context, p Principal) (n int, keyFile string, err error) {
+	defer func() { s.record(ctx, p, authz.RotateMasterKey, s.scope().Key("*"), "", err) }()
+	if err := s.authorize(ctx, p, authz.RotateMasterKey, "*"); err != nil {
+		return 0, "", err
+	}
+	k := s.keyring()
+	n, err = k.RotateMaster(ctx)
+	return n, k.KeyFile(), err
+}
+
 // DeleteKey removes the value at path.
 func (s *Service) DeleteKey(ctx context.Context, p Principal, path string) (err error) {
 	defer func() { s.record(ctx, p, authz.DeleteKey, s.scope().Key(path), "", err) }()
