@@ -138,9 +138,11 @@ func TestBrowserInstancePicker(t *testing.T) {
 	b.noErrors("instance picker")
 }
 
-// The instances offered are those of the project the run is to run in: its
-// Region (here as capstan serve calls AWS for a project's executions).
-func TestInstancePickerIsPerProject(t *testing.T) {
+// perProjectInstances serves the UI with projects default (us-east-1) and
+// audit (eu-west-1), whose executions call moto in their Region, and an
+// instance in each Region, by Region.
+func perProjectInstances(t *testing.T, opts web.Options) (*fixture, map[string]string) {
+	t.Helper()
 	m := mototest.Start(t)
 	m.SetEnv(t)
 	ctx := context.Background()
@@ -159,11 +161,18 @@ func TestInstancePickerIsPerProject(t *testing.T) {
 		}
 		ids[region], _ = out["Instances"].([]any)[0].(map[string]any)["InstanceId"].(string)
 	}
-	f := newFixture(t, web.Options{}, withProjects(t), func(o *service.Options) {
+	f := newFixture(t, opts, withProjects(t), func(o *service.Options) {
 		o.Engine.NewInvoker = func(_ context.Context, req engine.InvokerRequest) (action.Invoker, error) {
 			return inRegion(req.Region), nil
 		}
 	})
+	return f, ids
+}
+
+// The instances offered are those of the project the run is to run in: its
+// Region (here as capstan serve calls AWS for a project's executions).
+func TestInstancePickerIsPerProject(t *testing.T) {
+	f, ids := perProjectInstances(t, web.Options{})
 	c := newClient(t, f)
 	c.login("alice", password)
 	for project, region := range map[string]string{"default": "us-east-1", "audit": "eu-west-1"} {
@@ -173,4 +182,34 @@ func TestInstancePickerIsPerProject(t *testing.T) {
 			t.Errorf("project %s offers %v, want only %s (%s)", project, opts, ids[region], region)
 		}
 	}
+}
+
+// In Chromium: choosing another project on the form offers that project's
+// instances.
+func TestBrowserInstancePickerFollowsTheProject(t *testing.T) {
+	f, ids := perProjectInstances(t, web.Options{})
+	base := f.srv.URL
+	b := newBrowser(t)
+	b.login(base, "alice")
+	offered := func() string {
+		return value(b, "the instance list", chromedp.Evaluate[string](
+			`[...document.getElementById("p-InstanceId").list.options].map(o => o.value).join(" ")`))
+	}
+	b.run("open Reboot", chromedp.Navigate(base+"/ui/runbooks/Reboot"), chromedp.WaitVisible(chromedp.CSS(`#project`)))
+	if got := offered(); got != ids["us-east-1"] {
+		t.Fatalf("in project default the form offers %q, want %s", got, ids["us-east-1"])
+	}
+	// Setting the value fires the select's change event, as choosing does.
+	b.run("choose audit", chromedp.SetValue(chromedp.CSS(`#project`), "audit"))
+	for i := 0; !strings.Contains(value(b, "location", chromedp.Location()), "project=audit"); i++ {
+		if i == 100 {
+			t.Fatal("choosing audit did not load the form for audit")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.run("the reloaded form", chromedp.WaitVisible(chromedp.CSS(`#p-InstanceId`)))
+	if got := offered(); got != ids["eu-west-1"] {
+		t.Errorf("after choosing audit the form offers %q, want %s", got, ids["eu-west-1"])
+	}
+	b.noErrors("project choice")
 }

@@ -74,6 +74,8 @@ type runbookData struct {
 	Project  string
 	Projects []string
 	Chosen   string
+	// Reload: the form's choices depend on the project chosen.
+	Reload bool
 }
 
 // runbook loads and parses the runbook of the request for its form, and
@@ -103,6 +105,7 @@ func (u *UI) form(r *http.Request, s *session, doc *document.Document, project s
 		runIn = d.Chosen
 	}
 	d.Fields = fields(doc, submitted, u.choices(r.Context(), s.user, doc, project, runIn))
+	d.Reload = slices.ContainsFunc(doc.Parameters, instanceParam)
 	return d
 }
 

@@ -70,6 +70,21 @@ function validate() {
   });
 }
 
+// projectChoice reloads a form whose choices depend on the project (its
+// instance pickers) when another project is chosen, so that it offers that
+// project's instances; without this script the runbooks page's project
+// selector leads to the same page.
+function projectChoice() {
+  const sel = document.querySelector("form.run select#project[data-reload]");
+  if (!sel) return;
+  sel.addEventListener("change", () => {
+    const url = new URL(window.location.href);
+    url.searchParams.set("project", sel.value);
+    window.location.assign(url.toString());
+  });
+}
+
 live();
 addRows();
 validate();
+projectChoice();
