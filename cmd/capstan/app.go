@@ -55,15 +55,6 @@ func (f *storeFlags) open(ctx context.Context) (*sqlite.DB, error) {
 // path is the database open chose.
 func (f *storeFlags) path() string { return f.resolved }
 
-// masterKeyFile is flag when set, else the configuration's keys.masterKeyFile
-// (empty: the environment or master.key beside the database). Call after open.
-func (f *storeFlags) masterKeyFile(flag string) string {
-	if flag != "" {
-		return flag
-	}
-	return f.cfg.Keys.MasterKeyFile
-}
-
 // local is a command's hold on the local store: the database and the
 // service over it, used as the person at the command line (whose changes
 // the audit log records as local:NAME from the cli).
