@@ -27,32 +27,34 @@ func newDocsCmd() *cobra.Command {
 func newDocsListCmd() *cobra.Command {
 	var sf storeFlags
 	var output outputFormat
+	var projects []string
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the stored runbooks and the built-in library",
 		Args:  cobra.NoArgs,
 		RunE: sf.run(serviceOptions{}, func(cmd *cobra.Command, l *local, _ []string) error {
-			list, err := l.svc.AllDocuments(cmd.Context(), l.who, store.DocumentFilter{})
+			list, err := l.svc.AllDocuments(cmd.Context(), l.who, store.DocumentFilter{Projects: projects})
 			if err != nil {
 				return serviceError(err)
 			}
 			if output == "json" {
-				type ident struct{ Name, DocumentVersion, Source, DocumentFormat, DocumentType string }
+				type ident struct{ Name, DocumentVersion, Source, DocumentFormat, DocumentType, Project string }
 				out := make([]ident, 0, len(list))
 				for _, d := range list {
-					out = append(out, ident{d.Name, strconv.Itoa(d.Version), docSource(d), d.Format, d.DocumentType})
+					out = append(out, ident{d.Name, strconv.Itoa(d.Version), docSource(d), d.Format, d.DocumentType, store.ProjectOf(d.Project)})
 				}
 				return writeJSON(cmd.OutOrStdout(), map[string]any{"DocumentIdentifiers": out})
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tVERSION\tSOURCE")
+			fmt.Fprintln(tw, "NAME\tVERSION\tPROJECT\tSOURCE")
 			for _, d := range list {
-				fmt.Fprintf(tw, "%s\t%d\t%s\n", d.Name, d.Version, docSource(d))
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", d.Name, d.Version, store.ProjectOf(d.Project), docSource(d))
 			}
 			return tw.Flush()
 		}),
 	}
 	addOutputFlag(cmd, &output, "text or json")
+	cmd.Flags().StringArrayVar(&projects, "project", nil, "only the runbooks of this project (the built-in library is the default project's); repeatable")
 	sf.register(cmd)
 	return cmd
 }

@@ -71,13 +71,13 @@ func newExecutionsListCmd() *cobra.Command {
 				return writeJSON(cmd.OutOrStdout(), map[string]any{"AutomationExecutionMetadataList": metadataList(list)})
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tDOCUMENT\tSTATUS\tSTARTED\tDURATION")
+			fmt.Fprintln(tw, "ID\tDOCUMENT\tPROJECT\tSTATUS\tSTARTED\tDURATION")
 			for _, e := range list {
 				d := "-"
 				if !e.EndTime.IsZero() {
 					d = e.EndTime.Sub(e.StartTime).Round(time.Millisecond).String()
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.ID, e.DocumentName, e.Status, e.StartTime.Local().Format(time.DateTime), d)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.DocumentName, store.ProjectOf(e.Project), e.Status, e.StartTime.Local().Format(time.DateTime), d)
 			}
 			return tw.Flush()
 		},

@@ -180,6 +180,24 @@ projects:
 	if !reflect.DeepEqual(names, []string{"Where-Any", "where-child", "Where", "where"}) {
 		t.Errorf("executions of audit: %v, want the child, its parent, Where and where", names)
 	}
+	code, out, _ = cli(t, "executions", "list", "--project", "audit", "--db", db, "--config", cfg)
+	if code != 0 || strings.Count(out, " audit ") != 4 {
+		t.Errorf("executions list --project audit: exit %d, want four rows naming the project:\n%s", code, out)
+	}
+
+	// docs list --project shows that project's runbooks; the built-in
+	// library is the default project's.
+	code, out, errOut = cli(t, "docs", "list", "--project", "audit", "--db", db, "--config", cfg)
+	if code != 0 {
+		t.Fatalf("docs list --project audit: exit %d: %s", code, errOut)
+	}
+	if rows := strings.Split(strings.TrimSpace(out), "\n"); len(rows) != 2 || !strings.HasPrefix(rows[1], "Where ") || !strings.Contains(rows[1], " audit ") {
+		t.Errorf("docs list --project audit:\n%s\nwant the header and Where of audit", out)
+	}
+	code, out, _ = cli(t, "docs", "list", "--project", "default", "--db", db, "--config", cfg)
+	if code != 0 || strings.Contains(out, "Where ") || !strings.Contains(out, "Where-Any") || !strings.Contains(out, "AWS-RestartEC2Instance") {
+		t.Errorf("docs list --project default: exit %d; want Where-Any and the library, not Where:\n%s", code, out)
+	}
 }
 
 // TestProjectKeysLocal: on the local CLI too, a runbook reads only its

@@ -89,6 +89,9 @@ func (s *Service) libraryPage(ctx context.Context, f store.DocumentFilter, offse
 	if len(f.DocumentTypes) > 0 && !slices.Contains(f.DocumentTypes, "Automation") {
 		return nil, false, nil
 	}
+	if len(f.Projects) > 0 && !slices.Contains(f.Projects, store.DefaultProject) {
+		return nil, false, nil // the library belongs to the default project
+	}
 	var all []store.Document
 	for _, name := range lib.Names() {
 		if !strings.HasPrefix(name, f.NamePrefix) {
