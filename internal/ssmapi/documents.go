@@ -61,6 +61,17 @@ func tagList(m map[string]string) []Tag {
 	return out
 }
 
+// documentTags are a document's tags as SSM shows them, with its project
+// under service.ProjectTag, so an API caller sees which project it is in.
+func documentTags(d store.Document) []Tag {
+	tags := maps.Clone(d.Tags)
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	tags[service.ProjectTag] = store.ProjectOf(d.Project)
+	return tagList(tags)
+}
+
 var allPlatforms = []string{"Windows", "Linux", "MacOS"}
 
 func describe(d store.Document) DocumentDescription {
@@ -68,7 +79,7 @@ func describe(d store.Document) DocumentDescription {
 		Hash: d.Hash, HashType: "Sha256", Name: d.Name, DisplayName: d.DisplayName, VersionName: d.VersionName,
 		Owner: d.Owner, CreatedDate: epochOf(d.CreatedDate), Status: "Active", DocumentVersion: strconv.Itoa(d.Version),
 		PlatformTypes: allPlatforms, DocumentType: d.DocumentType, DocumentFormat: d.Format,
-		LatestVersion: strconv.Itoa(d.LatestVersion), DefaultVersion: strconv.Itoa(d.DefaultVersion), Tags: tagList(d.Tags),
+		LatestVersion: strconv.Itoa(d.LatestVersion), DefaultVersion: strconv.Itoa(d.DefaultVersion), Tags: documentTags(d),
 	}
 	if doc, _ := document.Parse(d.Name, []byte(d.Content)); doc != nil {
 		desc.Description, desc.SchemaVersion = doc.Description, doc.SchemaVersion
@@ -251,7 +262,7 @@ func listDocuments(s *Server, ctx context.Context, in *listDocumentsInput) (*lis
 	for _, d := range list {
 		id := DocumentIdentifier{Name: d.Name, CreatedDate: epochOf(d.CreatedDate), DisplayName: d.DisplayName, Owner: d.Owner,
 			VersionName: d.VersionName, PlatformTypes: allPlatforms, DocumentVersion: strconv.Itoa(d.Version), DocumentType: d.DocumentType,
-			DocumentFormat: d.Format, Tags: tagList(d.Tags)}
+			DocumentFormat: d.Format, Tags: documentTags(d)}
 		if doc, _ := document.Parse(d.Name, []byte(d.Content)); doc != nil {
 			id.SchemaVersion = doc.SchemaVersion
 		}

@@ -69,6 +69,20 @@ func TestProjectsUnderPolicies(t *testing.T) {
 	must("alice creates Nap-Default", create(alice, "Nap-Default", "default/nap", ""))
 	must("auditor creates Nap-Audit in audit", create(auditor, "Nap-Audit", "audit/nap", "audit"))
 	must("auditor creates Steal in audit", create(auditor, "Steal", "default/nap", "audit"))
+	// DescribeDocument shows a document's project as its capstan:Project tag.
+	for name, want := range map[string]string{"Nap-Default": "default", "Nap-Audit": "audit"} {
+		d, err := alice.DescribeDocument(ctx, &ssm.DescribeDocumentInput{Name: aws.String(name)})
+		must("describe "+name, err)
+		got := ""
+		for _, tag := range d.Document.Tags {
+			if aws.ToString(tag.Key) == service.ProjectTag {
+				got = aws.ToString(tag.Value)
+			}
+		}
+		if got != want {
+			t.Errorf("DescribeDocument %s: tag %s = %q, want %q", name, service.ProjectTag, got, want)
+		}
+	}
 	err = create(auditor, "Nap-Mine", "audit/nap", "")
 	denied(t, err, "ssm:CreateDocument", "arn:aws:ssm:us-east-1:"+service.DefaultAccountID+":document/Nap-Mine")
 	err = create(alice, "Nap-Nowhere", "audit/nap", "nope")
