@@ -415,3 +415,35 @@ func allowed(values []any, s string) bool {
 	}
 	return false
 }
+
+// SplitErrors flattens err (joined and wrapped errors) into the parameter
+// errors it holds and the other errors at its leaves, each in order, so a
+// front end can show a parameter's error next to its field and mask a
+// secret parameter's value.
+func SplitErrors(err error) (params []*ParameterError, rest []error) {
+	var walk func(error)
+	walk = func(e error) {
+		if pe, ok := e.(*ParameterError); ok {
+			params = append(params, pe)
+			return
+		}
+		switch x := e.(type) {
+		case interface{ Unwrap() []error }:
+			for _, y := range x.Unwrap() {
+				walk(y)
+			}
+		case interface{ Unwrap() error }:
+			if y := x.Unwrap(); y != nil {
+				walk(y)
+				return
+			}
+			rest = append(rest, e)
+		default:
+			rest = append(rest, e)
+		}
+	}
+	if err != nil {
+		walk(err)
+	}
+	return params, rest
+}

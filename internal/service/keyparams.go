@@ -151,24 +151,11 @@ func maskKeyValues(err error, paths map[string]string) error {
 	if len(paths) == 0 {
 		return err
 	}
-	var walk func(error)
-	walk = func(e error) {
-		if pe, ok := e.(*document.ParameterError); ok {
-			if _, secret := paths[pe.Name]; secret && pe.Value != "" {
-				pe.Value = keys.Masked
-			}
-		}
-		switch x := e.(type) {
-		case interface{ Unwrap() []error }:
-			for _, y := range x.Unwrap() {
-				walk(y)
-			}
-		case interface{ Unwrap() error }:
-			if y := x.Unwrap(); y != nil {
-				walk(y)
-			}
+	params, _ := document.SplitErrors(err)
+	for _, pe := range params {
+		if _, secret := paths[pe.Name]; secret && pe.Value != "" {
+			pe.Value = keys.Masked
 		}
 	}
-	walk(err)
 	return err
 }

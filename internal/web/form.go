@@ -237,30 +237,15 @@ func parameters(d *document.Document, form url.Values) map[string][]string {
 // returned as one message.
 func fieldErrors(err error) (map[string]string, string) {
 	byField := map[string]string{}
-	var rest []string
-	var walk func(error)
-	walk = func(e error) {
-		if pe, ok := e.(*document.ParameterError); ok {
-			if byField[pe.Name] == "" {
-				byField[pe.Name] = pe.Error()
-			}
-			return
-		}
-		switch x := e.(type) {
-		case interface{ Unwrap() []error }:
-			for _, y := range x.Unwrap() {
-				walk(y)
-			}
-		case interface{ Unwrap() error }:
-			if y := x.Unwrap(); y != nil {
-				walk(y)
-				return
-			}
-			rest = append(rest, e.Error())
-		default:
-			rest = append(rest, e.Error())
+	params, others := document.SplitErrors(err)
+	for _, pe := range params {
+		if byField[pe.Name] == "" {
+			byField[pe.Name] = pe.Error()
 		}
 	}
-	walk(err)
+	rest := make([]string, len(others))
+	for i, e := range others {
+		rest[i] = e.Error()
+	}
 	return byField, strings.Join(rest, "; ")
 }
