@@ -205,6 +205,7 @@ type Store interface {
 	UserStore
 	CallStore
 	SignalStore
+	LeaseStore
 	// Close waits for pending writes and releases the store.
 	Close() error
 }

@@ -227,6 +227,11 @@ var migrations = []string{
 	ALTER TABLE document_names ADD COLUMN project TEXT NOT NULL DEFAULT 'default';
 	ALTER TABLE secrets ADD COLUMN project TEXT NOT NULL DEFAULT 'default';
 	CREATE INDEX executions_project ON executions (project, start_time DESC, id DESC);`,
+	// 11: the runner lease of an execution: which process drives it, and
+	// until when ('' and 0: nobody). Kept on the row, so it goes with the
+	// execution and costs no join.
+	`ALTER TABLE executions ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
+	ALTER TABLE executions ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // migrate brings the schema up to date in one transaction, so a crash

@@ -25,6 +25,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	RunUsers(t, func(t *testing.T) store.UserStore { return open(t) })
 	RunSignals(t, func(t *testing.T) ExecutionSignalStore { return open(t) })
 	RunProjects(t, func(t *testing.T) ProjectStore { return open(t) })
+	RunLeases(t, func(t *testing.T) ExecutionLeaseStore { return open(t) })
 }
 
 // RunExecutions checks the executions and their event logs.
