@@ -50,6 +50,8 @@ type awsFlags struct {
 	unsafeScripts bool
 	// metrics, when set (capstan serve), counts AWS calls and throttling.
 	metrics *metrics.Metrics
+	// lease is the engine's lease length (engine.Options.LeaseDuration).
+	lease time.Duration
 	// account calls AWS as the caller (no runbook role); set by newService.
 	account func(ctx context.Context) (action.Invoker, error)
 }
@@ -66,6 +68,7 @@ func (f *awsFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.retries.MaxAttempts, "retry-max-attempts", 0, fmt.Sprintf("attempts of a throttled or failing AWS call, the first included (default %d; 1 disables retries)", awsapi.DefaultMaxAttempts))
 	fl.DurationVar((*time.Duration)(&f.retries.Delay), "retry-delay", 0, fmt.Sprintf("backoff before the first retry of an AWS call, doubled with each retry, jittered (default %s)", awsapi.DefaultBaseDelay))
 	fl.BoolVar(&f.unsafeScripts, "unsafe-scripts", false, "run aws:executeScript scripts without the bubblewrap sandbox, seeing everything capstan sees (single-user machines only)")
+	fl.DurationVar(&f.lease, "lease", 0, "how long this process's claim to run an execution lasts unrenewed: another process takes over the executions of one that died after it (default 30s)")
 	fl.DurationVar((*time.Duration)(&f.retries.MaxDelay), "retry-max-delay", 0, fmt.Sprintf("the longest backoff between two attempts of an AWS call (default %s)", awsapi.DefaultMaxDelay))
 }
 
@@ -210,11 +213,12 @@ func (f *awsFlags) newService(ctx context.Context, db *sqlite.DB, cfg *config.Co
 		Policies: policies,
 		Projects: projects,
 		Engine: engine.Options{
-			Actions:    actions,
-			NewInvoker: newInvoker,
-			Secrets:    secrets,
-			Region:     prof.Region,
-			OnChange:   o.onChange,
+			Actions:       actions,
+			NewInvoker:    newInvoker,
+			Secrets:       secrets,
+			Region:        prof.Region,
+			OnChange:      o.onChange,
+			LeaseDuration: f.lease,
 		},
 		Library: library{},
 		Account: f.account,

@@ -109,6 +109,11 @@ func runRunbook(cmd *cobra.Command, f runFlags, args []string) error {
 			if errors.Is(err, store.ErrNotFound) {
 				return failed(fmt.Errorf("no execution %s in %s", id, f.store.path()))
 			}
+			var leased *store.LeasedError
+			if errors.As(err, &leased) {
+				return failed(fmt.Errorf("execution %s is being run by another process (lease until %s)",
+					id, leased.Lease.Until.Local().Format(time.RFC3339)))
+			}
 			return failed(err)
 		}
 	} else {

@@ -216,6 +216,9 @@ func serve(cmd *cobra.Command, f serveFlags) error {
 		// One broken execution must not keep the others from running.
 		logger.Error("resuming executions", "err", err)
 	}
+	// Executions another process runs were skipped; those whose runner dies
+	// are taken over once its lease ends.
+	eng.Adopt()
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return failed(fmt.Errorf("listening on %s: %w", f.addr, err))

@@ -61,7 +61,14 @@ type Options struct {
 	// and stop requests other processes made for the executions it runs.
 	// Default 500 ms (see defaultSignalPoll).
 	SignalPoll time.Duration
-	Logger     *slog.Logger
+	// LeaseDuration is how long this engine's claim to run an execution
+	// (its lease in the store) lasts unrenewed; it renews the leases of all
+	// its executions every third of it. Another process resumes an
+	// execution only once its lease has ended, so this is also the longest
+	// the executions of a process that died wait for another to take them
+	// over. Default 30 s.
+	LeaseDuration time.Duration
+	Logger        *slog.Logger
 }
 
 // InvokerRequest describes the execution an Invoker is made for.
@@ -87,7 +94,9 @@ type SecretSource interface {
 
 // Engine starts, resumes, signals and stops executions.
 type Engine struct {
-	opts    Options
+	opts Options
+	// owner names this engine in the leases of the executions it runs.
+	owner   string
 	mu      sync.Mutex
 	running map[string]*run
 	wg      sync.WaitGroup
@@ -113,10 +122,13 @@ func New(opts Options) *Engine {
 	if opts.SignalPoll <= 0 {
 		opts.SignalPoll = defaultSignalPoll
 	}
+	if opts.LeaseDuration <= 0 {
+		opts.LeaseDuration = defaultLeaseDuration
+	}
 	if opts.Partition == "" && opts.Region != "" {
 		opts.Partition = template.PartitionOf(opts.Region)
 	}
-	return &Engine{opts: opts, running: map[string]*run{}, quit: make(chan struct{})}
+	return &Engine{opts: opts, owner: newOwner(), running: map[string]*run{}, quit: make(chan struct{})}
 }
 
 // StartRequest is everything a new execution needs.
@@ -229,6 +241,7 @@ func (e *Engine) start(ctx context.Context, req StartRequest, inheritedRole stri
 	ev.Seq = 0
 	sum := st.Summary()
 	sum.ClientToken = req.ClientToken
+	sum.LeaseOwner, sum.LeaseUntil = e.owner, e.leaseUntil(time.Now())
 	if err := e.opts.Store.CreateExecution(ctx, sum, []store.Event{ev}); err != nil {
 		return "", fmt.Errorf("recording execution %s: %w", id, err)
 	}
@@ -244,8 +257,9 @@ func (e *Engine) start(ctx context.Context, req StartRequest, inheritedRole stri
 	return id, nil
 }
 
-// Resume continues an unfinished execution from its log. It returns
-// ErrAlreadyDone for a finished one.
+// Resume continues an unfinished execution from its log, taking its lease
+// first. It returns ErrAlreadyDone for a finished one and a
+// *store.LeasedError for one another live process runs.
 func (e *Engine) Resume(ctx context.Context, id string) error {
 	e.mu.Lock()
 	_, busy := e.running[id]
@@ -253,6 +267,20 @@ func (e *Engine) Resume(ctx context.Context, id string) error {
 	if busy {
 		return nil
 	}
+	if err := e.acquire(ctx, id); err != nil {
+		return err
+	}
+	if err := e.resume(ctx, id); err != nil {
+		if rerr := e.opts.Store.ReleaseLeases(context.WithoutCancel(ctx), e.owner, []string{id}); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		return err
+	}
+	return nil
+}
+
+// resume is Resume once the lease is held.
+func (e *Engine) resume(ctx context.Context, id string) error {
 	events, err := e.opts.Store.Events(ctx, id, 0)
 	if err != nil {
 		return fmt.Errorf("reading execution %s: %w", id, err)
@@ -284,8 +312,9 @@ func (e *Engine) Resume(ctx context.Context, id string) error {
 // ErrAlreadyDone: the execution has finished; there is nothing to resume.
 var ErrAlreadyDone = errors.New("execution already finished")
 
-// ResumeAll resumes every unfinished execution in the store and returns how
-// many it resumed.
+// ResumeAll resumes every unfinished execution in the store that no live
+// other process runs (its lease has not ended) and returns how many it
+// resumed.
 func (e *Engine) ResumeAll(ctx context.Context) (int, error) {
 	list, err := e.opts.Store.Unfinished(ctx)
 	if err != nil {
@@ -295,7 +324,13 @@ func (e *Engine) ResumeAll(ctx context.Context) (int, error) {
 	var errs []error
 	for _, x := range list {
 		// A fleet parent resumed first may have finished this child already.
-		if err := e.Resume(ctx, x.ID); err != nil && !errors.Is(err, ErrAlreadyDone) {
+		err := e.Resume(ctx, x.ID)
+		var leased *store.LeasedError
+		if errors.As(err, &leased) {
+			e.opts.Logger.Info("not resuming an execution another process runs", "execution", x.ID, "owner", leased.Lease.Owner, "until", leased.Lease.Until)
+			continue
+		}
+		if err != nil && !errors.Is(err, ErrAlreadyDone) {
 			errs = append(errs, err)
 			continue
 		}
@@ -336,6 +371,7 @@ func (e *Engine) launch(r *run) {
 		e.mu.Lock()
 		delete(e.running, r.id)
 		e.mu.Unlock()
+		e.release(r)
 		close(r.done)
 		leave()
 	}()

@@ -44,7 +44,8 @@ func newHarness(t *testing.T) *harness {
 	return newHarnessOn(t, db)
 }
 
-func newHarnessOn(t *testing.T, db *sqlite.DB) *harness {
+// newHarnessOn is a harness on db; opts change the engine's options.
+func newHarnessOn(t *testing.T, db *sqlite.DB, opts ...func(*Options)) *harness {
 	h := &harness{t: t, db: db, runs: map[string]int{}, fails: map[string]int{}}
 	h.reg = action.Builtin().Clone()
 	h.reg.Register(action.Spec{Name: "test:echo", Inputs: []action.Input{{Name: "Value", Type: action.Any}}, UserOutputs: true, RetrySafe: true,
@@ -52,7 +53,11 @@ func newHarnessOn(t *testing.T, db *sqlite.DB) *harness {
 	h.reg.Register(action.Spec{Name: "test:flaky", OpenInputs: true}, actFunc(h.flaky))
 	h.reg.Register(action.Spec{Name: "test:block", OpenInputs: true}, actFunc(h.block))
 	h.reg.Register(action.Spec{Name: "test:unsafe", OpenInputs: true, RetrySafe: false}, actFunc(h.block))
-	h.eng = New(Options{Store: db, Actions: h.reg, RetryDelay: time.Millisecond, Region: "eu-west-1", AccountID: "123456789012"})
+	o := Options{Store: db, Actions: h.reg, RetryDelay: time.Millisecond, Region: "eu-west-1", AccountID: "123456789012"}
+	for _, f := range opts {
+		f(&o)
+	}
+	h.eng = New(o)
 	t.Cleanup(h.eng.Shutdown)
 	return h
 }

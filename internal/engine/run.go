@@ -58,6 +58,9 @@ type run struct {
 	hardCancel context.CancelFunc
 	// interrupted: the process is shutting down; nothing more is recorded.
 	interrupted atomic.Bool
+	// lost: another process took over the execution's lease; this one
+	// stopped driving it and leaves the lease alone.
+	lost atomic.Bool
 	// complete: StopAutomationExecution Type Complete was requested; the
 	// run ends Success once the step in progress ends.
 	complete atomic.Bool

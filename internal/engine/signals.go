@@ -349,16 +349,23 @@ func (r *run) apply(q store.SignalRequest) error {
 }
 
 // pollSignals applies, while the engine runs, the requests other processes
-// record for the executions running here.
+// record for the executions running here, and renews their leases.
 func (e *Engine) pollSignals() {
 	defer e.wg.Done()
 	t := time.NewTicker(e.opts.SignalPoll)
 	defer t.Stop()
+	// One ticker renews the leases of all this engine's executions, in one
+	// store write, however many there are.
+	renew := time.NewTicker(e.opts.LeaseDuration / 3)
+	defer renew.Stop()
 	ctx := context.Background()
 	for {
 		select {
 		case <-e.quit:
 			return
+		case <-renew.C:
+			e.renewLeases(ctx)
+			continue
 		case <-t.C:
 		}
 		e.mu.Lock()

@@ -87,6 +87,12 @@ type Execution struct {
 	Outputs     map[string][]string
 	// Done marks a terminal execution; Unfinished returns the others.
 	Done bool
+	// LeaseOwner and LeaseUntil, on CreateExecution, give the new
+	// execution's runner lease (LeaseStore) to LeaseOwner in the same
+	// write, so no other process resumes it before its starter runs it.
+	// Append ignores them; reads leave them zero.
+	LeaseOwner string
+	LeaseUntil time.Time
 	// Seq is the sequence number of the execution's last event. On Append it
 	// is the Seq the caller last saw; the store refuses the append with
 	// ErrConflict when it differs from the stored one.

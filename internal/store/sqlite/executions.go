@@ -43,13 +43,15 @@ func (d *DB) CreateExecution(ctx context.Context, e store.Execution, events []st
 		}
 		s, err := w.stmt(ctx, `INSERT INTO executions (id, document_name, document_version, status, mode, parent_id,
 			executed_by, current_step, current_action, automation_type, failure_message, client_token,
-			start_time, end_time, tags, outputs, done, seq, project) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			start_time, end_time, tags, outputs, done, seq, project, lease_owner, lease_until)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
 		res, err := s.ExecContext(ctx, e.ID, e.DocumentName, e.DocumentVersion, e.Status, e.Mode, e.ParentID,
 			e.ExecutedBy, e.CurrentStep, e.CurrentAction, e.AutomationType, e.FailureMessage, token,
-			nanos(e.StartTime), nanos(e.EndTime), tags, outputs, e.Done, int64(len(events)), store.ProjectOf(e.Project))
+			nanos(e.StartTime), nanos(e.EndTime), tags, outputs, e.Done, int64(len(events)), store.ProjectOf(e.Project),
+			e.LeaseOwner, nanos(e.LeaseUntil))
 		if err != nil {
 			if isConstraint(err) {
 				return clean(store.ErrExists)

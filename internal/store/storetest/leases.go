@@ -74,6 +74,17 @@ func testLeases(t *testing.T, open func(t *testing.T) ExecutionLeaseStore) {
 		t.Fatalf("renewing nothing = %q, %v", lost, err)
 	}
 	must(t, "releasing nothing", s.ReleaseLeases(ctx, "b", nil))
+
+	// An execution created with a lease is leased from its first moment.
+	x := execution("l3", base)
+	x.LeaseOwner, x.LeaseUntil = "a", base.Add(time.Minute)
+	must(t, "create l3 leased to a", s.CreateExecution(ctx, x, []store.Event{ev("ExecutionStarted", "{}")}))
+	if err := s.AcquireLease(ctx, "l3", "b", base, base.Add(time.Minute)); !errors.As(err, &leased) || leased.Lease.Owner != "a" {
+		t.Fatalf("b takes l3, created leased to a: %v, want refused by a", err)
+	}
+	if lost, err := s.RenewLeases(ctx, "a", []string{"l3"}, base.Add(2*time.Minute)); err != nil || len(lost) != 0 {
+		t.Fatalf("a renews l3 = lost %q, %v; want held", lost, err)
+	}
 }
 
 // testLeaseRace: of owners racing for one free lease, exactly one wins.
