@@ -84,7 +84,7 @@ func TestRunResumesAfterSIGKILLDuringSleep(t *testing.T) {
 	motoCLI(t)
 	bin := capstanBinary(t)
 	db := filepath.Join(t.TempDir(), "capstan.db")
-	cmd := exec.Command(bin, "run", "testdata/run-sleep.yaml", "--db", db, "--output", "json")
+	cmd := exec.Command(bin, "run", "testdata/run-sleep.yaml", "--db", db, "--output", "json", "--lease", shortLease)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -113,7 +113,7 @@ func TestRunResumesAfterSIGKILLDuringSleep(t *testing.T) {
 	_ = cmd.Wait()
 	deadline = started.Add(3 * time.Second) // at least: the nap is 4 s and had just begun
 
-	code, res, errOut := cli(t, "run", "--resume", id, "--db", db, "--output", "json")
+	code, res, errOut := resumeAfterLease(t, db, id)
 	if code != 0 {
 		t.Fatalf("resume: exit %d %s %s", code, res, errOut)
 	}
@@ -135,11 +135,30 @@ func TestRunResumesAfterSIGKILLDuringSleep(t *testing.T) {
 	}
 }
 
+// shortLease is the lease of the processes tests kill, so the resume that
+// follows waits for it to end a second at most.
+const shortLease = "1s"
+
+// resumeAfterLease is `capstan run --resume id`, tried again (bounded) while
+// the killed runner's lease lasts.
+func resumeAfterLease(t *testing.T, db, id string) (code int, out, errOut string) {
+	t.Helper()
+	for i := 0; i < 100; i++ {
+		code, out, errOut = cli(t, "run", "--resume", id, "--db", db, "--output", "json")
+		if code != 1 || !strings.Contains(errOut, "is being run by another process") {
+			return code, out, errOut
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("the killed runner's lease of %s never ended: %s", id, errOut)
+	return
+}
+
 // startBinary starts the built CLI on a runbook and returns the process and
 // its combined output.
 func startBinary(t *testing.T, bin, db, runbook string) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
-	cmd := exec.Command(bin, "run", runbook, "--db", db, "--output", "json")
+	cmd := exec.Command(bin, "run", runbook, "--db", db, "--output", "json", "--lease", shortLease)
 	out := &bytes.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -282,7 +301,7 @@ func TestRunResumesAfterSIGKILLBetweenSteps(t *testing.T) {
 	if code, res, errOut := cli(t, "run", "testdata/run-gap-release.yaml", "--db", filepath.Join(t.TempDir(), "other.db")); code != 0 {
 		t.Fatalf("release: exit %d %s %s", code, res, errOut)
 	}
-	code, res, errOut := cli(t, "run", "--resume", id, "--db", db, "--output", "json")
+	code, res, errOut := resumeAfterLease(t, db, id)
 	if code != 0 {
 		t.Fatalf("resume: exit %d %s %s", code, res, errOut)
 	}

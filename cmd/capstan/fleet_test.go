@@ -108,7 +108,7 @@ func TestFleetResumesAfterSIGKILL(t *testing.T) {
 	bin := capstanBinary(t)
 	db := filepath.Join(t.TempDir(), "capstan.db")
 	cmd := exec.Command(bin, "run", "testdata/run-fleet-nap.yaml", "--db", db, "--output", "json",
-		"--target-parameter-name", "Name", "--targets", "Key=ParameterValues,Values=a,b,c,d,e", "--max-concurrency", "2")
+		"--target-parameter-name", "Name", "--targets", "Key=ParameterValues,Values=a,b,c,d,e", "--max-concurrency", "2", "--lease", shortLease)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -151,7 +151,7 @@ func TestFleetResumesAfterSIGKILL(t *testing.T) {
 	_ = cmd.Process.Signal(syscall.SIGKILL)
 	_ = cmd.Wait()
 
-	code, res, errOut := cli(t, "run", "--resume", parent, "--db", db, "--output", "json")
+	code, res, errOut := resumeAfterLease(t, db, parent)
 	if code != 0 {
 		t.Fatalf("resume: exit %d %s %s", code, res, errOut)
 	}

@@ -46,7 +46,7 @@ func (r *run) runChild(ctx context.Context, st *document.Step, idx int, rec *Ste
 		if err := r.append(newEvent(evStepWaiting, r.now(), stepWaiting{Index: idx, Child: childID})); err != nil {
 			return outcome{status: StatusFailed, abort: true, message: err.Error()}
 		}
-	} else if err := r.e.Resume(context.WithoutCancel(ctx), childID); err != nil && !errors.Is(err, ErrAlreadyDone) {
+	} else if err := r.resumeChild(context.WithoutCancel(ctx), childID); err != nil && !errors.Is(err, ErrAlreadyDone) {
 		return r.recordFailure(st, idx, 1, true, StatusFailed, fmt.Sprintf("resuming child execution %s: %v", childID, err), FailureDetails{FailureStage: StageInvocation, FailureType: FailureInternal})
 	}
 

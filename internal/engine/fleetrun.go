@@ -182,7 +182,7 @@ func (r *run) watchFleetChild(i int, c FleetChild, childID string, fresh bool, r
 	err := error(nil)
 	if fresh {
 		err = r.startFleetChild(childID, c)
-	} else if err = r.e.Resume(context.WithoutCancel(r.ctx), childID); errors.Is(err, store.ErrNotFound) {
+	} else if err = r.resumeChild(context.WithoutCancel(r.ctx), childID); errors.Is(err, store.ErrNotFound) {
 		// The crash came after the step was recorded and before the child
 		// was created: this is its first start.
 		err = r.startFleetChild(childID, c)

@@ -3,9 +3,12 @@ package engine
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/capstan-run/capstan/internal/store"
 )
 
 // defaultLeaseDuration is how long an engine's claim to run an execution
@@ -101,4 +104,26 @@ func (e *Engine) Adopt() {
 			}
 		}
 	}()
+}
+
+// resumeChild resumes a child execution for its parent, which has just
+// taken over from a runner that died: the child's lease may outlast the
+// parent's by up to a renewal interval, so a refusal is retried once that
+// lease has ended. A child whose lease keeps being renewed runs in a live
+// other process; after a few tries that is the error.
+func (r *run) resumeChild(ctx context.Context, id string) error {
+	for try := 0; ; try++ {
+		err := r.e.Resume(ctx, id)
+		var leased *store.LeasedError
+		if !errors.As(err, &leased) || try == 3 {
+			return err
+		}
+		wait := time.Until(leased.Lease.Until) + 50*time.Millisecond
+		wait = max(min(wait, r.e.opts.LeaseDuration), 0)
+		select {
+		case <-r.hardCtx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
 }
