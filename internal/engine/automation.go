@@ -88,6 +88,7 @@ func (r *run) startChild(ctx context.Context, inputs map[string]any) (string, er
 	req.ParentID = r.id
 	// The child runs in its parent's project and Region.
 	req.Project, req.Region = r.state.Started.Project, r.state.Started.Region
+	r.keepSecretsOutOfChild(&req)
 	// The child runs as its parent unless it names its own role.
 	parentRole, _ := r.assumeRole()
 	return r.e.start(ctx, req, parentRole)

@@ -166,6 +166,12 @@ type StartRequest struct {
 	// when it starts and again when it resumes, through Options.Secrets,
 	// and masks their values everywhere.
 	KeyParameters map[string]string
+
+	// A child execution given its parent's secrets runs with these
+	// parameters (the real values) and hides what parentMasker hides;
+	// Parameters holds what is recorded (see run.keepSecretsOutOfChild).
+	liveParameters map[string]any
+	parentMasker   *masker
 }
 
 // ChildLocation is where a TargetLocations child runs: as Role in Account
@@ -249,6 +255,10 @@ func (e *Engine) start(ctx context.Context, req StartRequest, inheritedRole stri
 	r, err := e.newRun(st, req.Document, nil)
 	if err != nil {
 		return "", err
+	}
+	if req.parentMasker != nil {
+		r.masker.inherit(req.parentMasker)
+		r.params = req.liveParameters
 	}
 	e.launch(r)
 	if e.opts.OnChange != nil {

@@ -260,6 +260,12 @@ func (m *masker) add(s string) {
 
 func (m *masker) mask(s string) string { return m.Mask(s) }
 
+// inherit makes m hide everything parent hides.
+func (m *masker) inherit(parent *masker) {
+	m.AddFrom(&parent.Masker)
+	m.added.Add(1)
+}
+
 // maskValue masks every string inside a decoded value.
 func (m *masker) maskValue(v map[string]any) map[string]any {
 	if v == nil || m.added.Load() == 0 {

@@ -31,6 +31,9 @@ type run struct {
 	nextIndex int
 	invoker   action.Invoker
 	masker    *masker
+	// keyPaths maps each value read from key storage to its path, so a
+	// child handed the value records the path instead (secrets.go).
+	keyPaths sync.Map
 
 	// callMu guards calls: the AWS calls made since the last append, recorded
 	// with the next one (the event ending the step that made them) instead

@@ -36,7 +36,46 @@ func (r *run) secret(ctx context.Context, path string) (string, error) {
 		return "", err
 	}
 	r.masker.add(v)
+	r.keyPaths.Store(v, path)
 	return v, nil
+}
+
+// keepSecretsOutOfChild keeps what the parent holds secret out of a child
+// execution's record. A parameter that is a key the parent read, whole,
+// becomes one of the child's KeyParameters: only its path is recorded and
+// the child reads the key again, as the parent's starter, also when it
+// resumes. Any other parameter holding a secret (a SecureString read, a
+// value derived from a key) is recorded masked; the child runs with the real
+// value and hides what the parent hides, and, like the parent's own later
+// steps, sees only the masked value if it resumes after a crash.
+func (r *run) keepSecretsOutOfChild(req *StartRequest) {
+	if r.masker.added.Load() == 0 {
+		return
+	}
+	live := req.Parameters
+	recorded := make(map[string]any, len(live))
+	hidden := false
+	for name, v := range live {
+		if !r.masker.touches(map[string]any{name: v}) {
+			recorded[name] = v
+			continue
+		}
+		hidden = true
+		if s, ok := v.(string); ok {
+			if path, ok := r.keyPaths.Load(s); ok {
+				if req.KeyParameters == nil {
+					req.KeyParameters = map[string]string{}
+				}
+				req.KeyParameters[name] = path.(string)
+				recorded[name] = keys.Masked
+				continue
+			}
+		}
+		recorded[name] = r.masker.walk(v)
+	}
+	if hidden {
+		req.Parameters, req.liveParameters, req.parentMasker = recorded, live, r.masker
+	}
 }
 
 // readKeyParameters gives the parameters taken from key storage their

@@ -196,3 +196,59 @@ mainSteps:
 		}
 	}
 }
+
+// A child execution handed a secret by its parent gets the real value, yet
+// neither record holds it: a key passed whole is recorded by its path (the
+// child reads it again), anything derived from it is recorded masked.
+func TestSecretsPassedToAChildStayOutOfItsRecord(t *testing.T) {
+	const secret = "hunter2-correct-horse"
+	h := newChildHarness(t, runbookShelf{"Check": {"1": `schemaVersion: '0.3'
+parameters:
+  Who: {type: String}
+mainSteps:
+  - name: check
+    action: aws:branch
+    inputs:
+      Choices:
+        - {NextStep: real, Variable: '{{ Who }}', StartsWith: hunter2-}
+      Default: masked
+  - name: masked
+    action: test:echo
+    inputs: {Value: the child got a masked value}
+    isEnd: true
+  - name: real
+    action: test:echo
+    inputs: {Value: 'the child got {{ Who }}'}
+    isEnd: true
+`}})
+	h.eng.opts.Secrets = mapSecrets{"app/token": secret}
+	for _, tc := range []struct{ value, keyPath string }{
+		{"'{{ key:app/token }}'", "app/token"},
+		{"'{{ key:app/token }}-derived'", ""},
+	} {
+		st := h.run(`schemaVersion: '0.3'
+mainSteps:
+  - name: child
+    action: aws:executeAutomation
+    inputs:
+      DocumentName: Check
+      RuntimeParameters:
+        Who: `+tc.value+"\n", nil)
+		if st.Status != StatusSuccess {
+			t.Fatalf("%s: parent ended %s: %s", tc.value, st.Status, st.FailureMessage)
+		}
+		childID, _ := st.Steps[0].Outputs["ExecutionId"].(string)
+		child := h.wait(childID)
+		if got := statuses(child); !strings.Contains(got, "real") || strings.Contains(got, "masked") {
+			t.Errorf("%s: the child's steps %s: it did not get the real value", tc.value, got)
+		}
+		if got := child.Started.KeyParameters["Who"]; got != tc.keyPath {
+			t.Errorf("%s: the child's key parameter Who = %q, want %q", tc.value, got, tc.keyPath)
+		}
+		for _, id := range []string{st.ID, childID} {
+			if rec := everythingRecorded(t, h.db, id); strings.Contains(rec, secret) {
+				t.Errorf("%s: the record of %s holds the secret:\n%s", tc.value, id, rec)
+			}
+		}
+	}
+}

@@ -47,6 +47,27 @@ func (m *Masker) Add(secret string) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.addLocked(forms)
+}
+
+// AddFrom records every secret other holds, so that what one masker hides
+// (a parent execution's) another (its child's) hides too.
+func (m *Masker) AddFrom(other *Masker) {
+	other.mu.RLock()
+	forms := make([]string, 0, len(other.secrets))
+	for s := range other.secrets {
+		forms = append(forms, s)
+	}
+	other.mu.RUnlock()
+	if len(forms) == 0 {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.addLocked(forms)
+}
+
+func (m *Masker) addLocked(forms []string) {
 	if m.secrets == nil {
 		m.secrets = map[string]struct{}{}
 	}
