@@ -58,6 +58,16 @@ type awsFlags struct {
 
 func (f *awsFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
+	prev := cmd.PreRunE
+	cmd.PreRunE = func(c *cobra.Command, args []string) error {
+		if f.lease < 0 {
+			return usageError("--lease %s: expected a positive duration such as 30s", f.lease)
+		}
+		if prev != nil {
+			return prev(c, args)
+		}
+		return nil
+	}
 	fl.StringVar(&f.project, "project", "", "the project of the configuration file whose settings apply")
 	fl.StringVar(&f.region, "region", "", "the AWS region (overrides the project and system settings)")
 	fl.StringVar(&f.endpointURL, "endpoint-url", "", "send every AWS call to this endpoint (an emulator, a VPC endpoint)")

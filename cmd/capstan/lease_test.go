@@ -43,3 +43,10 @@ func TestServeLeavesARunsExecution(t *testing.T) {
 	}
 	stopServe(t, srv, srvOut)
 }
+
+func TestLeaseFlagRefusesANegativeLength(t *testing.T) {
+	code, _, errOut := cli(t, "run", "testdata/run-approve.yaml", "--db", filepath.Join(t.TempDir(), "capstan.db"), "--lease", "-1s")
+	if code != 2 || !strings.Contains(errOut, "--lease -1s: expected a positive duration") {
+		t.Fatalf("run --lease -1s: exit %d: %s", code, errOut)
+	}
+}
