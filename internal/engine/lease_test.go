@@ -149,3 +149,39 @@ func TestLostLeaseStopsTheRunner(t *testing.T) {
 		t.Fatalf("after the runner stopped, acquire = %v; want still leased to the intruder", err)
 	}
 }
+
+// TestAdoptTakesOverADeadRunnersExecution: a server's engine, already
+// running, takes over an execution whose runner died once its lease ends,
+// without a restart.
+func TestAdoptTakesOverADeadRunnersExecution(t *testing.T) {
+	server := newHarness(t)
+	server = newHarnessOn(t, server.db, func(o *Options) { o.LeaseDuration = 300 * time.Millisecond })
+	server.eng.Adopt()
+
+	dying, err := sqlite.Open(context.Background(), server.db.Path(), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.NewTextHandler(&lockedBuffer{}, nil))
+	doomed := newHarnessOn(t, dying, func(o *Options) { o.LeaseDuration = 300 * time.Millisecond; o.Logger = quiet })
+	id := doomed.start(approveDoc, nil)
+	waitFor(t, server, id, func(st *State) bool { return st.Status == StatusWaiting })
+	if err := dying.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	adopted := false
+	for i := 0; i < 400 && !adopted; i++ {
+		time.Sleep(25 * time.Millisecond)
+		server.eng.mu.Lock()
+		_, adopted = server.eng.running[id]
+		server.eng.mu.Unlock()
+	}
+	if !adopted {
+		t.Fatal("the server never took over the dead runner's execution")
+	}
+	approveBoth(t, server.eng, id)
+	if st := server.wait(id); st.Status != StatusSuccess || server.ran("done") != 1 {
+		t.Fatalf("after the takeover: %s (%s), done ran %d times; want Success, once", st.Status, st.FailureMessage, server.ran("done"))
+	}
+}
