@@ -33,4 +33,15 @@ type SignalStore interface {
 	// refused (and why) otherwise; it is pending no more. ErrNotFound when
 	// no pending request has the ID.
 	SettleSignal(ctx context.Context, id int64, refusal string) error
+	// SignalSettlement tells what became of request id: still pending, or
+	// settled and how. ErrNotFound when no request has the ID (it never
+	// existed, or its execution was deleted).
+	SignalSettlement(ctx context.Context, id int64) (SignalSettlement, error)
+}
+
+// SignalSettlement is where one request stands: pending until Settled;
+// then applied when Refusal is "", refused for that reason otherwise.
+type SignalSettlement struct {
+	Settled bool
+	Refusal string
 }

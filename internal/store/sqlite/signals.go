@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -78,6 +80,19 @@ func (d *DB) PendingSignals(ctx context.Context, executionIDs []string) ([]store
 // SettleSignal implements store.SignalStore.
 func (d *DB) SettleSignal(ctx context.Context, id int64, refusal string) error {
 	return d.changeOne(ctx, fmt.Sprintf("settle signal request %d", id), `UPDATE signals SET settled = 1, refusal = ? WHERE id = ? AND settled = 0`, refusal, id)
+}
+
+// SignalSettlement implements store.SignalStore.
+func (d *DB) SignalSettlement(ctx context.Context, id int64) (store.SignalSettlement, error) {
+	var out store.SignalSettlement
+	err := d.read.QueryRowContext(ctx, `SELECT settled, refusal FROM signals WHERE id = ?`, id).Scan(&out.Settled, &out.Refusal)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return store.SignalSettlement{}, fmt.Errorf("signal request %d: %w", id, err)
+	}
+	return out, nil
 }
 
 var _ store.SignalStore = (*DB)(nil)

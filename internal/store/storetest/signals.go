@@ -77,8 +77,20 @@ func testSignals(t *testing.T, open func(t *testing.T) ExecutionSignalStore) {
 	if won.Load() != 1 {
 		t.Fatalf("%d of 8 concurrent settlements of one request won, want 1", won.Load())
 	}
+	if got, err := s.SignalSettlement(ctx, c); err != nil || got != (store.SignalSettlement{}) {
+		t.Fatalf("settlement of a pending request = %+v, %v; want not settled", got, err)
+	}
 	must(t, "refuse", s.SettleSignal(ctx, c, "no step is waiting for a signal"))
 	wantErr(t, "settle unknown", s.SettleSignal(ctx, 9999, ""), store.ErrNotFound)
+	// The sender learns the verdict: applied, or refused and why.
+	if got, err := s.SignalSettlement(ctx, a); err != nil || got != (store.SignalSettlement{Settled: true}) {
+		t.Fatalf("settlement of an applied request = %+v, %v; want settled, no refusal", got, err)
+	}
+	if got, err := s.SignalSettlement(ctx, c); err != nil || got != (store.SignalSettlement{Settled: true, Refusal: "no step is waiting for a signal"}) {
+		t.Fatalf("settlement of a refused request = %+v, %v; want settled with the refusal", got, err)
+	}
+	_, err = s.SignalSettlement(ctx, 9999)
+	wantErr(t, "settlement of an unknown request", err, store.ErrNotFound)
 	if got, err := s.PendingSignals(ctx, []string{"s1", "s2"}); err != nil || len(got) != 1 || got[0].ID != b {
 		t.Fatalf("pending after settling = %+v, %v; want only the cancel", got, err)
 	}
@@ -96,4 +108,6 @@ func testSignals(t *testing.T, open func(t *testing.T) ExecutionSignalStore) {
 		t.Fatalf("pending of a deleted execution = %+v, %v", got, err)
 	}
 	wantErr(t, "settle a deleted request", s.SettleSignal(ctx, b, ""), store.ErrNotFound)
+	_, err = s.SignalSettlement(ctx, b)
+	wantErr(t, "settlement of a deleted request", err, store.ErrNotFound)
 }
