@@ -90,7 +90,9 @@ type Execution struct {
 	// LeaseOwner and LeaseUntil, on CreateExecution, give the new
 	// execution's runner lease (LeaseStore) to LeaseOwner in the same
 	// write, so no other process resumes it before its starter runs it.
-	// Append ignores them; reads leave them zero.
+	// Append ignores them. Reads give the stored lease: who runs the
+	// execution and until when (Owner "" when released; a lease whose
+	// Until has passed is nobody's any more).
 	LeaseOwner string
 	LeaseUntil time.Time
 	// Seq is the sequence number of the execution's last event. On Append it

@@ -16,7 +16,7 @@ import (
 
 const selectExecution = `SELECT id, document_name, document_version, status, mode, parent_id, executed_by,
 	current_step, current_action, automation_type, failure_message, coalesce(client_token, ''),
-	start_time, end_time, tags, outputs, done, seq, project FROM executions`
+	start_time, end_time, tags, outputs, done, seq, project, lease_owner, lease_until FROM executions`
 
 const insertEvent = `INSERT INTO events (exec_n, seq, type, time, data) VALUES (?, ?, ?, ?, ?)`
 
@@ -194,14 +194,17 @@ type scanner interface{ Scan(dest ...any) error }
 
 func scanExecution(r scanner) (store.Execution, error) {
 	var e store.Execution
-	var start, end int64
+	var start, end, leaseUntil int64
 	var tags, outputs string
 	if err := r.Scan(&e.ID, &e.DocumentName, &e.DocumentVersion, &e.Status, &e.Mode, &e.ParentID, &e.ExecutedBy,
 		&e.CurrentStep, &e.CurrentAction, &e.AutomationType, &e.FailureMessage, &e.ClientToken,
-		&start, &end, &tags, &outputs, &e.Done, &e.Seq, &e.Project); err != nil {
+		&start, &end, &tags, &outputs, &e.Done, &e.Seq, &e.Project, &e.LeaseOwner, &leaseUntil); err != nil {
 		return e, err
 	}
 	e.StartTime, e.EndTime = fromNanos(start), fromNanos(end)
+	if e.LeaseOwner != "" {
+		e.LeaseUntil = fromNanos(leaseUntil)
+	}
 	if tags != "{}" {
 		if err := json.Unmarshal([]byte(tags), &e.Tags); err != nil {
 			return e, fmt.Errorf("tags: %w", err)

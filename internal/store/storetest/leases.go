@@ -85,6 +85,14 @@ func testLeases(t *testing.T, open func(t *testing.T) ExecutionLeaseStore) {
 	if lost, err := s.RenewLeases(ctx, "a", []string{"l3"}, base.Add(2*time.Minute)); err != nil || len(lost) != 0 {
 		t.Fatalf("a renews l3 = lost %q, %v; want held", lost, err)
 	}
+	// A read of the execution shows who runs it, until when.
+	if got, err := s.Execution(ctx, "l3"); err != nil || got.LeaseOwner != "a" || !got.LeaseUntil.Equal(base.Add(2*time.Minute)) {
+		t.Fatalf("read of l3 = lease %q until %v, %v; want a until %v", got.LeaseOwner, got.LeaseUntil, err, base.Add(2*time.Minute))
+	}
+	must(t, "a releases l3", s.ReleaseLeases(ctx, "a", []string{"l3"}))
+	if got, err := s.Execution(ctx, "l3"); err != nil || got.LeaseOwner != "" || !got.LeaseUntil.IsZero() {
+		t.Fatalf("read of released l3 = lease %q until %v, %v; want none", got.LeaseOwner, got.LeaseUntil, err)
+	}
 }
 
 // testLeaseRace: of owners racing for one free lease, exactly one wins.
