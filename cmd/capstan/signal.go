@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,29 +16,44 @@ import (
 // signalDoc is the help every signalling command shares.
 const signalDoc = `The request is checked against the execution's recorded state, then kept
 in the store; the process running the execution (capstan run, capstan serve)
-applies it within a second. When no process runs the execution now, it is
+applies it within a second, checking it again against the execution's live
+state. The command waits (--wait, 5s by default; 0 does not wait) for that
+process's verdict and prints it: applied, or refused and why (the state
+changed in between). When no process runs the execution now, the request is
 applied when the execution resumes (capstan serve, capstan run --resume).
 
-Exit status: 0 when the request is accepted, 1 when the execution's state
-refuses it (the message says why), 2 on bad usage.`
+Exit status: 0 when the request is applied or recorded to apply, 1 when the
+execution's state refuses it (the message says why), 2 on bad usage.`
+
+// defaultSignalWait is how long a signalling command waits for the runner's
+// verdict: the runner looks for requests twice a second.
+const defaultSignalWait = 5 * time.Second
+
+// sendFunc sends one request as who to execution id and returns what it
+// sent, for the message, and the ID of the request left pending for the
+// execution's runner (service.Service.SignalExecution).
+type sendFunc func(ctx context.Context, svc *service.Service, who service.Principal, id string) (what string, pending int64, err error)
 
 // newSignalCmd is one command that asks something of an execution in the
-// local store: send is called with the service, the person at the command
-// line and the whole execution id.
-func newSignalCmd(use, short string, flags func(*cobra.Command), send func(ctx context.Context, svc *service.Service, who service.Principal, id string) (what string, err error)) *cobra.Command {
+// local store, then waits for the verdict of the process running it.
+func newSignalCmd(use, short string, flags func(*cobra.Command), send sendFunc) *cobra.Command {
 	var sf storeFlags
+	var wait time.Duration
 	cmd := &cobra.Command{
 		Use:   use,
 		Short: short,
 		Long:  short + ".\n\n" + signalDoc,
 		Args:  cobra.ExactArgs(1),
 		RunE: sf.run(serviceOptions{}, func(cmd *cobra.Command, l *local, args []string) error {
+			if wait < 0 {
+				return usageError("--wait %s: expected a duration of 0 or more", wait)
+			}
 			ctx, svc := cmd.Context(), l.svc
 			id, err := svc.CompleteID(ctx, l.who, args[0])
 			if err != nil {
 				return serviceError(err)
 			}
-			what, err := send(ctx, svc, l.who, id)
+			what, pending, err := send(ctx, svc, l.who, id)
 			var usage *exitError
 			if errors.As(err, &usage) {
 				return err
@@ -45,13 +61,32 @@ func newSignalCmd(use, short string, flags func(*cobra.Command), send func(ctx c
 			if err != nil {
 				return serviceError(err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s sent to execution %s\n", what, id)
+			out := cmd.OutOrStdout()
+			if wait == 0 {
+				fmt.Fprintf(out, "%s sent to execution %s\n", what, id)
+				return nil
+			}
+			o, err := svc.SignalOutcome(ctx, l.who, id, pending, wait)
+			if err != nil {
+				return serviceError(err)
+			}
+			switch {
+			case o.Settled && o.Refusal != "":
+				return failed(fmt.Errorf("%s to execution %s refused: %s", what, id, o.Refusal))
+			case o.Settled:
+				fmt.Fprintf(out, "%s to execution %s applied\n", what, id)
+			case o.Running:
+				fmt.Fprintf(out, "%s to execution %s recorded; not applied yet after %s\n", what, id, wait)
+			default:
+				fmt.Fprintf(out, "%s to execution %s recorded; the execution is not running now: it applies when the execution resumes\n", what, id)
+			}
 			return nil
 		}),
 	}
 	if flags != nil {
 		flags(cmd)
 	}
+	cmd.Flags().DurationVar(&wait, "wait", defaultSignalWait, "how long to wait for the verdict of the process running the execution; 0 does not wait")
 	sf.register(cmd)
 	return cmd
 }
@@ -61,12 +96,13 @@ func newDecisionCmd(typ engine.SignalType, use, short string) *cobra.Command {
 	var comment string
 	return newSignalCmd(use, short, func(cmd *cobra.Command) {
 		cmd.Flags().StringVar(&comment, "comment", "", "a comment recorded with the decision")
-	}, func(ctx context.Context, svc *service.Service, who service.Principal, id string) (string, error) {
+	}, func(ctx context.Context, svc *service.Service, who service.Principal, id string) (string, int64, error) {
 		var payload map[string][]string
 		if comment != "" {
 			payload = map[string][]string{"Comment": {comment}}
 		}
-		return string(typ), svc.SignalExecution(ctx, who, id, typ, payload)
+		n, err := svc.SignalExecution(ctx, who, id, typ, payload)
+		return string(typ), n, err
 	})
 }
 
@@ -74,8 +110,9 @@ func newExecutionsStopCmd() *cobra.Command {
 	var typ string
 	return newSignalCmd("stop ID", "Stop an execution: cancel it (its onCancel steps run) or, with --type Complete, end it after the step in progress", func(cmd *cobra.Command) {
 		cmd.Flags().StringVar(&typ, "type", string(service.StopCancel), "Cancel or Complete")
-	}, func(ctx context.Context, svc *service.Service, who service.Principal, id string) (string, error) {
-		return "stop (" + typ + ")", svc.StopExecution(ctx, who, id, service.StopType(typ))
+	}, func(ctx context.Context, svc *service.Service, who service.Principal, id string) (string, int64, error) {
+		n, err := svc.StopExecution(ctx, who, id, service.StopType(typ))
+		return "stop (" + typ + ")", n, err
 	})
 }
 
@@ -87,15 +124,16 @@ func newExecutionsSignalCmd() *cobra.Command {
 	return newSignalCmd("signal ID --type TYPE [--payload Key=Value]...", "Send a signal (Approve, Reject, Resume, StartStep, StopStep, Revoke) to an execution", func(cmd *cobra.Command) {
 		cmd.Flags().StringVar(&typ, "type", "", "the signal: Approve, Reject, Resume, StartStep, StopStep or Revoke (required)")
 		cmd.Flags().StringArrayVar(&payload, "payload", nil, "a payload entry as Key=Value (StepName=x, StepExecutionId=..., Comment=...); repeatable")
-	}, func(ctx context.Context, svc *service.Service, who service.Principal, id string) (string, error) {
+	}, func(ctx context.Context, svc *service.Service, who service.Principal, id string) (string, int64, error) {
 		if typ == "" {
-			return "", usageError("--type is required: Approve, Reject, Resume, StartStep, StopStep or Revoke")
+			return "", 0, usageError("--type is required: Approve, Reject, Resume, StartStep, StopStep or Revoke")
 		}
 		p, err := parsePayload(payload)
 		if err != nil {
-			return "", err
+			return "", 0, err
 		}
-		return typ, svc.SignalExecution(ctx, who, id, engine.SignalType(typ), p)
+		n, err := svc.SignalExecution(ctx, who, id, engine.SignalType(typ), p)
+		return typ, n, err
 	})
 }
 

@@ -101,8 +101,9 @@ func TestDecisionFromAnotherProcess(t *testing.T) {
 			waitStatus(t, db, id, "Waiting")
 
 			// A unique prefix of the id will do, as for executions get.
-			args := append([]string{"executions", tc.args[0], id[:8], "--db", db}, tc.args[1:]...)
-			if code, msg := capstan(t, bin, args...); code != 0 || !strings.Contains(msg, "sent to execution "+id) {
+			// The command waits for the run's verdict.
+			args := append([]string{"executions", tc.args[0], id[:8], "--db", db, "--wait", "1m"}, tc.args[1:]...)
+			if code, msg := capstan(t, bin, args...); code != 0 || !strings.Contains(msg, "to execution "+id+" applied") {
 				t.Fatalf("executions %s: exit %d: %s", tc.args[0], code, msg)
 			}
 			if code := exitWithin(t, run); code != tc.exit {

@@ -95,28 +95,36 @@ func (e *StopError) Error() string {
 // this process runs the execution; pending for the process that runs it, or
 // for the execution's resume, otherwise.
 func (e *Engine) Signal(ctx context.Context, id string, typ SignalType, payload map[string][]string, user string) error {
-	return e.request(ctx, store.SignalRequest{ExecutionID: id, Type: string(typ), Payload: payload, User: user})
+	_, err := e.Request(ctx, store.SignalRequest{ExecutionID: id, Type: string(typ), Payload: payload, User: user})
+	return err
 }
 
 // Stop ends an execution as typ says (StopCancel, StopComplete, StopAbort),
 // on behalf of user. Like Signal, it works from any process on the store; a
 // *StopError says why the execution's state refuses it.
 func (e *Engine) Stop(ctx context.Context, id string, typ StopType, user string) error {
-	return e.request(ctx, store.SignalRequest{ExecutionID: id, Type: string(typ), User: user})
+	_, err := e.Request(ctx, store.SignalRequest{ExecutionID: id, Type: string(typ), User: user})
+	return err
 }
 
-func (e *Engine) request(ctx context.Context, q store.SignalRequest) error {
+// Request delivers a signal or a stop (q.Type is a SignalType or a
+// StopType), as Signal and Stop do. pending is the ID of the request left
+// in the store for another process (or the execution's resume) to apply,
+// whose verdict the caller can wait for (store.SignalStore's
+// SignalSettlement); 0 when nothing is left to apply: this process applied
+// it (err is the verdict), or a stop is under way already.
+func (e *Engine) Request(ctx context.Context, q store.SignalRequest) (pending int64, err error) {
 	st, err := e.Get(ctx, q.ExecutionID)
 	if err != nil {
-		return fmt.Errorf("execution %s: %w", q.ExecutionID, err)
+		return 0, fmt.Errorf("execution %s: %w", q.ExecutionID, err)
 	}
 	if typ, ok := stopType(q.Type); ok {
 		noop, err := checkStop(st, typ)
 		if err != nil || noop {
-			return err
+			return 0, err
 		}
 	} else if _, err := checkSignal(st, nil, e.opts.Actions, SignalType(q.Type), q.Payload, q.User); err != nil {
-		return err
+		return 0, err
 	}
 	e.mu.Lock()
 	r := e.running[q.ExecutionID]
@@ -129,10 +137,10 @@ func (e *Engine) request(ctx context.Context, q store.SignalRequest) error {
 	}
 	n, err := e.opts.Store.RequestSignal(ctx, q)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if r == nil {
-		return nil
+		return n, nil
 	}
 	verdicts, err := r.applyPendingLocked(ctx)
 	if err != nil {
@@ -141,9 +149,9 @@ func (e *Engine) request(ctx context.Context, q store.SignalRequest) error {
 		if !errors.Is(err, errInterrupted) {
 			e.opts.Logger.Error("applying a signal request", "execution", r.id, "request", n, "error", err)
 		}
-		return nil
+		return n, nil
 	}
-	return verdicts[n]
+	return 0, verdicts[n]
 }
 
 func stopType(s string) (StopType, bool) {

@@ -113,61 +113,6 @@ const (
 	StopComplete = engine.StopComplete
 )
 
-// StopExecution stops an execution. The stop goes through the store, so it
-// reaches the execution wherever it runs: at once when it runs in this
-// process, at the next poll of the process running it, or when it resumes.
-func (s *Service) StopExecution(ctx context.Context, p Principal, id string, typ StopType) (err error) {
-	defer func() { s.record(ctx, p, authz.StopAutomationExecution, s.scope().Execution(id), string(typ), err) }()
-	if typ == "" {
-		typ = StopCancel
-	}
-	if typ != StopCancel && typ != StopComplete {
-		return newError(CodeValidation, "1 validation error detected: Value '%s' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [Complete, Cancel]", typ)
-	}
-	if err := s.authorize(ctx, p, authz.StopAutomationExecution, id); err != nil {
-		return err
-	}
-	st, err := s.GetExecution(ctx, p, id)
-	if err != nil {
-		return err
-	}
-	if engine.Terminal(st.Status) {
-		return newError(CodeStatusUpdate, "The execution %s has already ended %s", st.ID, st.Status)
-	}
-	err = s.engine.Stop(ctx, st.ID, typ, p.ExecutedBy())
-	var se *engine.StopError
-	if errors.As(err, &se) {
-		return wrapError(CodeStatusUpdate, err)
-	}
-	return err
-}
-
-// SignalExecution delivers a signal to an execution as p. Like a stop, it
-// goes through the store; it is refused, from the execution's recorded
-// state, when no step waits for it or p may not give it.
-func (s *Service) SignalExecution(ctx context.Context, p Principal, id string, typ engine.SignalType, payload map[string][]string) (err error) {
-	defer func() { s.record(ctx, p, authz.SendAutomationSignal, s.scope().Execution(id), string(typ), err) }()
-	if !typ.Valid() {
-		return newError(CodeValidation, "1 validation error detected: Value '%s' at 'signalType' failed to satisfy constraint: Member must satisfy enum value set: [Approve, Reject, StartStep, StopStep, Resume, Revoke]", typ)
-	}
-	if err := s.authorize(ctx, p, authz.SendAutomationSignal, id); err != nil {
-		return err
-	}
-	st, err := s.GetExecution(ctx, p, id)
-	if err != nil {
-		return err
-	}
-	if engine.Terminal(st.Status) {
-		return newError(CodeInvalidSignal, "The execution %s has already ended %s", st.ID, st.Status)
-	}
-	err = s.engine.Signal(ctx, st.ID, typ, payload, p.ExecutedBy())
-	var se *engine.SignalError
-	if errors.As(err, &se) {
-		return wrapError(CodeInvalidSignal, err)
-	}
-	return err
-}
-
 // ResumeAll continues every unfinished execution in the store; one that
 // cannot resume does not keep the others from running.
 func (s *Service) ResumeAll(ctx context.Context) (int, error) {

@@ -166,7 +166,9 @@ type stopInput struct {
 }
 
 func stopAutomationExecution(s *Server, ctx context.Context, in *stopInput) (*empty, error) {
-	if err := s.opts.Service.StopExecution(ctx, principal(ctx), in.AutomationExecutionId, service.StopType(in.Type)); err != nil {
+	// SSM's StopAutomationExecution returns once the stop is taken; it
+	// does not wait for the runner.
+	if _, err := s.opts.Service.StopExecution(ctx, principal(ctx), in.AutomationExecutionId, service.StopType(in.Type)); err != nil {
 		return nil, err
 	}
 	return &empty{}, nil
@@ -179,7 +181,9 @@ type signalInput struct {
 }
 
 func sendAutomationSignal(s *Server, ctx context.Context, in *signalInput) (*empty, error) {
-	if err := s.opts.Service.SignalExecution(ctx, principal(ctx), in.AutomationExecutionId, engine.SignalType(in.SignalType), in.Payload); err != nil {
+	// As SSM's, the call returns once the signal is taken, without
+	// waiting for the runner to apply it.
+	if _, err := s.opts.Service.SignalExecution(ctx, principal(ctx), in.AutomationExecutionId, engine.SignalType(in.SignalType), in.Payload); err != nil {
 		return nil, err
 	}
 	return &empty{}, nil

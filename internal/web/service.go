@@ -75,12 +75,14 @@ func (b *Backend) Executions(ctx context.Context, user string, f store.Execution
 
 // Stop implements Service.
 func (b *Backend) Stop(ctx context.Context, user, id string) error {
-	return notFound(b.Service.StopExecution(ctx, b.principal(user), id, service.StopCancel))
+	_, err := b.Service.StopExecution(ctx, b.principal(user), id, service.StopCancel)
+	return notFound(err)
 }
 
 // Signal implements Service.
 func (b *Backend) Signal(ctx context.Context, user, id, signal string, payload map[string][]string) error {
-	return notFound(b.Service.SignalExecution(ctx, b.principal(user), id, engine.SignalType(signal), payload))
+	_, err := b.Service.SignalExecution(ctx, b.principal(user), id, engine.SignalType(signal), payload)
+	return notFound(err)
 }
 
 // UserARN implements Service.
