@@ -134,6 +134,13 @@ func newExecutionsGetCmd() *cobra.Command {
 				return writeJSON(cmd.OutOrStdout(), out)
 			}
 			printExecution(cmd.OutOrStdout(), st)
+			if !engine.Terminal(st.Status) {
+				runner, err := svc.ExecutionRunner(ctx, l.who, st.ID)
+				if err != nil {
+					return serviceError(err)
+				}
+				printRunner(cmd.OutOrStdout(), runner)
+			}
 			if calls {
 				printCalls(cmd.OutOrStdout(), recorded)
 			}
@@ -187,6 +194,15 @@ func printExecution(w io.Writer, st *engine.State) {
 	for _, k := range slices.Sorted(maps.Keys(v.Outputs)) {
 		fmt.Fprintf(w, "output %s = %s\n", k, strings.Join(v.Outputs[k], ", "))
 	}
+}
+
+// printRunner says which process runs an unfinished execution.
+func printRunner(w io.Writer, l store.Lease) {
+	if l.Owner == "" {
+		fmt.Fprintln(w, "no process runs it now (it resumes when capstan serve or run --resume picks it up)")
+		return
+	}
+	fmt.Fprintf(w, "run by %s (lease until %s)\n", l.Owner, l.Until.Local().Format(time.DateTime))
 }
 
 func printCalls(w io.Writer, calls []store.Call) {

@@ -127,6 +127,11 @@ func TestDecisionFromAnotherProcess(t *testing.T) {
 				}
 			}
 
+			// No runner is shown for an ended execution.
+			if code, stdout, _ := cli(t, "executions", "get", id, "--db", db); code != 0 || strings.Contains(stdout, "run by") || strings.Contains(stdout, "no process runs it") {
+				t.Errorf("executions get of an ended execution: exit %d %s; want no runner line", code, stdout)
+			}
+
 			// The execution has ended: a second request is refused (1).
 			code, msg := capstan(t, bin, append([]string{"executions", tc.args[0], id, "--db", db}, tc.args[1:]...)...)
 			if code != 1 || !strings.Contains(msg, "already ended "+tc.status) {

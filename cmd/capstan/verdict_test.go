@@ -12,7 +12,8 @@ import (
 	"github.com/capstan-run/capstan/internal/store/sqlite"
 )
 
-// TestSignalSenderLearnsTheVerdict: `capstan executions approve` waits for
+// TestSignalSenderLearnsTheVerdict: `capstan executions get` shows who runs
+// an unfinished execution, and `capstan executions approve` waits for
 // the runner's verdict. The test plays the runner of an execution whose
 // process died: it holds the execution's lease and settles the request as a
 // runner does when the live state refuses what the stored state allowed
@@ -48,6 +49,10 @@ func TestSignalSenderLearnsTheVerdict(t *testing.T) {
 			t.Fatalf("taking the dead run's lease: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+
+	if code, stdout, stderr := cli(t, "executions", "get", id, "--db", db); code != 0 || !strings.Contains(stdout, "run by "+runner+" (lease until ") {
+		t.Fatalf("executions get of a leased execution: exit %d %s%s; want who runs it", code, stdout, stderr)
 	}
 
 	type result struct {
@@ -86,6 +91,10 @@ func TestSignalSenderLearnsTheVerdict(t *testing.T) {
 	// No process runs the execution: the request waits for its resume.
 	if err := s.ReleaseLeases(ctx, runner, []string{id}); err != nil {
 		t.Fatal(err)
+	}
+	if code, stdout, stderr := cli(t, "executions", "get", id, "--db", db); code != 0 || strings.Contains(stdout, "run by") ||
+		!strings.Contains(stdout, "no process runs it now (it resumes when capstan serve or run --resume picks it up)") {
+		t.Fatalf("executions get of an execution no one runs: exit %d %s%s", code, stdout, stderr)
 	}
 	code, stdout, stderr = cli(t, "executions", "stop", id, "--db", db)
 	if code != 0 || !strings.Contains(stdout, "stop (Cancel) to execution "+id+" recorded; the execution is not running now: it applies when the execution resumes") {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/capstan-run/capstan/internal/authz"
 	"github.com/capstan-run/capstan/internal/engine"
@@ -117,4 +118,24 @@ const (
 // cannot resume does not keep the others from running.
 func (s *Service) ResumeAll(ctx context.Context) (int, error) {
 	return s.engine.ResumeAll(ctx)
+}
+
+// ExecutionRunner says which process runs execution id now: its lease, or
+// the zero Lease when no process holds a lease that has not ended (the
+// execution resumes when capstan serve or run --resume picks it up).
+func (s *Service) ExecutionRunner(ctx context.Context, p Principal, id string) (store.Lease, error) {
+	if err := s.authorize(ctx, p, authz.GetAutomationExecution, id); err != nil {
+		return store.Lease{}, err
+	}
+	x, err := s.store.Execution(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Lease{}, newError(CodeExecutionNotFound, "Automation Execution %s was not found", id)
+	}
+	if err != nil {
+		return store.Lease{}, fmt.Errorf("reading execution %s: %w", id, err)
+	}
+	if x.LeaseOwner == "" || !x.LeaseUntil.After(time.Now()) {
+		return store.Lease{}, nil
+	}
+	return store.Lease{ExecutionID: id, Owner: x.LeaseOwner, Until: x.LeaseUntil}, nil
 }

@@ -110,11 +110,11 @@ func (s *Service) SignalOutcome(ctx context.Context, p Principal, id string, pen
 		if set.Settled {
 			return SignalOutcome{Settled: true, Refusal: set.Refusal}, nil
 		}
-		x, err := s.store.Execution(ctx, id)
+		runner, err := s.ExecutionRunner(ctx, p, id)
 		if err != nil {
-			return SignalOutcome{}, fmt.Errorf("execution %s: %w", id, err)
+			return SignalOutcome{}, err
 		}
-		if x.LeaseOwner == "" || !x.LeaseUntil.After(time.Now()) {
+		if runner.Owner == "" {
 			return SignalOutcome{}, nil
 		}
 		select {
