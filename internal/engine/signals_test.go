@@ -80,6 +80,65 @@ func TestSignalFromAnotherEngine(t *testing.T) {
 	}
 }
 
+// TestRunnerSettlesARefusal: a request the stored state allowed but the
+// runner's live state refuses is settled refused, with the runner's reason,
+// so its sender (which got the request's ID from Request) learns it. The
+// request is recorded straight in the store, as a delivery that checked an
+// older state would have left it.
+func TestRunnerSettlesARefusal(t *testing.T) {
+	h := newHarness(t)
+	h.eng.opts.SignalPoll = 10 * time.Millisecond
+	other := newHarnessOn(t, h.db)
+	id := h.start(approveDoc, nil)
+	waitFor(t, h, id, func(st *State) bool { return st.Status == StatusWaiting })
+	ctx := context.Background()
+
+	refused, err := h.db.RequestSignal(ctx, store.SignalRequest{ExecutionID: id, Type: string(SignalApprove), User: "mallory"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	applied, err := other.eng.Request(ctx, store.SignalRequest{ExecutionID: id, Type: string(SignalApprove), User: "alice"})
+	if err != nil || applied == 0 {
+		t.Fatalf("alice's approval from another engine = request %d, %v; want a pending request", applied, err)
+	}
+	var got store.SignalSettlement
+	for i := 0; !got.Settled; i++ {
+		if i == 400 {
+			t.Fatal("the runner never settled mallory's request")
+		}
+		time.Sleep(10 * time.Millisecond)
+		if got, err = h.db.SignalSettlement(ctx, refused); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !strings.Contains(got.Refusal, "mallory is not one of the step's approvers") {
+		t.Fatalf("mallory's request settled as %+v; want refused with the runner's reason", got)
+	}
+	for i := 0; ; i++ {
+		if got, err = h.db.SignalSettlement(ctx, applied); err != nil {
+			t.Fatal(err)
+		}
+		if got.Settled {
+			break
+		}
+		if i == 400 {
+			t.Fatal("the runner never settled alice's request")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got.Refusal != "" {
+		t.Fatalf("alice's approval settled as %+v; want applied", got)
+	}
+	// In the runner's own process the verdict comes back at once: nothing
+	// is left pending.
+	if n, err := h.eng.Request(ctx, store.SignalRequest{ExecutionID: id, Type: string(SignalApprove), User: "bob"}); err != nil || n != 0 {
+		t.Fatalf("bob's approval in the runner's process = request %d, %v; want applied, none pending", n, err)
+	}
+	if st := h.wait(id); st.Status != StatusSuccess {
+		t.Fatalf("status %s: %s", st.Status, st.FailureMessage)
+	}
+}
+
 // TestStopFromAnotherEngine: StopAutomationExecution from another process
 // cancels the execution the way a local one does (onCancel path included).
 func TestStopFromAnotherEngine(t *testing.T) {
