@@ -127,6 +127,11 @@ func (s *Service) ExecutionRunner(ctx context.Context, p Principal, id string) (
 	if err := s.authorize(ctx, p, authz.GetAutomationExecution, id); err != nil {
 		return store.Lease{}, err
 	}
+	return s.runner(ctx, id)
+}
+
+// runner is ExecutionRunner once the caller is authorized.
+func (s *Service) runner(ctx context.Context, id string) (store.Lease, error) {
 	x, err := s.store.Execution(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Lease{}, newError(CodeExecutionNotFound, "Automation Execution %s was not found", id)

@@ -110,7 +110,8 @@ func (s *Service) SignalOutcome(ctx context.Context, p Principal, id string, pen
 		if set.Settled {
 			return SignalOutcome{Settled: true, Refusal: set.Refusal}, nil
 		}
-		runner, err := s.ExecutionRunner(ctx, p, id)
+		// Authorized above: each poll reads the lease only.
+		runner, err := s.runner(ctx, id)
 		if err != nil {
 			return SignalOutcome{}, err
 		}
