@@ -15,9 +15,7 @@ func TestServeLeavesARunsExecution(t *testing.T) {
 	localUser(t)
 	bin := capstanBinary(t)
 	db := filepath.Join(t.TempDir(), "capstan.db")
-	run, out := startBinary(t, bin, db, "testdata/run-approve.yaml")
-	id := waitForStep(t, db, "ask", out)
-	waitStatus(t, db, id, "Waiting")
+	run, out, id := startApprovalRun(t, bin, db)
 
 	_, resumed, srv, srvOut := startServe(t, bin, "--db", db, "--insecure-no-auth")
 	if resumed != "0" {

@@ -25,6 +25,17 @@ func localUser(t *testing.T) {
 	t.Setenv("CAPSTAN_DB", "")
 }
 
+// startApprovalRun starts `capstan run testdata/run-approve.yaml` on db as
+// its own process and returns once the execution waits at its approval
+// step, with the process, its output and the execution id.
+func startApprovalRun(t *testing.T, bin, db string) (*exec.Cmd, *bytes.Buffer, string) {
+	t.Helper()
+	run, out := startBinary(t, bin, db, "testdata/run-approve.yaml")
+	id := waitForStep(t, db, "ask", out)
+	waitStatus(t, db, id, "Waiting")
+	return run, out, id
+}
+
 // waitStatus polls the store (bounded) until the execution's status is one
 // of want, and returns the execution.
 func waitStatus(t *testing.T, db, id string, want ...string) executionJSON {
@@ -96,9 +107,7 @@ func TestDecisionFromAnotherProcess(t *testing.T) {
 	} {
 		t.Run(tc.args[0], func(t *testing.T) {
 			db := filepath.Join(t.TempDir(), "capstan.db")
-			run, out := startBinary(t, bin, db, "testdata/run-approve.yaml")
-			id := waitForStep(t, db, "ask", out)
-			waitStatus(t, db, id, "Waiting")
+			run, out, id := startApprovalRun(t, bin, db)
 
 			// A unique prefix of the id will do, as for executions get.
 			// The command waits for the run's verdict.
@@ -147,9 +156,7 @@ func TestSignalCommandRefusals(t *testing.T) {
 	localUser(t)
 	bin := capstanBinary(t)
 	db := filepath.Join(t.TempDir(), "capstan.db")
-	run, out := startBinary(t, bin, db, "testdata/run-approve.yaml")
-	id := waitForStep(t, db, "ask", out)
-	waitStatus(t, db, id, "Waiting")
+	run, out, id := startApprovalRun(t, bin, db)
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -197,9 +204,7 @@ func TestServeAndCLISignalEachOther(t *testing.T) {
 	ctx := context.Background()
 
 	// The API approves the CLI's execution.
-	run, out := startBinary(t, bin, db, "testdata/run-approve.yaml")
-	cliID := waitForStep(t, db, "ask", out)
-	waitStatus(t, db, cliID, "Waiting")
+	run, out, cliID := startApprovalRun(t, bin, db)
 	if _, err := c.SendAutomationSignal(ctx, &ssm.SendAutomationSignalInput{AutomationExecutionId: aws.String(cliID), SignalType: types.SignalTypeApprove,
 		Payload: map[string][]string{"Comment": {"from the API"}}}); err != nil {
 		t.Fatalf("the API's approval of the CLI's execution: %v", err)
@@ -243,9 +248,7 @@ func TestStopCompleteFromAnotherProcess(t *testing.T) {
 	localUser(t)
 	bin := capstanBinary(t)
 	db := filepath.Join(t.TempDir(), "capstan.db")
-	run, out := startBinary(t, bin, db, "testdata/run-approve.yaml")
-	id := waitForStep(t, db, "ask", out)
-	waitStatus(t, db, id, "Waiting")
+	run, out, id := startApprovalRun(t, bin, db)
 	for _, args := range [][]string{{"stop", id, "--type", "Complete"}, {"approve", id}} {
 		if code, msg := capstan(t, bin, append(append([]string{"executions"}, args...), "--db", db)...); code != 0 {
 			t.Fatalf("executions %s: exit %d: %s", strings.Join(args, " "), code, msg)

@@ -25,9 +25,7 @@ func TestSignalSenderLearnsTheVerdict(t *testing.T) {
 	localUser(t)
 	bin := capstanBinary(t)
 	db := filepath.Join(t.TempDir(), "capstan.db")
-	run, out := startBinary(t, bin, db, "testdata/run-approve.yaml")
-	id := waitForStep(t, db, "ask", out)
-	waitStatus(t, db, id, "Waiting")
+	run, _, id := startApprovalRun(t, bin, db)
 	_ = run.Process.Kill()
 	_ = run.Wait()
 
